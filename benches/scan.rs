@@ -1,0 +1,45 @@
+//! Throughput of the extractor on one chunk and of a whole bundle scan.
+//!
+//! `cargo bench --bench scan` — reads the shared fixture bundle (`../shared/fixtures`).
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use emscan::extract::extract_chunk;
+use emscan::rules::RuleSet;
+use emscan::{ScanConfig, scan_paths};
+
+fn bundle() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/bundle-mixed")
+}
+
+fn extractor(c: &mut Criterion) {
+    let file = bundle().join("DESKTOP-03/sdkdata/easemobLog/easemob.log");
+    let data = std::fs::read(&file).expect("fixture file is readable");
+    let rules = RuleSet::builtin();
+    let mut group = c.benchmark_group("extract");
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    group.bench_function("chunk_1MiB", |b| {
+        b.iter(|| extract_chunk(&rules, black_box(&data)))
+    });
+    group.finish();
+}
+
+fn whole_scan(c: &mut Criterion) {
+    let config = ScanConfig::new(vec![bundle()]);
+    let bytes: u64 = scan_paths(&config, &|_| {}, &|_| {})
+        .expect("scan")
+        .stats
+        .bytes_scanned;
+    let mut group = c.benchmark_group("scan");
+    group.throughput(Throughput::Bytes(bytes));
+    group.sample_size(20);
+    group.bench_function("bundle_mixed", |b| {
+        b.iter(|| scan_paths(black_box(&config), &|_| {}, &|_| {}).expect("scan"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, extractor, whole_scan);
+criterion_main!(benches);

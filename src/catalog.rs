@@ -1,0 +1,370 @@
+//! The SDK's error-code catalog: 73 codes with their Chinese and English text and our hints.
+//!
+//! The data lives in `data/catalog.toml` (compiled in); this module only loads and looks it up.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The code the SDK uses for success.
+pub const SUCCESS_CODE: u32 = 0;
+
+/// The area of the SDK a code belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Success, general and service-level errors (0–5).
+    General,
+    /// App key, user, login and authentication (100–221).
+    User,
+    /// Server reachability and service state (300–305).
+    Server,
+    /// Attachments and files (400–406).
+    File,
+    /// Messages (500–509).
+    Message,
+    /// Groups (600–605).
+    Group,
+    /// Chat rooms (700–705).
+    Chatroom,
+    /// Push (900–902 and push-token codes).
+    Push,
+}
+
+impl Category {
+    /// Every category, in catalog order.
+    pub const ALL: [Category; 8] = [
+        Category::General,
+        Category::User,
+        Category::Server,
+        Category::File,
+        Category::Message,
+        Category::Group,
+        Category::Chatroom,
+        Category::Push,
+    ];
+
+    /// The lowercase name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::General => "general",
+            Category::User => "user",
+            Category::Server => "server",
+            Category::File => "file",
+            Category::Message => "message",
+            Category::Group => "group",
+            Category::Chatroom => "chatroom",
+            Category::Push => "push",
+        }
+    }
+
+    /// Parses a category name (any case).
+    pub fn parse(text: &str) -> Option<Category> {
+        Category::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The language of human-readable text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Lang {
+    /// Chinese (the seed's own language).
+    Zh,
+    /// English.
+    #[default]
+    En,
+}
+
+impl Lang {
+    /// The language the environment asks for: `zh` when `LC_ALL`, `LC_MESSAGES` or `LANG`
+    /// (the first one set) starts with `zh`, otherwise `en`.
+    pub fn from_env() -> Lang {
+        Lang::from_locale(
+            ["LC_ALL", "LC_MESSAGES", "LANG"]
+                .iter()
+                .filter_map(|var| std::env::var(var).ok())
+                .find(|value| !value.is_empty())
+                .as_deref(),
+        )
+    }
+
+    /// The language a locale string such as `zh_CN.UTF-8` names.
+    pub fn from_locale(locale: Option<&str>) -> Lang {
+        match locale {
+            Some(l) if l.to_ascii_lowercase().starts_with("zh") => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+}
+
+/// One catalog entry.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeInfo {
+    /// The numeric code.
+    pub code: u32,
+    /// The SDK's constant name, e.g. `USER_AUTHENTICATION_FAILED`.
+    pub name: String,
+    /// The area it belongs to.
+    pub category: Category,
+    /// Marked 已废弃 in the SDK's table.
+    pub deprecated: bool,
+    /// Meaning, verbatim from the SDK's table.
+    pub meaning_zh: String,
+    /// Likely cause, verbatim from the SDK's table.
+    pub cause_zh: String,
+    /// Meaning in English.
+    pub meaning_en: String,
+    /// Likely cause in English.
+    pub cause_en: String,
+    /// What to check and do, in Chinese.
+    pub hint_zh: String,
+    /// What to check and do, in English.
+    pub hint_en: String,
+}
+
+impl CodeInfo {
+    /// The meaning in `lang`.
+    pub fn meaning(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.meaning_zh,
+            Lang::En => &self.meaning_en,
+        }
+    }
+
+    /// The likely cause in `lang`.
+    pub fn cause(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.cause_zh,
+            Lang::En => &self.cause_en,
+        }
+    }
+
+    /// The remediation hint in `lang`.
+    pub fn hint(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.hint_zh,
+            Lang::En => &self.hint_en,
+        }
+    }
+}
+
+/// The whole catalog, indexed by code.
+#[derive(Debug)]
+pub struct Catalog {
+    entries: Vec<CodeInfo>,
+    by_code: HashMap<u32, usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    code: Vec<CodeInfo>,
+}
+
+/// The catalog data compiled into the binary.
+const CATALOG_TOML: &str = include_str!("../data/catalog.toml");
+
+impl Catalog {
+    /// Parses catalog TOML (`[[code]]` tables).
+    pub fn from_toml(text: &str) -> std::result::Result<Catalog, String> {
+        let file: CatalogFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut by_code = HashMap::new();
+        for (index, entry) in file.code.iter().enumerate() {
+            if by_code.insert(entry.code, index).is_some() {
+                return Err(format!("code {} is listed twice", entry.code));
+            }
+        }
+        Ok(Catalog {
+            entries: file.code,
+            by_code,
+        })
+    }
+
+    /// The entry for `code`, if the catalog has it.
+    pub fn get(&self, code: u32) -> Option<&CodeInfo> {
+        self.by_code.get(&code).map(|&i| &self.entries[i])
+    }
+
+    /// Every entry, in code order.
+    pub fn entries(&self) -> &[CodeInfo] {
+        &self.entries
+    }
+
+    /// The entry whose name is `name` (any case, `-` or space for `_`).
+    pub fn by_name(&self, name: &str) -> Option<&CodeInfo> {
+        let wanted = normalize_name(name);
+        self.entries.iter().find(|e| e.name == wanted)
+    }
+
+    /// Looks up a code number or a name; on a miss, suggests close names.
+    pub fn lookup(&self, query: &str) -> Result<&CodeInfo> {
+        let trimmed = query.trim();
+        let found = match trimmed.parse::<u32>() {
+            Ok(code) => self.get(code),
+            Err(_) => self.by_name(trimmed),
+        };
+        found.ok_or_else(|| Error::UnknownCode {
+            query: query.to_string(),
+            suggestions: self.suggest(trimmed),
+        })
+    }
+
+    /// Up to three catalog names close to `query`, best first.
+    pub fn suggest(&self, query: &str) -> Vec<String> {
+        let wanted = normalize_name(query);
+        if wanted.is_empty() || wanted.bytes().all(|b| b.is_ascii_digit()) {
+            return Vec::new();
+        }
+        let mut scored: Vec<(f64, &str)> = self
+            .entries
+            .iter()
+            .map(|e| {
+                let score = strsim::jaro_winkler(&wanted, &e.name);
+                // A query that is a whole word of the name (e.g. "TIMEOUT") is a strong hint.
+                let bonus = if e.name.split('_').any(|part| part == wanted) {
+                    0.1
+                } else {
+                    0.0
+                };
+                (score + bonus, e.name.as_str())
+            })
+            .filter(|(score, _)| *score >= 0.8)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        scored
+            .into_iter()
+            .take(3)
+            .map(|(_, name)| name.to_string())
+            .collect()
+    }
+}
+
+fn normalize_name(name: &str) -> String {
+    name.trim()
+        .chars()
+        .map(|c| match c {
+            '-' | ' ' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect()
+}
+
+/// The catalog compiled into emscan.
+pub fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        // The data is part of the program, not input; a unit test keeps it parseable.
+        Catalog::from_toml(CATALOG_TOML)
+            .unwrap_or_else(|e| panic!("data/catalog.toml is invalid: {e}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalog_parses_with_73_codes() {
+        let catalog = catalog();
+        assert_eq!(catalog.entries().len(), 73);
+        assert_eq!(
+            catalog.get(202).map(|e| e.name.as_str()),
+            Some("USER_AUTHENTICATION_FAILED")
+        );
+        assert!(
+            catalog.get(3).is_none(),
+            "3 is a real code but not in the seed"
+        );
+    }
+
+    #[test]
+    fn deprecated_codes_are_exactly_the_five() {
+        let deprecated: Vec<u32> = catalog()
+            .entries()
+            .iter()
+            .filter(|e| e.deprecated)
+            .map(|e| e.code)
+            .collect();
+        assert_eq!(deprecated, [5, 103, 211, 212, 503]);
+    }
+
+    #[test]
+    fn every_entry_has_all_text() {
+        for e in catalog().entries() {
+            for (field, text) in [
+                ("meaning_zh", &e.meaning_zh),
+                ("cause_zh", &e.cause_zh),
+                ("meaning_en", &e.meaning_en),
+                ("cause_en", &e.cause_en),
+                ("hint_zh", &e.hint_zh),
+                ("hint_en", &e.hint_en),
+            ] {
+                assert!(
+                    !text.trim().is_empty(),
+                    "code {} has an empty {field}",
+                    e.code
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_by_code_and_any_case_name() {
+        let c = catalog();
+        assert_eq!(c.lookup("202").unwrap().code, 202);
+        assert_eq!(c.lookup("user_authentication_failed").unwrap().code, 202);
+        assert_eq!(c.lookup(" Server-Timeout ").unwrap().code, 301);
+    }
+
+    #[test]
+    fn typo_suggests_close_names() {
+        let err = catalog().lookup("USER_AUTHENTICATON_FAILED").unwrap_err();
+        match err {
+            Error::UnknownCode { suggestions, .. } => {
+                assert_eq!(
+                    suggestions.first().map(String::as_str),
+                    Some("USER_AUTHENTICATION_FAILED")
+                )
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(catalog().lookup("999").is_err());
+    }
+
+    #[test]
+    fn locale_picks_language() {
+        assert_eq!(Lang::from_locale(Some("zh_CN.UTF-8")), Lang::Zh);
+        assert_eq!(Lang::from_locale(Some("en_US.UTF-8")), Lang::En);
+        assert_eq!(Lang::from_locale(Some("C")), Lang::En);
+        assert_eq!(Lang::from_locale(None), Lang::En);
+    }
+
+    #[test]
+    fn duplicate_codes_are_rejected() {
+        let entry = r#"[[code]]
+code = 1
+name = "A"
+category = "general"
+deprecated = false
+meaning_zh = "x"
+cause_zh = "x"
+meaning_en = "x"
+cause_en = "x"
+hint_zh = "x"
+hint_en = "x"
+"#;
+        assert!(Catalog::from_toml(&format!("{entry}{entry}")).is_err());
+    }
+}

@@ -1,0 +1,355 @@
+//! Discovery: turns the paths a user gives into an ordered list of log files.
+//!
+//! Folders are walked recursively (symlinks followed, loops detected and reported). By default
+//! only the SDK's own files are picked: `easemob.log`, `easemob_YYYY-MM-DD_HH-MM-SS.log` and the
+//! same with `.gz`. The *device* of a file is its first folder below the scanned root. Within a
+//! device, rotated segments come in the order of the time in their names, `easemob.log` last.
+
+use std::path::{Component, Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use walkdir::WalkDir;
+
+/// One log file to scan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its path relative to the scanned root, `/`-separated (the key of `per_file`).
+    pub rel_path: String,
+    /// The device (first folder below the root).
+    pub device: String,
+    /// Gzip-compressed (by name).
+    pub gzip: bool,
+    /// Size on disk in bytes.
+    pub size: u64,
+    /// The rotation time in its name, for `easemob_YYYY-MM-DD_HH-MM-SS.log`.
+    pub rotated_at: Option<NaiveDateTime>,
+    /// The live `easemob.log` (may be written or rotated while we read it).
+    pub live: bool,
+}
+
+/// A path that was not scanned, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The path as found.
+    pub path: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// The outcome of discovery.
+#[derive(Clone, Debug, Default)]
+pub struct Discovery {
+    /// Files to scan, in report order.
+    pub files: Vec<LogFile>,
+    /// Paths that could not be used.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The device name of files that sit directly in the scanned folder, when it has no name.
+pub const DEFAULT_DEVICE: &str = "default";
+
+/// What an SDK log file name says about the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SdkLogName {
+    /// Rotation time, for rotated segments.
+    pub rotated_at: Option<NaiveDateTime>,
+    /// Ends in `.gz`.
+    pub gzip: bool,
+}
+
+/// Recognises the SDK's log file names (any case): `easemob.log`,
+/// `easemob_YYYY-MM-DD_HH-MM-SS.log`, and either with `.gz`.
+pub fn sdk_log_name(file_name: &str) -> Option<SdkLogName> {
+    let lower = file_name.to_ascii_lowercase();
+    let (stem, gzip) = match lower.strip_suffix(".gz") {
+        Some(stem) => (stem, true),
+        None => (lower.as_str(), false),
+    };
+    let stem = stem.strip_suffix(".log")?;
+    if stem == "easemob" {
+        return Some(SdkLogName {
+            rotated_at: None,
+            gzip,
+        });
+    }
+    let stamp = stem.strip_prefix("easemob_")?;
+    let rotated_at = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d_%H-%M-%S").ok()?;
+    // chrono accepts unpadded fields; the SDK writes padded ones.
+    (stamp.len() == "YYYY-MM-DD_HH-MM-SS".len()).then_some(SdkLogName {
+        rotated_at: Some(rotated_at),
+        gzip,
+    })
+}
+
+/// Joins path components with `/`, whatever the platform.
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The name of a root folder, for files that sit directly in it.
+fn root_device_name(root: &Path) -> String {
+    std::fs::canonicalize(root)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| DEFAULT_DEVICE.to_string())
+}
+
+/// Finds the log files under `paths`.
+///
+/// `all_files` picks every regular file in folders, not only SDK log names. A file named
+/// explicitly is always scanned. When more than one path is given, relative paths are
+/// prefixed by the root as given, so that keys stay unique.
+pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
+    let mut out = Discovery::default();
+    let several = paths.len() > 1;
+    for root in paths {
+        let label = |rel: &Path| -> String {
+            let rel = slash_path(rel);
+            if several {
+                let root = root
+                    .to_string_lossy()
+                    .trim_end_matches(['/', '\\'])
+                    .to_string();
+                if rel.is_empty() {
+                    root
+                } else {
+                    format!("{root}/{rel}")
+                }
+            } else {
+                rel
+            }
+        };
+        let meta = match std::fs::metadata(root) {
+            Ok(meta) => meta,
+            Err(e) => {
+                out.skipped.push(Skipped {
+                    path: root.to_string_lossy().into_owned(),
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if meta.is_file() {
+            let name = root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let parsed = sdk_log_name(&name);
+            let device = root
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(root_device_name)
+                .unwrap_or_else(|| root_device_name(Path::new(".")));
+            out.files.push(LogFile {
+                path: root.clone(),
+                rel_path: if several {
+                    root.to_string_lossy().into_owned()
+                } else {
+                    name.clone()
+                },
+                device,
+                gzip: parsed.map_or(name.to_ascii_lowercase().ends_with(".gz"), |p| p.gzip),
+                size: meta.len(),
+                rotated_at: parsed.and_then(|p| p.rotated_at),
+                live: parsed.is_some_and(|p| p.rotated_at.is_none()),
+            });
+            continue;
+        }
+        if !meta.is_dir() {
+            out.skipped.push(Skipped {
+                path: root.to_string_lossy().into_owned(),
+                reason: "not a regular file or folder".into(),
+            });
+            continue;
+        }
+        let root_device = root_device_name(root);
+        let walker = WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter();
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let path = e
+                        .path()
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| root.to_string_lossy().into_owned());
+                    let reason = if e.loop_ancestor().is_some() {
+                        "symlink loop: not followed".to_string()
+                    } else {
+                        e.io_error()
+                            .map(|io| io.to_string())
+                            .unwrap_or_else(|| e.to_string())
+                    };
+                    out.skipped.push(Skipped { path, reason });
+                    continue;
+                }
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let parsed = sdk_log_name(&name);
+            if parsed.is_none() && !all_files {
+                continue;
+            }
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            let device = match rel.components().count() {
+                0 | 1 => root_device.clone(),
+                _ => rel
+                    .components()
+                    .next()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .unwrap_or_else(|| root_device.clone()),
+            };
+            let size = match entry.metadata() {
+                Ok(meta) => meta.len(),
+                Err(e) => {
+                    out.skipped.push(Skipped {
+                        path: entry.path().to_string_lossy().into_owned(),
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            out.files.push(LogFile {
+                path: entry.path().to_path_buf(),
+                rel_path: label(rel),
+                device: if several {
+                    label(Path::new(&device))
+                } else {
+                    device
+                },
+                gzip: parsed.map_or(name.to_ascii_lowercase().ends_with(".gz"), |p| p.gzip),
+                size,
+                rotated_at: parsed.and_then(|p| p.rotated_at),
+                live: parsed.is_some_and(|p| p.rotated_at.is_none()),
+            });
+        }
+    }
+    order_files(&mut out.files);
+    out
+}
+
+/// Orders files by device, then rotated segments by their time, the live file last, then path.
+pub fn order_files(files: &mut [LogFile]) {
+    files.sort_by(|a, b| {
+        a.device
+            .cmp(&b.device)
+            .then_with(|| {
+                // A folder may hold several users' logs: keep each folder's rotation together.
+                let dir = |f: &LogFile| f.rel_path.rsplit_once('/').map(|(d, _)| d.to_string());
+                dir(a).cmp(&dir(b))
+            })
+            .then_with(|| match (a.rotated_at, b.rotated_at) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| a.rel_path.cmp(&b.rel_path))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn recognises_sdk_names() {
+        assert_eq!(sdk_log_name("easemob.log").map(|n| n.gzip), Some(false));
+        assert_eq!(sdk_log_name("Easemob.LOG.gz").map(|n| n.gzip), Some(true));
+        let rotated = sdk_log_name("easemob_2024-03-01_08-41-45.log.gz").unwrap();
+        assert_eq!(
+            rotated.rotated_at.unwrap().to_string(),
+            "2024-03-01 08:41:45"
+        );
+        for name in [
+            "easemob.txt",
+            "easemob_.log",
+            "easemob_2024-3-1_8-41-45.log",
+            "easemob_2024-13-01_08-41-45.log",
+            "myeasemob.log",
+            "easemob.log.bak",
+        ] {
+            assert_eq!(sdk_log_name(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn walks_devices_and_orders_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let log_dir = dir.path().join("PC-1/sdkdata/easemobLog");
+        fs::create_dir_all(&log_dir).unwrap();
+        for name in [
+            "easemob.log",
+            "easemob_2024-03-01_09-00-00.log",
+            "easemob_2024-03-01_08-00-00.log.gz",
+            "notes.txt",
+        ] {
+            fs::write(log_dir.join(name), "x\n").unwrap();
+        }
+        fs::write(dir.path().join("easemob.log"), "x\n").unwrap();
+        let found = discover(&[dir.path().to_path_buf()], false);
+        let names: Vec<(&str, &str)> = found
+            .files
+            .iter()
+            .map(|f| (f.device.as_str(), f.rel_path.as_str()))
+            .collect();
+        let root_name = root_device_name(dir.path());
+        let mut expected = vec![
+            (
+                "PC-1",
+                "PC-1/sdkdata/easemobLog/easemob_2024-03-01_08-00-00.log.gz",
+            ),
+            (
+                "PC-1",
+                "PC-1/sdkdata/easemobLog/easemob_2024-03-01_09-00-00.log",
+            ),
+            ("PC-1", "PC-1/sdkdata/easemobLog/easemob.log"),
+            (root_name.as_str(), "easemob.log"),
+        ];
+        // Devices sort by name; within a device the order above must hold (stable sort).
+        expected.sort_by_key(|(device, _)| *device);
+        assert_eq!(names, expected);
+        assert!(found.files.iter().any(|f| f.gzip));
+        let all = discover(&[dir.path().to_path_buf()], true);
+        assert_eq!(all.files.len(), 5);
+    }
+
+    #[test]
+    fn missing_path_is_skipped_with_reason() {
+        let found = discover(&[PathBuf::from("/definitely/not/here")], false);
+        assert!(found.files.is_empty());
+        assert_eq!(found.skipped.len(), 1);
+        assert!(found.skipped[0].path.contains("not/here"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loop_is_reported_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("dev1");
+        fs::create_dir_all(&sub).unwrap();
+        fs::write(sub.join("easemob.log"), "x\n").unwrap();
+        std::os::unix::fs::symlink(dir.path(), sub.join("loop")).unwrap();
+        let found = discover(&[dir.path().to_path_buf()], false);
+        assert_eq!(found.files.len(), 1);
+        assert!(
+            found.skipped.iter().any(|s| s.reason.contains("loop")),
+            "{:?}",
+            found.skipped
+        );
+    }
+}

@@ -1,0 +1,304 @@
+//! Extraction: finds the error codes a chunk of log states, with their lines and entry times.
+//!
+//! A chunk is a line-aligned slice of one file. One multi-pattern pass (Aho-Corasick over the
+//! rules' anchors) finds candidate lines; the exact pattern runs only on those lines. Line
+//! numbers and entry times are worked out only for hits. A hit on a continuation line takes the
+//! time of the last prefixed line above it; when that line lies in an earlier chunk the hit is
+//! marked [`EntryTime::Inherited`] and the scan resolves it when it stitches chunks together.
+
+use memchr::{memchr, memrchr};
+
+use crate::logtime::{LogTime, Prefix, parse_prefix};
+use crate::rules::RuleSet;
+
+/// Where a hit's entry time comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryTime {
+    /// The entry starts in this chunk, at this time.
+    At(LogTime),
+    /// The entry started before this chunk (or the file has no entry before the hit).
+    Inherited,
+}
+
+/// One code found in a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawHit {
+    /// The code the line states.
+    pub code: u32,
+    /// Index of the rule (shape) that matched, in the [`RuleSet`].
+    pub rule: usize,
+    /// 0-based line index within the chunk.
+    pub line_in_chunk: u64,
+    /// Byte offset of the line's start within the chunk.
+    pub line_start: usize,
+    /// The time of the entry the line belongs to.
+    pub time: EntryTime,
+}
+
+/// What extraction found in one chunk.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChunkScan {
+    /// Number of `\n` bytes in the chunk.
+    pub newlines: u64,
+    /// The hits, in line order (by rule within a line).
+    pub hits: Vec<RawHit>,
+    /// The first prefixed line of the chunk.
+    pub first_entry: Option<Prefix>,
+    /// The last prefixed line of the chunk.
+    pub last_entry: Option<Prefix>,
+}
+
+/// Counts `\n` bytes.
+pub fn count_newlines(bytes: &[u8]) -> u64 {
+    bytecount::count(bytes, b'\n') as u64
+}
+
+/// The line around byte `pos`, without its terminator: `(start, end)`.
+fn line_bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
+    let start = memrchr(b'\n', &chunk[..pos]).map_or(0, |i| i + 1);
+    let end = memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i);
+    (start, end)
+}
+
+/// A line without a trailing `\r`.
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The start of the line before the one starting at `line_start` (which must be > 0).
+fn previous_line_start(chunk: &[u8], line_start: usize) -> usize {
+    memrchr(b'\n', &chunk[..line_start - 1]).map_or(0, |i| i + 1)
+}
+
+/// Finds the verified `(line_start, rule, code)` triples of a chunk, in line order.
+fn find_codes(rules: &RuleSet, chunk: &[u8]) -> Vec<(usize, usize, u32)> {
+    let mut found = Vec::new();
+    // Anchored rules: one pass over all anchors, then the exact pattern on each candidate line
+    // (once per line and rule, however many anchors the line holds).
+    let mut checked_line_of_rule = vec![usize::MAX; rules.rules().len()];
+    let mut line = (usize::MAX, 0);
+    for m in rules.anchors().find_overlapping_iter(chunk) {
+        let rule = rules.rule_of_anchor(m.pattern().as_usize());
+        if !(line.0..line.1).contains(&m.start()) {
+            line = line_bounds(chunk, m.start());
+        }
+        if checked_line_of_rule[rule] == line.0 {
+            continue;
+        }
+        checked_line_of_rule[rule] = line.0;
+        if let Some(code) = rules.rules()[rule].code_in(trim_cr(&chunk[line.0..line.1])) {
+            found.push((line.0, rule, code));
+        }
+    }
+    // Unanchored (user) rules: their own regex over the chunk, then the exact line check.
+    for &rule in rules.unanchored() {
+        let search = &rules.rules()[rule].chunk_regex;
+        let mut pos = 0;
+        while pos <= chunk.len() {
+            let Some(m) = search.find_at(chunk, pos) else {
+                break;
+            };
+            let (start, end) = line_bounds(chunk, m.start().min(chunk.len()));
+            if let Some(code) = rules.rules()[rule].code_in(trim_cr(&chunk[start..end])) {
+                found.push((start, rule, code));
+            }
+            pos = end + 1;
+        }
+    }
+    // Overlapping matches arrive by end position; user rules come after: order by line, rule.
+    found.sort_unstable();
+    found.dedup_by_key(|(start, rule, _)| (*start, *rule));
+    found
+}
+
+/// The time of the entry that the line at `line_start` belongs to, looking no further up than
+/// the line at `floor` (exclusive), whose entry is already known.
+fn entry_time(chunk: &[u8], mut line_start: usize, floor: Option<usize>) -> Option<LogTime> {
+    loop {
+        if floor.is_some_and(|f| line_start <= f) {
+            return None;
+        }
+        if let Some(prefix) = parse_prefix(&chunk[line_start..]) {
+            return Some(prefix.time);
+        }
+        if line_start == 0 {
+            return None;
+        }
+        line_start = previous_line_start(chunk, line_start);
+    }
+}
+
+/// The first prefixed line of a chunk.
+fn first_entry(chunk: &[u8]) -> Option<Prefix> {
+    let mut start = 0;
+    while start < chunk.len() {
+        if let Some(prefix) = parse_prefix(&chunk[start..]) {
+            return Some(prefix);
+        }
+        start = memchr(b'\n', &chunk[start..])? + start + 1;
+    }
+    None
+}
+
+/// The last prefixed line of a chunk.
+fn last_entry(chunk: &[u8]) -> Option<Prefix> {
+    if chunk.is_empty() {
+        return None;
+    }
+    // The last line starts after the last `\n` that is not the chunk's final byte.
+    let body = chunk.strip_suffix(b"\n").unwrap_or(chunk);
+    let mut start = memrchr(b'\n', body).map_or(0, |i| i + 1);
+    loop {
+        if let Some(prefix) = parse_prefix(&chunk[start..]) {
+            return Some(prefix);
+        }
+        if start == 0 {
+            return None;
+        }
+        start = previous_line_start(chunk, start);
+    }
+}
+
+/// Extracts every hit of `rules` in `chunk` (a run of whole lines).
+pub fn extract_chunk(rules: &RuleSet, chunk: &[u8]) -> ChunkScan {
+    let codes = find_codes(rules, chunk);
+    let mut hits = Vec::with_capacity(codes.len());
+    let mut newlines_before = 0;
+    let mut counted_to = 0;
+    let mut previous: Option<(usize, EntryTime)> = None;
+    for (line_start, rule, code) in codes {
+        newlines_before += count_newlines(&chunk[counted_to..line_start]);
+        counted_to = line_start;
+        let time = match previous {
+            Some((prev_start, prev_time)) if prev_start == line_start => prev_time,
+            _ => match entry_time(chunk, line_start, previous.map(|p| p.0)) {
+                Some(time) => EntryTime::At(time),
+                None => previous.map_or(EntryTime::Inherited, |p| p.1),
+            },
+        };
+        previous = Some((line_start, time));
+        hits.push(RawHit {
+            code,
+            rule,
+            line_in_chunk: newlines_before,
+            line_start,
+            time,
+        });
+    }
+    ChunkScan {
+        newlines: newlines_before + count_newlines(&chunk[counted_to..]),
+        hits,
+        first_entry: first_entry(chunk),
+        last_entry: last_entry(chunk),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(text: &str) -> ChunkScan {
+        extract_chunk(&RuleSet::builtin(), text.as_bytes())
+    }
+
+    fn codes(text: &str) -> Vec<(u32, String)> {
+        let rules = RuleSet::builtin();
+        extract_chunk(&rules, text.as_bytes())
+            .hits
+            .iter()
+            .map(|h| (h.code, rules.rules()[h.rule].name.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn finds_each_shape_once_per_line() {
+        let log = "\
+[2024/03/01 08:00:00:001]: SDK_Error: {\"callbackId\":\"17\",\"error\":{\"code\":300,\"desc\":\"x\"}}\r
+[2024/03/01 08:00:00:002]: ChatManager_SendMessage failed, code: 500; desc: Message is invalid\r
+[2024/03/01 08:00:00:003]: [global listener] onDisconnect206 onDisconnect206\r
+[2024/03/01 08:00:00:004]: EMChatManager::sendMessage() error, msgId: 1185, errorCode=3, desc=y\r
+";
+        assert_eq!(
+            codes(log),
+            [
+                (300, "cb_json".into()),
+                (500, "code_desc".into()),
+                (206, "listener".into()),
+                (3, "kv".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn decoys_are_not_codes() {
+        let log = "\
+[2017/3/1 16:23:31:631]: [EMARHttpAPI] httpExecute code: 404
+[2017/3/1 19:30:28:214]: log: level: 2, area: 1, handleDisconnect:13
+[2017/3/1 19:30:28:214]: log: level: 2, area: 2, recv(): recv() failed. errno: 110: Connection timed out
+{ verison : MSYNC_V1, command : SYNC, payload : { status : { error_code : 0 }, meta_id : 14883736206090002 } }
+[2019/10/14 14:57:33:624]: [EMPushHelper] Retry upload after 301s if failed.
+   at Easemob.Client.Login() in C:\\src\\Client.cs:line 502
+[2017/3/1 10:1:41:922]: current host: domain: 60.205.131.133 port: 6801
+[2024/03/01 08:00:00:404]: EMSessionManager::onDisConnect(): 1
+";
+        assert_eq!(codes(log), []);
+    }
+
+    #[test]
+    fn continuation_lines_take_their_entry_time() {
+        let log = "\
+[2024/03/01 08:00:00:001]: write to config file: {
+  \"x\": 1,
+  SDK_Error: {\"callbackId\":\"1\",\"error\":{\"code\":301,\"desc\":\"x\"}}
+}
+[2024/03/01 08:00:05:000]: [global listener] onDisconnect2
+";
+        let s = scan(log);
+        assert_eq!(s.hits.len(), 2);
+        assert_eq!(s.hits[0].line_in_chunk, 2);
+        assert_eq!(
+            s.hits[0].time,
+            EntryTime::At(LogTime::parse_display("2024-03-01 08:00:00.001").unwrap())
+        );
+        assert_eq!(s.hits[1].line_in_chunk, 4);
+        assert_eq!(s.newlines, 5);
+    }
+
+    #[test]
+    fn hit_before_any_prefix_inherits() {
+        let s = scan("  [smart ping]  onDisconnected ...303\n  more: onDisconnect2\n");
+        assert_eq!(s.hits.len(), 2);
+        assert!(s.hits.iter().all(|h| h.time == EntryTime::Inherited));
+        assert_eq!(s.first_entry, None);
+        assert_eq!(s.last_entry, None);
+    }
+
+    #[test]
+    fn first_and_last_entries() {
+        let s = scan("cont\n[2024/03/01 08:00:00:001]: a\n[2024/03/01 08:00:09:001]: b\ncont");
+        assert_eq!(
+            s.first_entry.unwrap().time.to_string(),
+            "2024-03-01 08:00:00.001"
+        );
+        assert_eq!(
+            s.last_entry.unwrap().time.to_string(),
+            "2024-03-01 08:00:09.001"
+        );
+        assert_eq!(s.newlines, 3);
+    }
+
+    #[test]
+    fn user_rules_run_on_lines_and_respect_line_anchors() {
+        let rules = RuleSet::with_user_rules(&["^E(?P<code>\\d+)$".into()]).unwrap();
+        let s = extract_chunk(&rules, b"E12\r\nxE13\r\nE14\r\nE15 x\n");
+        let got: Vec<(u32, u64)> = s.hits.iter().map(|h| (h.code, h.line_in_chunk)).collect();
+        assert_eq!(got, [(12, 0), (14, 2)]);
+    }
+
+    #[test]
+    fn user_rule_matching_empty_does_not_loop() {
+        let rules = RuleSet::with_user_rules(&["(?P<code>\\d*)".into()]).unwrap();
+        let s = extract_chunk(&rules, b"a\n\nb7\n");
+        assert_eq!(s.hits.len(), 0, "empty captures are not numbers");
+    }
+}

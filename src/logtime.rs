@@ -1,0 +1,305 @@
+//! Timestamps in the SDK's line prefix, in all three generations.
+//!
+//! ```text
+//! [2017/3/1 9:5:7:52]:                   legacy: no zero padding, last field = milliseconds
+//! [2024/03/01 08:00:00:123]:             v3: zero padded
+//! [0][2024/03/01 08:00:00:123(08)]:      v4: a leading [n] field and an (hh) suffix
+//! ```
+//! Times are the log's own local time; the prefix carries no zone we can trust.
+
+use std::fmt;
+
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A log-local timestamp with millisecond precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogTime(NaiveDateTime);
+
+/// The display format of [`LogTime`]: `YYYY-MM-DD HH:MM:SS.mmm`.
+const DISPLAY_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f";
+
+impl LogTime {
+    /// Builds a time from calendar fields; `None` when a field is out of range.
+    pub fn from_fields(fields: [u32; 7]) -> Option<LogTime> {
+        let [year, month, day, hour, minute, second, milli] = fields;
+        let year = i32::try_from(year).ok()?;
+        NaiveDate::from_ymd_opt(year, month, day)?
+            .and_hms_milli_opt(hour, minute, second, milli)
+            .map(LogTime)
+    }
+
+    /// Parses the display form `YYYY-MM-DD HH:MM:SS.mmm` (as written in scan JSON).
+    pub fn parse_display(text: &str) -> Option<LogTime> {
+        NaiveDateTime::parse_from_str(text, DISPLAY_FORMAT)
+            .ok()
+            .map(LogTime)
+    }
+
+    /// The minute this time falls in, `YYYY-MM-DD HH:MM`: the key of per-minute counts.
+    pub fn minute_key(&self) -> String {
+        self.0.format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    /// Milliseconds since 1970-01-01 00:00:00 of the same local clock.
+    pub fn epoch_millis(&self) -> i64 {
+        self.0.and_utc().timestamp_millis()
+    }
+
+    /// The wrapped calendar value.
+    pub fn naive(&self) -> NaiveDateTime {
+        self.0
+    }
+
+    /// Whole seconds of the minute, for tests and bucketing.
+    pub fn second(&self) -> u32 {
+        self.0.second()
+    }
+}
+
+impl fmt::Display for LogTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format(DISPLAY_FORMAT))
+    }
+}
+
+impl Serialize for LogTime {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for LogTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        LogTime::parse_display(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid time {text:?}, expected YYYY-MM-DD HH:MM:SS.mmm"
+            ))
+        })
+    }
+}
+
+/// Which generation of the SDK's prefix a line carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrefixStyle {
+    /// 3.2.x: `[2017/3/1 9:5:7:52]: `, fields not zero-padded.
+    Legacy,
+    /// 3.x–4.x: `[2024/03/01 08:00:00:123]: `.
+    V3,
+    /// 4.x (2026): `[0][2024/03/01 08:00:00:123(08)]: `.
+    V4,
+}
+
+/// A parsed line prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prefix {
+    /// The entry's local time.
+    pub time: LogTime,
+    /// The prefix generation.
+    pub style: PrefixStyle,
+    /// Bytes of the prefix, including the `]: ` (or `]:` at the end of a line).
+    pub len: usize,
+}
+
+/// A little cursor over the bytes of a candidate prefix.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.bytes.get(self.pos) == Some(&byte)).then(|| self.pos += 1)
+    }
+
+    /// Reads `min..=max` ASCII digits; returns the value and the digit count.
+    fn number(&mut self, min: usize, max: usize) -> Option<(u32, usize)> {
+        let start = self.pos;
+        let mut value: u32 = 0;
+        while self.pos - start < max {
+            match self.bytes.get(self.pos) {
+                Some(&d) if d.is_ascii_digit() => {
+                    value = value * 10 + u32::from(d - b'0');
+                    self.pos += 1;
+                }
+                _ => break,
+            }
+        }
+        let digits = self.pos - start;
+        (digits >= min).then_some((value, digits))
+    }
+}
+
+/// Parses the timestamp prefix at the start of `line`, if it has one.
+///
+/// The grammar is `(\[\d+\])?\[Y{4}/M{1,2}/D{1,2} h{1,2}:m{1,2}:s{1,2}:ms{1,3}(\(±?\d{1,2}\))?\]: `,
+/// and the fields must form a real calendar time. A UTF-8 byte-order mark before the prefix is
+/// skipped (it counts in `len`).
+pub fn parse_prefix(line: &[u8]) -> Option<Prefix> {
+    let mut cur = Cursor {
+        bytes: line,
+        pos: 0,
+    };
+    if line.starts_with(b"\xEF\xBB\xBF") {
+        cur.pos = 3;
+    }
+    cur.eat(b'[')?;
+    let mut v4 = false;
+    // The 4.x leading `[n]` field.
+    if cur.bytes.get(cur.pos + 4) != Some(&b'/') {
+        cur.number(1, 9)?;
+        cur.eat(b']')?;
+        cur.eat(b'[')?;
+        v4 = true;
+    }
+    let mut padded = true;
+    let mut field = |cur: &mut Cursor, min: usize, max: usize, sep: Option<u8>| {
+        let (value, digits) = cur.number(min, max)?;
+        if digits < max {
+            padded = false;
+        }
+        if let Some(sep) = sep {
+            cur.eat(sep)?;
+        }
+        Some(value)
+    };
+    let year = field(&mut cur, 4, 4, Some(b'/'))?;
+    let month = field(&mut cur, 1, 2, Some(b'/'))?;
+    let day = field(&mut cur, 1, 2, Some(b' '))?;
+    let hour = field(&mut cur, 1, 2, Some(b':'))?;
+    let minute = field(&mut cur, 1, 2, Some(b':'))?;
+    let second = field(&mut cur, 1, 2, Some(b':'))?;
+    let milli = field(&mut cur, 1, 3, None)?;
+    if cur.eat(b'(').is_some() {
+        let _ = cur.eat(b'+').or_else(|| cur.eat(b'-'));
+        cur.number(1, 2)?;
+        cur.eat(b')')?;
+        v4 = true;
+    }
+    cur.eat(b']')?;
+    cur.eat(b':')?;
+    match line.get(cur.pos) {
+        Some(b' ') => cur.pos += 1,
+        None | Some(b'\r') | Some(b'\n') => {}
+        Some(_) => return None,
+    }
+    let time = LogTime::from_fields([year, month, day, hour, minute, second, milli])?;
+    let style = if v4 {
+        PrefixStyle::V4
+    } else if padded {
+        PrefixStyle::V3
+    } else {
+        PrefixStyle::Legacy
+    };
+    Some(Prefix {
+        time,
+        style,
+        len: cur.pos,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn time(line: &str) -> Option<String> {
+        parse_prefix(line.as_bytes()).map(|p| p.time.to_string())
+    }
+
+    #[test]
+    fn parses_all_three_generations() {
+        let legacy = parse_prefix(b"[2017/3/1 9:5:7:52]: x").unwrap();
+        assert_eq!(legacy.time.to_string(), "2017-03-01 09:05:07.052");
+        assert_eq!(legacy.style, PrefixStyle::Legacy);
+        assert_eq!(legacy.len, 21);
+
+        let v3 = parse_prefix(b"[2024/03/01 08:00:00:123]: EMSessionManager").unwrap();
+        assert_eq!(v3.time.to_string(), "2024-03-01 08:00:00.123");
+        assert_eq!(v3.style, PrefixStyle::V3);
+
+        let v4 = parse_prefix(b"[0][2026/02/02 13:54:39:486(08)]: log: level: 2").unwrap();
+        assert_eq!(v4.time.to_string(), "2026-02-02 13:54:39.486");
+        assert_eq!(v4.style, PrefixStyle::V4);
+        assert_eq!(&b"[0][2026/02/02 13:54:39:486(08)]: log"[v4.len..], b"log");
+    }
+
+    #[test]
+    fn milliseconds_are_the_last_field_unpadded() {
+        assert_eq!(
+            time("[2017/3/1 16:39:7:52]: "),
+            Some("2017-03-01 16:39:07.052".into())
+        );
+        assert_eq!(
+            time("[2017/3/1 20:0:26:5]: "),
+            Some("2017-03-01 20:00:26.005".into())
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_prefix() {
+        for line in [
+            "",
+            "{ verison : MSYNC_V1 }",
+            "[EMARHttpAPI] httpExecute code: 200",
+            "[2024/13/01 08:00:00:123]: month 13",
+            "[2024/02/30 08:00:00:123]: no such day",
+            "[2024/03/01 24:00:00:123]: hour 24",
+            "[2024/03/01 08:00:00:1234]: four ms digits",
+            "[2024/03/01 08:00:00]: no milliseconds",
+            "[2024/03/01 08:00:00:123]x",
+            "  [2024/03/01 08:00:00:123]: indented",
+        ] {
+            assert_eq!(parse_prefix(line.as_bytes()), None, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn tolerates_bom_crlf_and_empty_message() {
+        assert_eq!(
+            time("\u{feff}[2024/03/01 08:00:00:001]: x"),
+            Some("2024-03-01 08:00:00.001".into())
+        );
+        assert_eq!(
+            time("[2024/03/01 08:00:00:001]:\r\n"),
+            Some("2024-03-01 08:00:00.001".into())
+        );
+        assert_eq!(
+            time("[2024/03/01 08:00:00:001]:"),
+            Some("2024-03-01 08:00:00.001".into())
+        );
+    }
+
+    #[test]
+    fn display_round_trips() {
+        let t = parse_prefix(b"[2024/03/01 08:00:00:123]: ").unwrap().time;
+        assert_eq!(LogTime::parse_display(&t.to_string()), Some(t));
+        assert_eq!(t.minute_key(), "2024-03-01 08:00");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = parse_prefix(&bytes);
+        }
+
+        #[test]
+        fn any_valid_time_round_trips(
+            y in 1990u32..2100, mo in 1u32..=12, d in 1u32..=28,
+            h in 0u32..24, mi in 0u32..60, s in 0u32..60, ms in 0u32..1000,
+            padded in any::<bool>(), v4 in any::<bool>(),
+        ) {
+            let body = if padded {
+                format!("{y:04}/{mo:02}/{d:02} {h:02}:{mi:02}:{s:02}:{ms:03}")
+            } else {
+                format!("{y}/{mo}/{d} {h}:{mi}:{s}:{ms}")
+            };
+            let line = if v4 { format!("[0][{body}(08)]: msg") } else { format!("[{body}]: msg") };
+            let p = parse_prefix(line.as_bytes()).expect("valid prefix");
+            prop_assert_eq!(p.time.to_string(), format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{ms:03}"));
+            prop_assert_eq!(&line.as_bytes()[p.len..], b"msg");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! Making untrusted text safe to print.
+
+use std::borrow::Cow;
+
+/// Escapes control characters (ANSI escapes, OSC sequences, carriage returns, …) so that log
+/// text or file names printed on a terminal cannot act on it. Printable text, Chinese
+/// included, is kept as is.
+pub fn escape_control(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_controls_but_keeps_chinese() {
+        assert_eq!(escape_control("用户未登录"), "用户未登录");
+        assert_eq!(
+            escape_control("a\u{1b}[31mred\u{7}"),
+            "a\\u{1b}[31mred\\u{7}"
+        );
+        assert_eq!(
+            escape_control("\u{1b}]8;;http://x\u{1b}\\"),
+            "\\u{1b}]8;;http://x\\u{1b}\\"
+        );
+        assert_eq!(escape_control("a\rb\n"), "a\\rb\\n");
+        assert_eq!(escape_control("\u{9b}31m"), "\\u{9b}31m");
+    }
+}

@@ -1,0 +1,270 @@
+//! Extraction rules: the shapes in which a log line states an SDK error code.
+//!
+//! The built-in shapes are data (`data/rules.toml`); a user adds more with `--rule REGEX`.
+//! Built-in rules carry an *anchor*, a literal every match contains, so that one multi-pattern
+//! pass over a chunk finds every candidate line and the exact pattern runs only on those lines.
+
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The compiled-size limit for a user's `--rule` (bytes of compiled program).
+pub const USER_RULE_SIZE_LIMIT: usize = 1 << 20;
+
+/// One extraction rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// The shape's name (`cb_json`, `code_desc`, `listener`, `kv`, or `rule1`… for user rules).
+    pub name: String,
+    /// A literal every match contains, if known.
+    pub anchor: Option<String>,
+    /// The pattern, applied to one line; its group `code` captures the code.
+    pub regex: Regex,
+    /// The same pattern in multi-line CRLF-aware mode, to search a whole chunk for lines to check.
+    pub chunk_regex: Regex,
+}
+
+impl Rule {
+    /// Applies the rule to one physical line (without its line terminator): the code it
+    /// states, if any. Numbers too large for a code are not codes.
+    pub fn code_in(&self, line: &[u8]) -> Option<u32> {
+        let caps = self.regex.captures(line)?;
+        let digits = caps.name("code")?.as_bytes();
+        std::str::from_utf8(digits).ok()?.parse().ok()
+    }
+}
+
+/// The rules of one scan, with the prefilter built over their anchors.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    /// Aho-Corasick over the anchors of anchored rules.
+    anchors: AhoCorasick,
+    /// For each anchor pattern id, the index of its rule.
+    anchor_rule: Vec<usize>,
+    /// Rules with no anchor: searched with their own regex.
+    unanchored: Vec<usize>,
+}
+
+/// The built-in rule data compiled into the binary.
+const RULES_TOML: &str = include_str!("../data/rules.toml");
+
+/// One `[[rule]]` of `data/rules.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Shape name.
+    pub name: String,
+    /// Literal prefilter.
+    pub anchor: String,
+    /// Regex with a `code` group.
+    pub pattern: String,
+    /// Lines that must match, with their code.
+    pub examples: Vec<(String, u32)>,
+    /// Lines that must not match.
+    pub decoys: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    rule: Vec<RuleSpec>,
+}
+
+/// The built-in rule specifications, as written in `data/rules.toml`.
+pub fn builtin_specs() -> &'static [RuleSpec] {
+    static SPECS: OnceLock<Vec<RuleSpec>> = OnceLock::new();
+    SPECS.get_or_init(|| {
+        // Program data, not input: a unit test keeps it valid.
+        toml::from_str::<RulesFile>(RULES_TOML)
+            .map(|f| f.rule)
+            .unwrap_or_else(|e| panic!("data/rules.toml is invalid: {e}"))
+    })
+}
+
+/// Compiles a pattern and checks it has a `code` group.
+fn compile(pattern: &str, size_limit: usize) -> Result<Regex> {
+    let regex = RegexBuilder::new(pattern)
+        .size_limit(size_limit)
+        .dfa_size_limit(size_limit)
+        .build()
+        .map_err(|e| Error::Rule {
+            pattern: pattern.to_string(),
+            reason: e.to_string(),
+        })?;
+    if !regex.capture_names().any(|n| n == Some("code")) {
+        return Err(Error::Rule {
+            pattern: pattern.to_string(),
+            reason: "it needs a named group `code`, e.g. 'errno=(?P<code>\\d+)'".into(),
+        });
+    }
+    Ok(regex)
+}
+
+impl Rule {
+    /// Compiles a rule from its pattern.
+    pub fn new(name: &str, anchor: Option<&str>, pattern: &str, size_limit: usize) -> Result<Rule> {
+        Ok(Rule {
+            name: name.to_string(),
+            anchor: anchor.map(str::to_string),
+            regex: compile(pattern, size_limit)?,
+            // `m`: ^ and $ at line boundaries; `R`: a `\r\n` ends a line too.
+            chunk_regex: compile(&format!("(?mR:{pattern})"), size_limit)?,
+        })
+    }
+}
+
+impl RuleSet {
+    /// The built-in rules plus user patterns (`--rule`), in that order.
+    pub fn with_user_rules(user_patterns: &[String]) -> Result<RuleSet> {
+        let mut rules = Vec::new();
+        for spec in builtin_specs() {
+            rules.push(Rule::new(
+                &spec.name,
+                Some(&spec.anchor),
+                &spec.pattern,
+                10 * USER_RULE_SIZE_LIMIT,
+            )?);
+        }
+        for (i, pattern) in user_patterns.iter().enumerate() {
+            let name = format!("rule{}", i + 1);
+            rules.push(Rule::new(&name, None, pattern, USER_RULE_SIZE_LIMIT)?);
+        }
+        RuleSet::new(rules)
+    }
+
+    /// The built-in rules alone.
+    pub fn builtin() -> RuleSet {
+        // Built-in data; a unit test keeps it compiling.
+        RuleSet::with_user_rules(&[]).unwrap_or_else(|e| panic!("built-in rules: {e}"))
+    }
+
+    /// Builds the prefilter over `rules`.
+    pub fn new(rules: Vec<Rule>) -> Result<RuleSet> {
+        let mut anchor_literals = Vec::new();
+        let mut anchor_rule = Vec::new();
+        let mut unanchored = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            match &rule.anchor {
+                Some(anchor) if !anchor.is_empty() => {
+                    anchor_literals.push(anchor.clone());
+                    anchor_rule.push(index);
+                }
+                _ => unanchored.push(index),
+            }
+        }
+        let anchors = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&anchor_literals)
+            .map_err(|e| Error::Rule {
+                pattern: anchor_literals.join(" | "),
+                reason: e.to_string(),
+            })?;
+        Ok(RuleSet {
+            rules,
+            anchors,
+            anchor_rule,
+            unanchored,
+        })
+    }
+
+    /// All rules, built-in first.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The prefilter automaton over the anchors.
+    pub fn anchors(&self) -> &AhoCorasick {
+        &self.anchors
+    }
+
+    /// The rule index of an anchor pattern id.
+    pub fn rule_of_anchor(&self, pattern: usize) -> usize {
+        self.anchor_rule[pattern]
+    }
+
+    /// Indexes of rules that have no anchor.
+    pub fn unanchored(&self) -> &[usize] {
+        &self.unanchored
+    }
+
+    /// The rule that matches `line` first, with the code it states (used by tests and tools).
+    pub fn first_code(&self, line: &[u8]) -> Option<(usize, u32)> {
+        self.rules
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| r.code_in(line).map(|code| (i, code)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_match_their_examples_and_not_their_decoys() {
+        let set = RuleSet::builtin();
+        assert_eq!(set.rules().len(), 4);
+        for (spec, rule) in builtin_specs().iter().zip(set.rules()) {
+            for (line, code) in &spec.examples {
+                assert_eq!(
+                    rule.code_in(line.as_bytes()),
+                    Some(*code),
+                    "{}: {line}",
+                    spec.name
+                );
+                assert!(
+                    line.contains(&spec.anchor),
+                    "{}: anchor missing in {line}",
+                    spec.name
+                );
+            }
+            for line in &spec.decoys {
+                assert_eq!(rule.code_in(line.as_bytes()), None, "{}: {line}", spec.name);
+            }
+        }
+    }
+
+    #[test]
+    fn no_builtin_rule_matches_another_rules_decoys() {
+        let set = RuleSet::builtin();
+        for spec in builtin_specs() {
+            for line in &spec.decoys {
+                assert_eq!(set.first_code(line.as_bytes()), None, "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn user_rule_needs_a_code_group() {
+        let err = RuleSet::with_user_rules(&["errno: (\\d+)".into()]).unwrap_err();
+        assert!(err.to_string().contains("group `code`"), "{err}");
+        let set = RuleSet::with_user_rules(&["errno: (?P<code>\\d+)".into()]).unwrap();
+        assert_eq!(set.rules()[4].name, "rule1");
+        assert_eq!(set.unanchored(), &[4]);
+        assert_eq!(
+            set.rules()[4].code_in(b"recv() failed. errno: 110"),
+            Some(110)
+        );
+    }
+
+    #[test]
+    fn user_rule_that_is_too_large_is_rejected() {
+        let huge = "(?P<code>\\d+)(a{1000}){1000}".to_string();
+        let err = RuleSet::with_user_rules(&[huge]).unwrap_err();
+        assert!(err.to_string().contains("size limit"), "{err}");
+    }
+
+    #[test]
+    fn oversized_numbers_are_not_codes() {
+        let set = RuleSet::builtin();
+        assert_eq!(
+            set.first_code(b"x failed, code: 99999999999999999999; desc: y"),
+            None
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! The `emscan` binary end to end: commands, formats and exit statuses.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn emscan() -> Command {
+    let mut cmd = Command::cargo_bin("emscan").expect("binary builds");
+    cmd.env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES");
+    cmd
+}
+
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+#[test]
+fn scan_json_follows_the_contract() {
+    let bundle = common::shared_dir().join("fixtures/bundle-mixed");
+    let v = json_of(
+        emscan()
+            .arg("scan")
+            .arg(&bundle)
+            .args(["--format", "json", "--no-progress"]),
+    );
+    assert_eq!(v["schema"], "emscan.scan/1");
+    assert_eq!(v["root"][0], bundle.to_string_lossy().as_ref());
+    let first = &v["codes"][0];
+    for key in [
+        "code",
+        "name",
+        "category",
+        "count",
+        "first",
+        "last",
+        "per_file",
+        "per_device",
+        "per_minute",
+        "hint",
+    ] {
+        assert!(!first[key].is_null(), "codes[0].{key} is missing: {first}");
+    }
+    let counts: Vec<u64> = v["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_u64().unwrap())
+        .collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] >= w[1]),
+        "most frequent first: {counts:?}"
+    );
+    for key in ["files", "bytes", "lines", "elapsed_ms"] {
+        assert!(v["stats"][key].is_u64(), "stats.{key}");
+    }
+    assert_eq!(v["files"].as_array().unwrap().len(), 8);
+    assert!(v["skipped"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn scan_table_shows_codes_hints_and_footer() {
+    let bundle = common::shared_dir().join("fixtures/bundle-mixed");
+    emscan()
+        .arg("scan")
+        .arg(&bundle)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("NETWORK_ERROR"))
+        .stdout(predicate::str::contains("Codes not in the catalog"))
+        .stdout(predicate::str::contains("Success lines (code 0): 64"))
+        .stdout(predicate::str::contains("646 errors in 8 files"));
+}
+
+#[test]
+fn scan_table_in_chinese() {
+    let bundle = common::shared_dir().join("fixtures/single-legacy");
+    emscan()
+        .arg("scan")
+        .arg(&bundle)
+        .env("LANG", "zh_CN.UTF-8")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("处理建议"));
+}
+
+#[test]
+fn missing_path_exits_2_naming_it() {
+    emscan()
+        .args(["scan", "no/such/folder"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/folder"));
+}
+
+#[test]
+fn folder_without_sdk_logs_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("readme.txt"), "nothing").unwrap();
+    emscan()
+        .arg("scan")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--all-files"));
+}
+
+#[test]
+fn all_files_and_explicit_files_are_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[2024/03/01 08:00:00:001]: Client_Login failed, code: 202; desc: auth\n";
+    std::fs::write(dir.path().join("app.txt"), text).unwrap();
+    let v = json_of(
+        emscan()
+            .arg("scan")
+            .arg(dir.path())
+            .args(["--all-files", "--format", "json"]),
+    );
+    assert_eq!(v["codes"][0]["code"], 202);
+    assert_eq!(v["codes"][0]["per_file"]["app.txt"], 1);
+    let v = json_of(
+        emscan()
+            .arg("scan")
+            .arg(dir.path().join("app.txt"))
+            .args(["--format", "json"]),
+    );
+    assert_eq!(v["codes"][0]["count"], 1);
+}
+
+#[test]
+fn user_rule_adds_a_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        "[2024/03/01 08:00:00:001]: custom err#305 here\n[2024/03/01 08:00:01:001]: custom err#3\n";
+    std::fs::write(dir.path().join("easemob.log"), text).unwrap();
+    let v = json_of(emscan().arg("scan").arg(dir.path()).args([
+        "--rule",
+        r"err#(?P<code>\d+)",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(v["codes"][0]["code"], 305);
+    assert_eq!(v["codes"][0]["per_shape"]["rule1"], 1);
+    assert_eq!(v["unknown_codes"][0]["code"], 3);
+    emscan()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--rule", r"err#(\d+)"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("group `code`"));
+}
+
+#[test]
+fn explain_by_code_and_name() {
+    emscan()
+        .args(["explain", "202"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("USER_AUTHENTICATION_FAILED"))
+        .stdout(predicate::str::contains("token"));
+    emscan()
+        .args(["explain", "user_authentication_failed", "--lang", "zh"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("用户鉴权失败"));
+    let v = json_of(emscan().args(["explain", "503", "--json"]));
+    assert_eq!(v["deprecated"], true);
+}
+
+#[test]
+fn explain_typo_suggests_and_exits_2() {
+    emscan()
+        .args(["explain", "SERVER_TIMOUT"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean SERVER_TIMEOUT"));
+    emscan().args(["explain", "999"]).assert().code(2);
+}
+
+#[test]
+fn codes_lists_the_catalog() {
+    let v = json_of(emscan().args(["codes", "--format", "json"]));
+    assert_eq!(v.as_array().unwrap().len(), 73);
+    let v = json_of(emscan().args(["codes", "--format", "json", "--category", "push"]));
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["category"] == "push")
+    );
+    emscan()
+        .args(["codes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("CHATROOM_NOT_EXIST"));
+    emscan()
+        .args(["codes", "--category", "nope"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn terminal_output_escapes_control_characters_in_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = dir.path().join("evil\u{1b}[2J");
+    std::fs::create_dir_all(&device).unwrap();
+    std::fs::write(device.join("easemob.log"), "x\nonDisconnect999\n").unwrap();
+    let out = emscan().arg("scan").arg(dir.path()).output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "raw ESC reached the terminal: {stdout}"
+    );
+    assert!(stdout.contains("\\u{1b}[2J"), "{stdout}");
+}

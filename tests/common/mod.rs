@@ -1,0 +1,184 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// `../shared` beside the repository (CI lays it there too).
+pub fn shared_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
+/// The repository's own fixtures.
+pub fn own_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Every `NAME.expected.json` with its bundle folder `NAME/` in `dir`.
+pub fn bundles_in(dir: &Path) -> Vec<(String, PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read fixtures in {}: {e}", dir.display()));
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(bundle) = name.strip_suffix(".expected.json") {
+            out.push((bundle.to_string(), dir.join(bundle), entry.path()));
+        }
+    }
+    out.sort();
+    out
+}
+
+pub fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+fn by_code(items: &Value) -> BTreeMap<u64, &Value> {
+    items
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| Some((v.get("code")?.as_u64()?, v)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every difference between an expected file and a scan report: per code (catalog, unknown,
+/// success) count, name, first, last, per_file, per_shape, per_minute; per file path, device,
+/// lines, bytes, decompressed bytes, first, last, style, crlf, gzip, truncated last line; and
+/// codes the report has but the expected file does not (false positives).
+pub fn differences(expected: &Value, report: &Value) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let mut want = by_code(&expected["codes"]);
+    want.extend(by_code(&expected["unknown_codes"]));
+    let success = &expected["success"];
+    let mut got = by_code(&report["codes"]);
+    got.extend(by_code(&report["unknown_codes"]));
+    // Code 0 is compared on its own: it is reported under `success`, never as an error.
+    for (label, w, g) in [("success", success, &report["success"])] {
+        for key in [
+            "count",
+            "first",
+            "last",
+            "per_file",
+            "per_shape",
+            "per_minute",
+        ] {
+            let (wv, gv) = (&w[key], &g[key]);
+            let empty = |v: &Value| v.is_null() || v.as_object().is_some_and(|o| o.is_empty());
+            if wv != gv && !(empty(wv) && empty(gv)) {
+                diffs.push(format!("{label}.{key}: got {gv}, expected {wv}"));
+            }
+        }
+    }
+    for (code, w) in &want {
+        let Some(g) = got.get(code) else {
+            diffs.push(format!("code {code}: missing from report"));
+            continue;
+        };
+        for key in [
+            "count",
+            "first",
+            "last",
+            "per_file",
+            "per_shape",
+            "per_minute",
+        ] {
+            if w[key] != g[key] {
+                diffs.push(format!(
+                    "code {code}.{key}: got {}, expected {}",
+                    g[key], w[key]
+                ));
+            }
+        }
+        // Names are the catalog's; unknown codes have none in the contract.
+        let catalogued = by_code(&expected["codes"]).contains_key(code);
+        if catalogued && w["name"] != g["name"] {
+            diffs.push(format!(
+                "code {code}.name: got {}, expected {}",
+                g["name"], w["name"]
+            ));
+        }
+    }
+    for code in got.keys().filter(|c| !want.contains_key(c)) {
+        diffs.push(format!(
+            "code {code}: reported but not expected (false positive)"
+        ));
+    }
+    let known_in = |v: &Value| by_code(v).keys().copied().collect::<Vec<_>>();
+    if known_in(&expected["codes"])
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        != known_in(&report["codes"]).iter().collect()
+    {
+        diffs.push("catalog/unknown split differs".into());
+    }
+    let report_files: BTreeMap<&str, &Value> = report["files"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| Some((f["path"].as_str()?, f)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let empty = Vec::new();
+    let expected_files = expected["files"].as_array().unwrap_or(&empty);
+    for f in expected_files {
+        let path = f["path"].as_str().unwrap_or_default();
+        let Some(g) = report_files.get(path) else {
+            diffs.push(format!("file {path}: missing from report"));
+            continue;
+        };
+        for key in [
+            "device",
+            "lines",
+            "bytes",
+            "uncompressed_bytes",
+            "first",
+            "last",
+            "style",
+            "crlf",
+            "gzip",
+            "truncated_last_line",
+        ] {
+            // Files directly in the bundle folder: the tool names that device as it likes.
+            if key == "device" && f[key] == "default" {
+                continue;
+            }
+            if f.get(key).is_some() && f[key] != g[key] {
+                diffs.push(format!(
+                    "file {path}.{key}: got {}, expected {}",
+                    g[key], f[key]
+                ));
+            }
+        }
+    }
+    let order: Vec<&str> = expected_files
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    let got_order: Vec<&str> = report["files"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["path"].as_str()).collect())
+        .unwrap_or_default();
+    if order != got_order {
+        diffs.push(format!("file order: got {got_order:?}, expected {order:?}"));
+    }
+    let totals = &expected["totals"];
+    for (want_key, got_key) in [("lines", "lines"), ("error_occurrences", "errors")] {
+        if let Some(n) = totals[want_key].as_u64()
+            && report["stats"][got_key].as_u64() != Some(n)
+        {
+            diffs.push(format!(
+                "stats.{got_key}: got {}, expected {n}",
+                report["stats"][got_key]
+            ));
+        }
+    }
+    diffs
+}
