@@ -113,6 +113,9 @@ pub struct FileSummary {
     pub truncated_last_line: bool,
     /// Error occurrences (code 0 excluded).
     pub errors: u64,
+    /// The text encoding when it is not UTF-8 (`utf-16le`, `utf-16be`); the file was transcoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
     /// Why the file was only partly read, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
@@ -274,6 +277,7 @@ pub fn summarize(input: SummaryInput<'_>) -> Summary {
             gzip: file.gzip,
             truncated_last_line: scan.truncated_last_line,
             errors,
+            encoding: scan.encoding.map(str::to_string),
             warning: scan.warning,
         });
     }

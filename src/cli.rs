@@ -20,6 +20,8 @@ pub enum Status {
     Ok,
     /// A usage error, or no input could be read at all.
     Usage,
+    /// `--strict`: some file was skipped or only partly read.
+    Incomplete,
 }
 
 impl Status {
@@ -28,6 +30,7 @@ impl Status {
         match self {
             Status::Ok => ExitCode::SUCCESS,
             Status::Usage => ExitCode::from(2),
+            Status::Incomplete => ExitCode::from(3),
         }
     }
 }
@@ -35,7 +38,8 @@ impl Status {
 const EXIT_HELP: &str = "\
 Exit status:
   0  the command ran (a scan exits 0 whatever it finds; use a gate for CI)
-  2  usage error, unknown code, bad --rule, or no log file could be read";
+  2  usage error, unknown code, bad --rule, or no log file could be read
+  3  with --strict: a file was skipped or only partly read (the report is still printed)";
 
 /// Diagnose the logs of the Easemob (环信 / Agora Chat) IM Windows SDK.
 #[derive(Debug, Parser)]
@@ -76,6 +80,9 @@ struct ScanArgs {
     /// Never show the progress bar
     #[arg(long)]
     no_progress: bool,
+    /// Exit 3 when any file was skipped or only partly read, so CI cannot miss it
+    #[arg(long)]
+    strict: bool,
     /// Worker threads [default: one per core]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
@@ -203,7 +210,18 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         Format::Json => render::json::write_summary(out, &summary),
     }
     .context("writing the report")?;
-    Ok(Status::Ok)
+    let problems = render::text::problems(&summary);
+    // The table lists them itself; machine formats keep stdout clean, so say it on stderr.
+    if args.format != Format::Table {
+        for problem in &problems {
+            eprintln!("emscan: warning: {problem}");
+        }
+    }
+    Ok(if args.strict && !problems.is_empty() {
+        Status::Incomplete
+    } else {
+        Status::Ok
+    })
 }
 
 fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<Status> {

@@ -28,6 +28,8 @@ pub struct LogFile {
     pub rotated_at: Option<NaiveDateTime>,
     /// The live `easemob.log` (may be written or rotated while we read it).
     pub live: bool,
+    /// Named on the command line (scanned even if it looks binary).
+    pub explicit: bool,
 }
 
 /// A path that was not scanned, and why.
@@ -161,6 +163,7 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
                 size: meta.len(),
                 rotated_at: parsed.and_then(|p| p.rotated_at),
                 live: parsed.is_some_and(|p| p.rotated_at.is_none()),
+                explicit: true,
             });
             continue;
         }
@@ -195,11 +198,18 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
                     continue;
                 }
             };
-            if !entry.file_type().is_file() {
-                continue;
-            }
             let name = entry.file_name().to_string_lossy().into_owned();
             let parsed = sdk_log_name(&name);
+            if !entry.file_type().is_file() {
+                // A FIFO or device under an SDK log name is worth a word; folders are not.
+                if parsed.is_some() && !entry.file_type().is_dir() {
+                    out.skipped.push(Skipped {
+                        path: entry.path().to_string_lossy().into_owned(),
+                        reason: "not a regular file (a FIFO, socket or device): not read".into(),
+                    });
+                }
+                continue;
+            }
             if parsed.is_none() && !all_files {
                 continue;
             }
@@ -234,6 +244,7 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
                 size,
                 rotated_at: parsed.and_then(|p| p.rotated_at),
                 live: parsed.is_some_and(|p| p.rotated_at.is_none()),
+                explicit: false,
             });
         }
     }

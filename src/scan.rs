@@ -71,6 +71,8 @@ pub struct FileScan {
     pub hits: Vec<Hit>,
     /// Something that made the scan of this file partial.
     pub warning: Option<String>,
+    /// The file's text encoding, when it is not UTF-8 (`utf-16le`, `utf-16be`).
+    pub encoding: Option<&'static str>,
 }
 
 /// File content, mapped or owned.
@@ -137,6 +139,41 @@ fn load(file: &LogFile, opts: &ScanOptions) -> Result<(Content, Option<String>),
         .read_to_end(&mut bytes)
         .map_err(|e| e.to_string())?;
     Ok((Content::Owned(bytes), None))
+}
+
+/// How many leading bytes are sniffed for NUL bytes to tell a binary file.
+const SNIFF_LEN: usize = 8 << 10;
+
+/// Turns loaded bytes into UTF-8-compatible text: UTF-16 (with a BOM) is transcoded; a file
+/// with NUL bytes near its start is refused as binary unless it was named explicitly.
+fn decode(raw: Content, explicit: bool) -> Result<(Content, Option<&'static str>), String> {
+    let utf16 = match raw.get(..2) {
+        Some([0xFF, 0xFE]) => Some(encoding_rs::UTF_16LE),
+        Some([0xFE, 0xFF]) => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    };
+    if let Some(encoding) = utf16 {
+        // decode() strips the BOM and replaces malformed units with U+FFFD.
+        let (text, _, _) = encoding.decode(&raw);
+        let name = if encoding == encoding_rs::UTF_16LE {
+            "utf-16le"
+        } else {
+            "utf-16be"
+        };
+        return Ok((Content::Owned(text.into_owned().into_bytes()), Some(name)));
+    }
+    let head = &raw[..raw.len().min(SNIFF_LEN)];
+    if !explicit && memchr(0, head).is_some() {
+        let what = if head.iter().all(|&b| b == 0) {
+            "NUL-filled file"
+        } else {
+            "binary file (NUL bytes near the start; UTF-16 without a byte-order mark?)"
+        };
+        return Err(format!(
+            "{what}: skipped; name it on the command line to scan it anyway"
+        ));
+    }
+    Ok((raw, None))
 }
 
 /// Splits `data` into ranges of about `target` bytes, each ending just after a `\n` (or at
@@ -218,16 +255,19 @@ pub fn scan_file(
     opts: &ScanOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileScan, String> {
-    let (content, warning) = load(file, opts)?;
+    let (raw, warning) = load(file, opts)?;
+    let (content, encoding) = decode(raw, file.explicit)?;
     let mut scan = scan_bytes(&content, rules, opts.chunk_size, &|bytes| {
         // Report progress in on-disk bytes, so the bar ends at the total size on disk.
-        if file.gzip && !content.is_empty() {
-            progress(bytes * file.size / content.len() as u64);
+        let decoded_len = content.len() as u64;
+        if decoded_len != file.size && decoded_len > 0 {
+            progress(bytes * file.size / decoded_len);
         } else {
             progress(bytes);
         }
     });
     scan.warning = warning;
+    scan.encoding = encoding;
     Ok(scan)
 }
 
@@ -332,6 +372,37 @@ mod tests {
             let rules = RuleSet::builtin();
             let whole = scan_bytes(text.as_bytes(), &rules, usize::MAX, &|_| {});
             let split = scan_bytes(text.as_bytes(), &rules, chunk, &|_| {});
+            prop_assert_eq!(whole, split);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic_and_never_depend_on_chunking(
+            data in proptest::collection::vec(
+                prop_oneof![
+                    Just(b'\n'), Just(b'\r'), Just(b'['), Just(b']'), Just(b':'), Just(b'0'), Just(b'3'),
+                    any::<u8>(),
+                ],
+                0..400,
+            ),
+            seeds in proptest::collection::vec(0usize..5, 0..6),
+            chunk in 1usize..100,
+        ) {
+            // Mix in pieces of real shapes so that hits happen amid the noise.
+            let pieces: [&[u8]; 5] = [
+                b"[2024/03/01 08:00:00:001]: ",
+                b"onDisconnect303",
+                b"errorCode=500",
+                b"\"error\":{\"code\":7",
+                b"code: 202; desc:",
+            ];
+            let mut bytes = data.clone();
+            for (i, seed) in seeds.iter().enumerate() {
+                let at = (i * 37) % (bytes.len() + 1);
+                bytes.splice(at..at, pieces[*seed].iter().copied());
+            }
+            let rules = RuleSet::builtin();
+            let whole = scan_bytes(&bytes, &rules, usize::MAX, &|_| {});
+            let split = scan_bytes(&bytes, &rules, chunk, &|_| {});
             prop_assert_eq!(whole, split);
         }
 

@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use crate::Summary;
+
 /// Escapes control characters (ANSI escapes, OSC sequences, carriage returns, …) so that log
 /// text or file names printed on a terminal cannot act on it. Printable text, Chinese
 /// included, is kept as is.
@@ -18,6 +20,24 @@ pub fn escape_control(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// One line per file that was skipped or only partly read, `path: reason`, escaped for a
+/// terminal.
+pub fn problems(summary: &Summary) -> Vec<String> {
+    let partial = summary.files.iter().filter_map(|f| {
+        let warning = f.warning.as_deref()?;
+        Some(format!(
+            "{}: {}",
+            escape_control(&f.path),
+            escape_control(warning)
+        ))
+    });
+    let skipped = summary
+        .skipped
+        .iter()
+        .map(|s| format!("{}: {}", escape_control(&s.path), escape_control(&s.reason)));
+    partial.chain(skipped).collect()
 }
 
 #[cfg(test)]
