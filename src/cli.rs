@@ -83,6 +83,9 @@ struct ScanArgs {
     /// Exit 3 when any file was skipped or only partly read, so CI cannot miss it
     #[arg(long)]
     strict: bool,
+    /// Colour: auto = only when stdout is a terminal and NO_COLOR is unset
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     /// Worker threads [default: one per core]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
@@ -120,6 +123,28 @@ struct CodesArgs {
     /// Language [default: from LANG]
     #[arg(long, value_enum)]
     lang: Option<Lang>,
+}
+
+/// When to colour terminal output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal and `NO_COLOR` is unset or empty.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, given whether stdout is a terminal and the value of `NO_COLOR`.
+    pub fn enabled(self, stdout_is_terminal: bool, no_color: Option<&str>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_is_terminal && no_color.is_none_or(str::is_empty),
+        }
+    }
 }
 
 /// Parses a byte size: a whole number with an optional K, M or G (powers of 1024).
@@ -206,7 +231,13 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     progress.finish();
     let summary = result?;
     match args.format {
-        Format::Table => render::table::write_summary(out, &summary, lang),
+        Format::Table => {
+            let no_color = std::env::var("NO_COLOR").ok();
+            let color = args
+                .color
+                .enabled(io::stdout().is_terminal(), no_color.as_deref());
+            render::table::write_summary(out, &summary, lang, color)
+        }
         Format::Json => render::json::write_summary(out, &summary),
     }
     .context("writing the report")?;
@@ -266,6 +297,16 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn colour_follows_terminal_and_no_color() {
+        assert!(ColorChoice::Auto.enabled(true, None));
+        assert!(ColorChoice::Auto.enabled(true, Some("")));
+        assert!(!ColorChoice::Auto.enabled(true, Some("1")));
+        assert!(!ColorChoice::Auto.enabled(false, None));
+        assert!(ColorChoice::Always.enabled(false, Some("1")));
+        assert!(!ColorChoice::Never.enabled(true, None));
     }
 
     #[test]

@@ -224,3 +224,23 @@ fn terminal_output_escapes_control_characters_in_paths() {
     );
     assert!(stdout.contains("\\u{1b}[2J"), "{stdout}");
 }
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let bundle = common::shared_dir().join("fixtures/single-legacy");
+    let piped = emscan().arg("scan").arg(&bundle).output().unwrap();
+    assert!(
+        !piped.stdout.contains(&0x1b),
+        "no ANSI when stdout is a pipe"
+    );
+    let forced = emscan()
+        .arg("scan")
+        .arg(&bundle)
+        .args(["--color", "always"])
+        .output()
+        .unwrap();
+    assert!(
+        forced.stdout.contains(&0x1b),
+        "--color always styles the header"
+    );
+}

@@ -4,9 +4,10 @@
 use std::io::{self, Write};
 
 use indicatif::{HumanBytes, HumanCount};
+use tabled::Table;
 use tabled::builder::Builder;
-use tabled::settings::object::Columns;
-use tabled::settings::{Alignment, Style, Width};
+use tabled::settings::object::{Columns, Rows};
+use tabled::settings::{Alignment, Color, Style, Width};
 
 use crate::Summary;
 use crate::aggregate::CodeSummary;
@@ -99,8 +100,20 @@ fn first_at(code: &CodeSummary) -> String {
     )
 }
 
-/// Writes the scan table.
-pub fn write_summary(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
+/// Makes a table's header bold when colour is on.
+fn emphasise_header(table: &mut Table, color: bool) {
+    if color {
+        table.modify(Rows::first(), Color::BOLD);
+    }
+}
+
+/// Writes the scan table; `color` adds ANSI styling (the caller decides: terminal, `NO_COLOR`).
+pub fn write_summary(
+    out: &mut dyn Write,
+    summary: &Summary,
+    lang: Lang,
+    color: bool,
+) -> io::Result<()> {
     let labels = match lang {
         Lang::Zh => &ZH,
         Lang::En => &EN,
@@ -128,6 +141,7 @@ pub fn write_summary(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::
             .with(Style::sharp())
             .modify(Columns::new(2..5), Alignment::right())
             .modify(Columns::new(7..8), Width::truncate(HINT_WIDTH).suffix("…"));
+        emphasise_header(&mut table, color);
         writeln!(out, "{table}")?;
     }
     if !summary.unknown_codes.is_empty() {
@@ -146,6 +160,7 @@ pub fn write_summary(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::
         }
         let mut table = builder.build();
         table.with(Style::sharp());
+        emphasise_header(&mut table, color);
         writeln!(out, "{table}")?;
     }
     let success = &summary.success;
