@@ -48,6 +48,27 @@ fn by_code(items: &Value) -> BTreeMap<u64, &Value> {
         .unwrap_or_default()
 }
 
+/// The per-code fields compared with the expected files.
+const CODE_FIELDS: [&str; 6] = [
+    "count",
+    "first",
+    "last",
+    "per_file",
+    "per_shape",
+    "per_minute",
+];
+
+/// Compares one code's fields; `null` and `{}` count as the same emptiness.
+fn compare_code_fields(label: &str, want: &Value, got: &Value, diffs: &mut Vec<String>) {
+    let empty = |v: &Value| v.is_null() || v.as_object().is_some_and(|o| o.is_empty());
+    for key in CODE_FIELDS {
+        let (w, g) = (&want[key], &got[key]);
+        if w != g && !(empty(w) && empty(g)) {
+            diffs.push(format!("{label}.{key}: got {g}, expected {w}"));
+        }
+    }
+}
+
 /// Every difference between an expected file and a scan report: per code (catalog, unknown,
 /// success) count, name, first, last, per_file, per_shape, per_minute; per file path, device,
 /// lines, bytes, decompressed bytes, first, last, style, crlf, gzip, truncated last line; and
@@ -60,42 +81,13 @@ pub fn differences(expected: &Value, report: &Value) -> Vec<String> {
     let mut got = by_code(&report["codes"]);
     got.extend(by_code(&report["unknown_codes"]));
     // Code 0 is compared on its own: it is reported under `success`, never as an error.
-    for (label, w, g) in [("success", success, &report["success"])] {
-        for key in [
-            "count",
-            "first",
-            "last",
-            "per_file",
-            "per_shape",
-            "per_minute",
-        ] {
-            let (wv, gv) = (&w[key], &g[key]);
-            let empty = |v: &Value| v.is_null() || v.as_object().is_some_and(|o| o.is_empty());
-            if wv != gv && !(empty(wv) && empty(gv)) {
-                diffs.push(format!("{label}.{key}: got {gv}, expected {wv}"));
-            }
-        }
-    }
+    compare_code_fields("success", success, &report["success"], &mut diffs);
     for (code, w) in &want {
         let Some(g) = got.get(code) else {
             diffs.push(format!("code {code}: missing from report"));
             continue;
         };
-        for key in [
-            "count",
-            "first",
-            "last",
-            "per_file",
-            "per_shape",
-            "per_minute",
-        ] {
-            if w[key] != g[key] {
-                diffs.push(format!(
-                    "code {code}.{key}: got {}, expected {}",
-                    g[key], w[key]
-                ));
-            }
-        }
+        compare_code_fields(&format!("code {code}"), w, g, &mut diffs);
         // Names are the catalog's; unknown codes have none in the contract.
         let catalogued = by_code(&expected["codes"]).contains_key(code);
         if catalogued && w["name"] != g["name"] {
