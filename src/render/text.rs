@@ -22,6 +22,23 @@ pub fn escape_control(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Escapes text for HTML element content and quoted attribute values (`& < > " '`).
+/// Every log-derived string in an HTML report goes through this.
+pub fn html(text: &str) -> Cow<'_, str> {
+    html_escape::encode_quoted_attribute(text)
+}
+
+/// Guards a CSV cell against formula injection: a cell that a spreadsheet would run as a
+/// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
+/// Quoting is the CSV writer's job; this only makes the content inert.
+pub fn csv_cell(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// One line per file that was skipped or only partly read, `path: reason`, escaped for a
 /// terminal.
 pub fn problems(summary: &Summary) -> Vec<String> {
@@ -43,6 +60,24 @@ pub fn problems(summary: &Summary) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_escapes_markup_and_quotes() {
+        assert_eq!(
+            html(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;y&#x27;"
+        );
+        assert_eq!(html("用户未登录"), "用户未登录");
+    }
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_made_inert() {
+        for bad in ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx"] {
+            assert_eq!(csv_cell(bad), format!("'{bad}"));
+        }
+        assert_eq!(csv_cell("USER_NOT_LOGIN"), "USER_NOT_LOGIN");
+        assert_eq!(csv_cell("202"), "202");
+    }
 
     #[test]
     fn escapes_terminal_controls_but_keeps_chinese() {
