@@ -77,7 +77,14 @@ fn find_codes(rules: &RuleSet, chunk: &[u8]) -> Vec<(usize, usize, u32)> {
     // (once per line and rule, however many anchors the line holds).
     let mut checked_line_of_rule = vec![usize::MAX; rules.rules().len()];
     let mut line = (usize::MAX, 0);
-    for m in rules.anchors().find_overlapping_iter(chunk) {
+    let candidates: Box<dyn Iterator<Item = aho_corasick::Match>> = if rules.anchors_overlap() {
+        Box::new(rules.anchors().find_overlapping_iter(chunk))
+    } else {
+        // Non-overlapping search runs the automaton's SIMD prefilter; it misses nothing when
+        // no two rules' anchors can overlap.
+        Box::new(rules.anchors().find_iter(chunk))
+    };
+    for m in candidates {
         let rule = rules.rule_of_anchor(m.pattern().as_usize());
         if !(line.0..line.1).contains(&m.start()) {
             line = line_bounds(chunk, m.start());

@@ -48,6 +48,18 @@ pub struct RuleSet {
     anchor_rule: Vec<usize>,
     /// Rules with no anchor: searched with their own regex.
     unanchored: Vec<usize>,
+    /// Whether an occurrence of one rule's anchor can overlap another rule's anchor. Only then
+    /// must the prefilter report overlapping matches (a much slower, byte-at-a-time search).
+    anchors_overlap: bool,
+}
+
+/// Whether an occurrence of `a` can share bytes with an occurrence of `b`: one contains the
+/// other, or a proper suffix of one is a prefix of the other.
+fn can_overlap(a: &[u8], b: &[u8]) -> bool {
+    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let suffix_is_prefix =
+        |x: &[u8], y: &[u8]| (1..x.len().min(y.len())).any(|k| x[x.len() - k..] == y[..k]);
+    contains(a, b) || contains(b, a) || suffix_is_prefix(a, b) || suffix_is_prefix(b, a)
 }
 
 /// The built-in rule data compiled into the binary.
@@ -157,8 +169,23 @@ impl RuleSet {
                 _ => unanchored.push(index),
             }
         }
+        // Two anchors of one rule overlapping is harmless: the whole line is checked once per
+        // rule. Anchors of different rules that can overlap need overlapping matches, or the
+        // second rule's candidate could be hidden by the first's.
+        let anchors_overlap = anchor_literals.iter().enumerate().any(|(i, a)| {
+            anchor_literals[i + 1..]
+                .iter()
+                .any(|b| can_overlap(a.as_bytes(), b.as_bytes()))
+        });
+        // Leftmost-first semantics let the automaton use its packed SIMD (Teddy) prefilter;
+        // overlapping search needs standard semantics and runs byte at a time.
+        let match_kind = if anchors_overlap {
+            MatchKind::Standard
+        } else {
+            MatchKind::LeftmostFirst
+        };
         let anchors = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
+            .match_kind(match_kind)
             .build(&anchor_literals)
             .map_err(|e| Error::Rule {
                 pattern: anchor_literals.join(" | "),
@@ -169,6 +196,7 @@ impl RuleSet {
             anchors,
             anchor_rule,
             unanchored,
+            anchors_overlap,
         })
     }
 
@@ -185,6 +213,11 @@ impl RuleSet {
     /// The rule index of an anchor pattern id.
     pub fn rule_of_anchor(&self, pattern: usize) -> usize {
         self.anchor_rule[pattern]
+    }
+
+    /// Whether anchors of different rules can overlap (see [`RuleSet::new`]).
+    pub fn anchors_overlap(&self) -> bool {
+        self.anchors_overlap
     }
 
     /// Indexes of rules that have no anchor.
@@ -257,6 +290,24 @@ mod tests {
         let huge = "(?P<code>\\d+)(a{1000}){1000}".to_string();
         let err = RuleSet::with_user_rules(&[huge]).unwrap_err();
         assert!(err.to_string().contains("size limit"), "{err}");
+    }
+
+    #[test]
+    fn overlap_of_anchors_is_detected() {
+        assert!(can_overlap(b"abc", b"cde"));
+        assert!(can_overlap(b"error", b"errorCode"));
+        assert!(can_overlap(b"xyz", b"y"));
+        assert!(!can_overlap(b"onDisconnect", b"desc:"));
+        assert!(
+            !RuleSet::builtin().anchors_overlap(),
+            "the built-in anchors never overlap"
+        );
+        let overlapping = RuleSet::new(vec![
+            Rule::new("a", Some("ab"), "ab(?P<code>\\d)", 1 << 20).unwrap(),
+            Rule::new("b", Some("bc"), "bc(?P<code>\\d)", 1 << 20).unwrap(),
+        ])
+        .unwrap();
+        assert!(overlapping.anchors_overlap());
     }
 
     #[test]
