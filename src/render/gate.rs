@@ -118,3 +118,97 @@ pub fn write_github(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     }
     writeln!(out, "{}", verdict_line(verdict))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::aggregate::Location;
+    use crate::gate::RuleKind;
+
+    /// A broken `max` outcome for `id` whose first occurrence is at `path`:`line`.
+    pub(crate) fn broken(id: &str, path: &str, line: u64) -> Outcome {
+        Outcome {
+            id: id.into(),
+            kind: RuleKind::Max,
+            rule: format!("max {id}"),
+            limit: 0.0,
+            actual: 3.0,
+            unit: String::new(),
+            passed: false,
+            codes: vec![300],
+            first_at: Some(Location {
+                path: path.into(),
+                line,
+            }),
+            hint: Some("retry, later".into()),
+            detail: None,
+        }
+    }
+
+    pub(crate) fn verdict(outcomes: Vec<Outcome>) -> Verdict {
+        let broken = outcomes.iter().filter(|o| !o.passed).count();
+        Verdict {
+            schema: crate::gate::SCHEMA,
+            passed: broken == 0,
+            rules: outcomes.len(),
+            broken,
+            outcomes,
+        }
+    }
+
+    fn render(write: fn(&mut dyn Write, &Verdict) -> io::Result<()>, verdict: &Verdict) -> String {
+        let mut out = Vec::new();
+        write(&mut out, verdict).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn workflow_command_escaping() {
+        assert_eq!(escape_data("50% a\r\nb: c, d"), "50%25 a%0D%0Ab: c, d");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+        assert_eq!(escape_property("x\u{1b}[31m"), "x\\u{1b}[31m");
+    }
+
+    #[test]
+    fn text_lists_broken_rules_with_escaped_paths() {
+        let mut ok = broken("total", "a.log", 1);
+        ok.passed = true;
+        let v = verdict(vec![
+            broken("SERVER_NOT_REACHABLE", "dev\u{1b}[2J/easemob.log", 7),
+            ok,
+        ]);
+        assert_eq!(
+            render(write_text, &v),
+            "FAIL max SERVER_NOT_REACHABLE: 3 (limit 0), first at dev\\u{1b}[2J/easemob.log:7 \
+             — retry, later\ngate failed: 1 of 2 rules broken\n"
+        );
+    }
+
+    #[test]
+    fn github_commands_escape_properties_and_cap_at_ten() {
+        let v = verdict(vec![broken("X", "dir,with:odd%/easemob.log", 4)]);
+        let text = render(write_github, &v);
+        assert_eq!(
+            text.lines().next(),
+            Some(
+                "::error file=dir%2Cwith%3Aodd%25/easemob.log,line=4,title=emscan gate%3A max X\
+                 ::max X: 3 (limit 0), first at dir,with:odd%25/easemob.log:4 — retry, later"
+            )
+        );
+        let many: Vec<Outcome> = (0..11)
+            .map(|i| broken(&format!("R{i}"), "a.log", i))
+            .collect();
+        let text = render(write_github, &verdict(many));
+        let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("::error")).collect();
+        assert_eq!(errors.len(), GITHUB_MAX_ANNOTATIONS);
+        assert_eq!(errors[9], "::error::2 more rules broken: max R9, max R10");
+        // Exactly ten broken rules need no summary line.
+        let ten: Vec<Outcome> = (0..10).map(|i| broken("R", "a.log", i)).collect();
+        let text = render(write_github, &verdict(ten));
+        assert!(!text.contains("more rules broken"));
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("::error ")).count(),
+            10
+        );
+    }
+}

@@ -60,3 +60,61 @@ pub fn write_junit(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     out.write_all(&writer.into_inner())?;
     writeln!(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::gate::tests::{broken, verdict};
+    use quick_xml::XmlVersion;
+    use quick_xml::events::Event;
+    use quick_xml::reader::Reader;
+
+    #[test]
+    fn log_derived_text_is_escaped_and_parses_back() {
+        let mut o = broken("R&D <\"x\">", "a&b<c>/\u{1b}easemob.log", 3);
+        o.rule = "max R&D <\"x\">".into();
+        let mut out = Vec::new();
+        write_junit(&mut out, &verdict(vec![o])).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        assert!(!xml.contains('\u{1b}'));
+        let mut reader = Reader::from_str(&xml);
+        let mut names = Vec::new();
+        let mut text = String::new();
+        let mut in_failure = false;
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "testcase" => {
+                    let name = e.try_get_attribute("name").unwrap().unwrap();
+                    names.push(
+                        name.normalized_value(XmlVersion::Implicit1_0)
+                            .unwrap()
+                            .into_owned(),
+                    );
+                }
+                Event::Start(e) if e.name().as_ref() == "failure" => in_failure = true,
+                Event::End(e) if e.name().as_ref() == "failure" => in_failure = false,
+                Event::Text(t) if in_failure => {
+                    text.push_str(&t.xml_content(XmlVersion::Implicit1_0))
+                }
+                Event::GeneralRef(r) if in_failure => {
+                    let name = r.xml_content(XmlVersion::Implicit1_0);
+                    text.push_str(match name.as_ref() {
+                        "amp" => "&",
+                        "lt" => "<",
+                        "gt" => ">",
+                        "quot" => "\"",
+                        "apos" => "'",
+                        other => panic!("entity {other}"),
+                    });
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert_eq!(names, ["max R&D <\"x\">"]);
+        assert!(
+            text.contains("first at a&b<c>/\\u{1b}easemob.log:3"),
+            "{text}"
+        );
+    }
+}

@@ -89,3 +89,45 @@ pub fn write_sarif(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &sarif(verdict))?;
     writeln!(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::gate::tests::{broken, verdict};
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(
+            path_uri("PC-1/sdkdata/easemob.log"),
+            "PC-1/sdkdata/easemob.log"
+        );
+        assert_eq!(
+            path_uri("my logs/用户.log"),
+            "my%20logs/%E7%94%A8%E6%88%B7.log"
+        );
+        assert_eq!(path_uri("a\\b#1"), "a/b%231");
+    }
+
+    #[test]
+    fn rules_are_listed_once_and_results_point_at_them() {
+        let mut rate = broken("NETWORK_ERROR", "b.log", 9);
+        rate.rule = "max-rate NETWORK_ERROR (2)".into();
+        let mut ok = broken("total", "a.log", 1);
+        ok.passed = true;
+        let v = sarif(&verdict(vec![
+            ok,
+            broken("NETWORK_ERROR", "a.log", 2),
+            rate,
+        ]));
+        let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["total", "NETWORK_ERROR"]);
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[1]["ruleIndex"], 1);
+        assert_eq!(
+            results[1]["locations"][0]["physicalLocation"]["region"]["startLine"],
+            9
+        );
+    }
+}
