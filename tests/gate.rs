@@ -776,3 +776,28 @@ fn diff_with_an_unreadable_side_exits_2() {
         r.stderr
     );
 }
+
+#[test]
+fn the_readme_sample_policy_works() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    let block = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml block in the README");
+    assert!(block.starts_with("[gate]"), "{block}");
+    let dir = tmp();
+    std::fs::write(dir.path().join("emscan.toml"), block).expect("write");
+    let (code, v) = gate_json(dir.path(), &mixed(), &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(
+        (v["rules"].as_u64(), v["broken"].as_u64()),
+        (Some(7), Some(6))
+    );
+    let o = outcomes(&v);
+    // 206 and 217 (once each) are allowed.
+    assert_eq!(o["total"]["actual"], 644.0);
+    assert_eq!(o["deprecated"]["passed"], true);
+    assert_eq!(o["USER_AUTHENTICATION_FAILED"]["actual"], 18.0);
+}
