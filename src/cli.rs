@@ -330,19 +330,26 @@ fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     policy.validate(baseline.is_some())?;
     let summary = run_scan(args.paths, &args.settings)?;
     let verdict = crate::gate::evaluate(&policy, &summary, baseline.as_ref())?;
-    match args.format {
+    let status = if verdict.passed {
+        Status::Ok
+    } else {
+        Status::RuleBroken
+    };
+    let written = match args.format {
         GateFormat::Text => render::gate::write_text(out, &verdict),
         GateFormat::Json => render::json::write_value(out, &verdict),
         GateFormat::Junit => render::junit::write_junit(out, &verdict),
         GateFormat::Sarif => render::sarif::write_sarif(out, &verdict),
         GateFormat::Github => render::gate::write_github(out, &verdict),
+    };
+    match written {
+        // A reader that stops early (`| head`) must not turn a broken gate into a pass.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(status),
+        written => {
+            written.context("writing the verdict")?;
+            Ok(status)
+        }
     }
-    .context("writing the verdict")?;
-    Ok(if verdict.passed {
-        Status::Ok
-    } else {
-        Status::RuleBroken
-    })
 }
 
 /// One side of a diff: a saved scan (`*.json` file) or logs to scan.

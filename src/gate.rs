@@ -230,7 +230,7 @@ struct GateTable {
 
 /// An allow-list entry: `206` or `"USER_LOGIN_ANOTHER_DEVICE"`.
 #[derive(Debug, Deserialize)]
-#[serde(untagged, expecting = "a code number or a code name")]
+#[serde(untagged, expecting = "expected a code number or a code name")]
 enum CodeOrName {
     Code(u32),
     Name(String),
