@@ -276,6 +276,25 @@ fn split_rule(flag: &str, spec: &str) -> Result<(Target, String)> {
     Ok((target, value.trim().to_string()))
 }
 
+/// Inserts a rule, refusing a second rule for the same target from the same source (e.g. `300`
+/// and `SERVER_NOT_REACHABLE` in one table).
+fn insert_once<V>(
+    rules: &mut BTreeMap<Target, V>,
+    seen: &mut BTreeSet<Target>,
+    target: Target,
+    value: V,
+    entry: String,
+) -> Result<()> {
+    if !seen.insert(target) {
+        return Err(bad(
+            entry,
+            format!("another entry already sets a limit for {target}"),
+        ));
+    }
+    rules.insert(target, value);
+    Ok(())
+}
+
 fn percent(text: &str) -> std::result::Result<f64, String> {
     let value: f64 = text
         .trim()
@@ -305,15 +324,20 @@ impl Policy {
             max_new: table.max_new,
             ..Policy::default()
         };
+        let mut seen = BTreeSet::new();
         for (key, limit) in table.max {
-            let target = Target::parse(&key).map_err(|r| bad(entry("max", &key), r))?;
-            policy.max.insert(target, limit);
+            let entry = entry("max", &key);
+            let target = Target::parse(&key).map_err(|r| bad(&entry, r))?;
+            insert_once(&mut policy.max, &mut seen, target, limit, entry)?;
         }
+        let mut seen = BTreeSet::new();
         for (key, text) in table.max_rate {
-            let target = Target::parse(&key).map_err(|r| bad(entry("max_rate", &key), r))?;
-            let rate = Rate::parse(&text).map_err(|r| bad(entry("max_rate", &key), r))?;
-            policy.max_rate.insert(target, rate);
+            let entry = entry("max_rate", &key);
+            let target = Target::parse(&key).map_err(|r| bad(&entry, r))?;
+            let rate = Rate::parse(&text).map_err(|r| bad(&entry, r))?;
+            insert_once(&mut policy.max_rate, &mut seen, target, rate, entry)?;
         }
+        let mut seen = BTreeSet::new();
         for (key, pct) in table.max_increase {
             let entry = entry("max_increase", &key);
             let target = Target::parse(&key).map_err(|r| bad(&entry, r))?;
@@ -323,7 +347,7 @@ impl Policy {
                     format!("{pct} is not a percentage of 0 or more"),
                 ));
             }
-            policy.max_increase.insert(target, pct);
+            insert_once(&mut policy.max_increase, &mut seen, target, pct, entry)?;
         }
         for item in table.allow {
             let code = match item {
@@ -338,8 +362,10 @@ impl Policy {
 
     /// Lays command-line rules over the policy: a rule for the same target replaces the
     /// file's, `--max-new` replaces `max_new`, allow lists are joined, and
-    /// `--fail-on-deprecated` turns that rule on.
+    /// `--fail-on-deprecated` turns that rule on. Two command-line rules of one kind for the
+    /// same target are an error.
     pub fn apply_cli(&mut self, cli: &CliRules) -> Result<()> {
+        let mut seen = BTreeSet::new();
         for spec in &cli.max {
             let (target, value) = split_rule("--max", spec)?;
             let limit: u64 = value.parse().map_err(|_| {
@@ -348,17 +374,27 @@ impl Policy {
                     format!("{value:?} is not a count (a whole number of 0 or more)"),
                 )
             })?;
-            self.max.insert(target, limit);
+            insert_once(
+                &mut self.max,
+                &mut seen,
+                target,
+                limit,
+                format!("--max {spec}"),
+            )?;
         }
+        let mut seen = BTreeSet::new();
         for spec in &cli.max_rate {
             let (target, value) = split_rule("--max-rate", spec)?;
             let rate = Rate::parse(&value).map_err(|r| bad(format!("--max-rate {spec}"), r))?;
-            self.max_rate.insert(target, rate);
+            let entry = format!("--max-rate {spec}");
+            insert_once(&mut self.max_rate, &mut seen, target, rate, entry)?;
         }
+        let mut seen = BTreeSet::new();
         for spec in &cli.max_increase {
             let (target, value) = split_rule("--max-increase", spec)?;
             let pct = percent(&value).map_err(|r| bad(format!("--max-increase {spec}"), r))?;
-            self.max_increase.insert(target, pct);
+            let entry = format!("--max-increase {spec}");
+            insert_once(&mut self.max_increase, &mut seen, target, pct, entry)?;
         }
         for code in &cli.allow {
             let code = allowed_code(code).map_err(|r| bad(format!("--allow {code}"), r))?;
@@ -1042,6 +1078,11 @@ max_increase = { "300" = 50, total = 12.5 }
         assert!(e.contains("web"), "{e}");
         let e = policy_error("[gate]\nmax_increase = { \"300\" = -5 }");
         assert!(e.contains("max_increase"), "{e}");
+        let e = policy_error("[gate]\nmax = { \"300\" = 1, server_not_reachable = 2 }");
+        assert!(
+            e.contains("another entry already sets a limit for SERVER_NOT_REACHABLE (300)"),
+            "{e}"
+        );
         let e = policy_error("[gate\n");
         assert!(e.contains("invalid gate policy"), "{e}");
     }
@@ -1056,6 +1097,11 @@ max_increase = { "300" = 50, total = 12.5 }
             "{e}"
         );
         assert!(err(cli(&["300"])).contains("TARGET=VALUE"));
+        let e = err(cli(&["300=0", "SERVER_NOT_REACHABLE=5"]));
+        assert!(
+            e.contains("--max SERVER_NOT_REACHABLE=5") && e.contains("another entry"),
+            "{e}"
+        );
         assert!(err(cli(&["300=lots"])).contains("\"lots\""));
         let e = err(CliRules {
             max_rate: vec!["2=30".into()],
