@@ -61,8 +61,16 @@ fn prefix(t: NaiveDateTime, style: Style) -> String {
 }
 
 const UNKNOWN: [u32; 4] = [3, 8, 107, 110];
-const USERS: [&str; 6] = ["xiaoming", "li_na", "zhangwei", "kefu_07", "sunli88", "u1024"];
-const CHINESE: [&str; 5] = ["今天下午开会", "收到，谢谢", "用户未登录", "网络错误", "明天见"];
+const USERS: [&str; 6] = [
+    "xiaoming", "li_na", "zhangwei", "kefu_07", "sunli88", "u1024",
+];
+const CHINESE: [&str; 5] = [
+    "今天下午开会",
+    "收到，谢谢",
+    "用户未登录",
+    "网络错误",
+    "明天见",
+];
 
 /// What the generator planted.
 #[derive(Default)]
@@ -83,19 +91,41 @@ impl Planted {
 
 /// A line stating `code` in a random shape, and the shape.
 fn error_line(rng: &mut fastrand::Rng, code: u32) -> (String, &'static str) {
-    let desc = if rng.bool() { "Server is not reachable" } else { CHINESE[rng.usize(..CHINESE.len())] };
+    let desc = if rng.bool() {
+        "Server is not reachable"
+    } else {
+        CHINESE[rng.usize(..CHINESE.len())]
+    };
     match (rng.u8(..4), code) {
-        (0, 0) | (1, 0) => (format!("Client_Login complete, code: 0; desc: "), "code_desc"),
-        (_, 0) => ("EMGroupManager::joinPublicGroup() done, errorCode=0, desc=".into(), "kv"),
+        (0, 0) | (1, 0) => (
+            format!("Client_Login complete, code: 0; desc: "),
+            "code_desc",
+        ),
+        (_, 0) => (
+            "EMGroupManager::joinPublicGroup() done, errorCode=0, desc=".into(),
+            "kv",
+        ),
         (0, _) => (
-            format!("SDK_Error: {{\"callbackId\":\"{}\",\"error\":{{\"code\":{code},\"desc\":\"{desc}\"}}}}", rng.u32(1..9999)),
+            format!(
+                "SDK_Error: {{\"callbackId\":\"{}\",\"error\":{{\"code\":{code},\"desc\":\"{desc}\"}}}}",
+                rng.u32(1..9999)
+            ),
             "cb_json",
         ),
-        (1, _) => (format!("ChatManager_SendMessage failed, code: {code}; desc: {desc}"), "code_desc"),
+        (1, _) => (
+            format!("ChatManager_SendMessage failed, code: {code}; desc: {desc}"),
+            "code_desc",
+        ),
         (2, _) if rng.bool() => (format!("[global listener] onDisconnect{code}"), "listener"),
-        (2, _) => (format!("[smart ping]  onDisconnected ...{code}"), "listener"),
+        (2, _) => (
+            format!("[smart ping]  onDisconnected ...{code}"),
+            "listener",
+        ),
         _ => (
-            format!("EMChatManager::sendMessage() error, msgId: {}, errorCode={code}, desc={desc}", rng.u64(10u64.pow(17)..10u64.pow(19))),
+            format!(
+                "EMChatManager::sendMessage() error, msgId: {}, errorCode={code}, desc={desc}",
+                rng.u64(10u64.pow(17)..10u64.pow(19))
+            ),
             "kv",
         ),
     }
@@ -104,20 +134,54 @@ fn error_line(rng: &mut fastrand::Rng, code: u32) -> (String, &'static str) {
 /// A line that is not an error (many carry numbers that are not codes).
 fn noise_line(rng: &mut fastrand::Rng) -> String {
     match rng.u8(..14) {
-        0 => format!("[EMARHttpAPI] httpExecute code: {}", [200, 404, 500, 401][rng.usize(..4)]),
-        1 => format!("getDnsListFromServer code: {} response: ", [200, 408][rng.usize(..2)]),
-        2 => format!("log: level: {}, area: {}, handleDisconnect:{}", rng.u8(0..3), rng.u8(1..5), rng.u8(1..15)),
-        3 => format!("current host: domain: 60.205.131.{} port: {}", rng.u8(1..255), [443, 6717, 80, 5280][rng.usize(..4)]),
-        4 => "log: level: 2, area: 2, recv(): recv() failed. errno: 110: Connection timed out".into(),
-        5 => format!("asyncSendMessage: {} retry = 3", rng.u64(10u64.pow(16)..10u64.pow(17))),
+        0 => format!(
+            "[EMARHttpAPI] httpExecute code: {}",
+            [200, 404, 500, 401][rng.usize(..4)]
+        ),
+        1 => format!(
+            "getDnsListFromServer code: {} response: ",
+            [200, 408][rng.usize(..2)]
+        ),
+        2 => format!(
+            "log: level: {}, area: {}, handleDisconnect:{}",
+            rng.u8(0..3),
+            rng.u8(1..5),
+            rng.u8(1..15)
+        ),
+        3 => format!(
+            "current host: domain: 60.205.131.{} port: {}",
+            rng.u8(1..255),
+            [443, 6717, 80, 5280][rng.usize(..4)]
+        ),
+        4 => {
+            "log: level: 2, area: 2, recv(): recv() failed. errno: 110: Connection timed out".into()
+        }
+        5 => format!(
+            "asyncSendMessage: {} retry = 3",
+            rng.u64(10u64.pow(16)..10u64.pow(17))
+        ),
         6 => "[EMPushHelper] Retry upload after 301s if failed.".into(),
         7 => format!("EMSessionManager::onDisConnect(): {}", rng.u8(1..15)),
-        8 => format!("SDK_Error: callbackId:{} lost in callbackMap!", rng.u32(1..999)),
-        9 => format!("SDK_Debug: {{\"callbackId\":\"{}\",\"progress\":{}}}", rng.u32(1..9999), rng.u8(0..100)),
-        10 => format!("收到消息：{} from {}", CHINESE[rng.usize(..CHINESE.len())], USERS[rng.usize(..USERS.len())]),
+        8 => format!(
+            "SDK_Error: callbackId:{} lost in callbackMap!",
+            rng.u32(1..999)
+        ),
+        9 => format!(
+            "SDK_Debug: {{\"callbackId\":\"{}\",\"progress\":{}}}",
+            rng.u32(1..9999),
+            rng.u8(0..100)
+        ),
+        10 => format!(
+            "收到消息：{} from {}",
+            CHINESE[rng.usize(..CHINESE.len())],
+            USERS[rng.usize(..USERS.len())]
+        ),
         11 => format!("DNS List size: {}", rng.u32(100..5000)),
         12 => "log: level: 1, area: 1, ChatClient::handleSync complete: response".into(),
-        _ => format!("EMSessionManager::login(): is autoLogin? 1, id: {:016x}", rng.u64(..)),
+        _ => format!(
+            "EMSessionManager::login(): is autoLogin? 1, id: {:016x}",
+            rng.u64(..)
+        ),
     }
 }
 
@@ -207,10 +271,18 @@ fn write_file(
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     anyhow::ensure!(!args.dir.exists(), "{} exists already", args.dir.display());
-    anyhow::ensure!(args.files >= 1 && args.devices >= 1, "--files and --devices must be at least 1");
+    anyhow::ensure!(
+        args.files >= 1 && args.devices >= 1,
+        "--files and --devices must be at least 1"
+    );
     let devices = args.devices.min(args.files);
     let mut rng = fastrand::Rng::with_seed(args.seed);
-    let known: Vec<u32> = catalog().entries().iter().map(|e| e.code).filter(|&c| c != 0).collect();
+    let known: Vec<u32> = catalog()
+        .entries()
+        .iter()
+        .map(|e| e.code)
+        .filter(|&c| c != 0)
+        .collect();
     let per_file = (args.size_mb << 20) / args.files as u64;
     let mut planted = Planted::default();
     let start = NaiveDate::from_ymd_opt(2024, 3, 1)
@@ -227,14 +299,26 @@ fn main() -> anyhow::Result<()> {
         for index in 0..count {
             let live = index + 1 == count;
             let tmp = folder.join("writing.tmp");
-            let lines = write_file(&tmp, per_file, style, crlf, &mut clock, &mut rng, &mut planted, args.error_rate, &known)?;
+            let lines = write_file(
+                &tmp,
+                per_file,
+                style,
+                crlf,
+                &mut clock,
+                &mut rng,
+                &mut planted,
+                args.error_rate,
+                &known,
+            )?;
             let file_name = if live {
                 "easemob.log".to_string()
             } else {
                 clock.format("easemob_%Y-%m-%d_%H-%M-%S.log").to_string()
             };
             fs::rename(&tmp, folder.join(&file_name))?;
-            planted.files.push((format!("{name}/sdkdata/easemobLog/{file_name}"), lines));
+            planted
+                .files
+                .push((format!("{name}/sdkdata/easemobLog/{file_name}"), lines));
             clock += Duration::milliseconds(rng.i64(300..2000));
         }
     }
@@ -243,11 +327,17 @@ fn main() -> anyhow::Result<()> {
 
 fn write_expected(args: &Args, planted: &Planted) -> anyhow::Result<()> {
     let cat = catalog();
-    let code_json = |code: u32, (count, shapes): &(u64, BTreeMap<&str, u64>)| {
-        json!({"code": code, "name": cat.get(code).map(|e| e.name.clone()), "count": count, "per_shape": shapes})
-    };
-    let mut codes: Vec<_> = planted.codes.iter().filter(|(c, _)| **c != 0 && cat.get(**c).is_some()).collect();
-    let mut unknown: Vec<_> = planted.codes.iter().filter(|(c, _)| cat.get(**c).is_none()).collect();
+    let code_json = |code: u32, (count, shapes): &(u64, BTreeMap<&str, u64>)| json!({"code": code, "name": cat.get(code).map(|e| e.name.clone()), "count": count, "per_shape": shapes});
+    let mut codes: Vec<_> = planted
+        .codes
+        .iter()
+        .filter(|(c, _)| **c != 0 && cat.get(**c).is_some())
+        .collect();
+    let mut unknown: Vec<_> = planted
+        .codes
+        .iter()
+        .filter(|(c, _)| cat.get(**c).is_none())
+        .collect();
     codes.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
     unknown.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
     let success = planted.codes.get(&0).map_or(0, |c| c.0);

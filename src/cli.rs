@@ -1,23 +1,26 @@
 //! The command line: clap types, dispatch, and the exit-status policy (all in this file).
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::catalog::{Category, Lang, catalog};
+use crate::gate::{CliRules, Policy};
 use crate::progress::Progress;
-use crate::render::{self, Format};
+use crate::render::{self, DiffFormat, Format, GateFormat};
 use crate::scan::ScanOptions;
-use crate::{Error, ScanConfig, scan_paths};
+use crate::{Error, ScanConfig, Summary, read_summary, scan_paths};
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     /// The command did its job (a scan that found errors included).
     Ok,
+    /// A gate rule broke.
+    RuleBroken,
     /// A usage error, or no input could be read at all.
     Usage,
     /// `--strict`: some file was skipped or only partly read.
@@ -29,6 +32,7 @@ impl Status {
     pub fn code(self) -> ExitCode {
         match self {
             Status::Ok => ExitCode::SUCCESS,
+            Status::RuleBroken => ExitCode::from(1),
             Status::Usage => ExitCode::from(2),
             Status::Incomplete => ExitCode::from(3),
         }
@@ -37,9 +41,11 @@ impl Status {
 
 const EXIT_HELP: &str = "\
 Exit status:
-  0  the command ran (a scan exits 0 whatever it finds; use a gate for CI)
-  2  usage error, unknown code, bad --rule, or no log file could be read
-  3  with --strict: a file was skipped or only partly read (the report is still printed)";
+  0  the command ran (a scan or diff exits 0 whatever it finds); gate: every rule holds
+  1  gate: a rule broke
+  2  usage or input error: unknown code, bad --rule, bad gate rule or policy file, unreadable
+     baseline or saved scan, or no log file could be read
+  3  scan --strict: a file was skipped or only partly read (the report is still printed)";
 
 /// Diagnose the logs of the Easemob (环信 / Agora Chat) IM Windows SDK.
 #[derive(Debug, Parser)]
@@ -57,6 +63,10 @@ enum Command {
     Explain(ExplainArgs),
     /// List the error-code catalog
     Codes(CodesArgs),
+    /// Fail (exit 1) when the logs break error thresholds: for CI
+    Gate(GateArgs),
+    /// Compare two scans (saved scan JSON files or log folders) code by code
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +77,82 @@ struct ScanArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Exit 3 when any file was skipped or only partly read, so CI cannot miss it
+    #[arg(long)]
+    strict: bool,
+    /// Colour: auto = only when stdout is a terminal and NO_COLOR is unset
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(flatten)]
+    settings: ScanSettings,
+}
+
+/// Rule syntax shown under `emscan gate --help`.
+const GATE_HELP: &str = "\
+Targets: a code (300) or name (server_not_reachable, any case), category:NAME, total, unknown.
+Rates: COUNT/m, COUNT/h or COUNT/d of log time; the rate is the target's occurrences divided by
+the time from its first to its last occurrence in the scan (at least one minute).
+Rules in ./emscan.toml (or --policy FILE) go in a [gate] table; a command-line rule for the same
+target replaces the file's.
+
+Exit status:
+  0  every rule holds
+  1  a rule broke
+  2  usage or input error: bad rule or policy file, unreadable baseline, no log file found";
+
+#[derive(Debug, Args)]
+#[command(after_help = GATE_HELP)]
+struct GateArgs {
+    /// Log files or folders (folders are searched recursively)
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Policy file with a [gate] table [default: ./emscan.toml when it exists]
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Most occurrences of a target, e.g. 300=0, total=20, category:server=5. Repeatable
+    #[arg(long, value_name = "TARGET=N")]
+    max: Vec<String>,
+    /// Highest rate of a target per unit of log time, e.g. 2=30/h. Repeatable
+    #[arg(long, value_name = "TARGET=RATE")]
+    max_rate: Vec<String>,
+    /// Fail when a deprecated code occurs
+    #[arg(long)]
+    fail_on_deprecated: bool,
+    /// A code (number or name) that never fails the gate. Repeatable
+    #[arg(long, value_name = "CODE")]
+    allow: Vec<String>,
+    /// A saved `emscan scan --format json` report to compare with
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Most codes that occur now but not in the baseline
+    #[arg(long, value_name = "N")]
+    max_new: Option<u64>,
+    /// Highest growth of a target over the baseline in percent, e.g. 300=50. Repeatable
+    #[arg(long, value_name = "TARGET=PCT")]
+    max_increase: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+    format: GateFormat,
+    #[command(flatten)]
+    settings: ScanSettings,
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The old side: a saved `emscan scan --format json` file (*.json), or logs to scan
+    old: PathBuf,
+    /// The new side: a saved scan JSON file (*.json), or logs to scan
+    new: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    format: DiffFormat,
+    #[command(flatten)]
+    settings: ScanSettings,
+}
+
+/// How logs are scanned (shared by scan, gate and diff).
+#[derive(Debug, Args)]
+struct ScanSettings {
     /// Scan every file in the folders, not only easemob*.log[.gz]
     #[arg(long)]
     all_files: bool,
@@ -80,12 +166,6 @@ struct ScanArgs {
     /// Never show the progress bar
     #[arg(long)]
     no_progress: bool,
-    /// Exit 3 when any file was skipped or only partly read, so CI cannot miss it
-    #[arg(long)]
-    strict: bool,
-    /// Colour: auto = only when stdout is a terminal and NO_COLOR is unset
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
     /// Worker threads [default: one per core]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
@@ -207,15 +287,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<Status> {
         Command::Scan(args) => scan(args, &mut out),
         Command::Explain(args) => explain(args, &mut out),
         Command::Codes(args) => codes(args, &mut out),
+        Command::Gate(args) => gate(args, &mut out),
+        Command::Diff(args) => diff(args, &mut out),
     }
 }
 
-fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
+/// Scans `paths` with `args`' settings (progress bar on a terminal only).
+fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings) -> anyhow::Result<Summary> {
     let lang = args.lang.unwrap_or_else(Lang::from_env);
     let config = ScanConfig {
-        paths: args.paths,
+        paths,
         all_files: args.all_files,
-        user_rules: args.rules,
+        user_rules: args.rules.clone(),
         scan: ScanOptions {
             chunk_size: usize::try_from(args.chunk_size).unwrap_or(usize::MAX),
             mmap_min: args.mmap_min,
@@ -229,7 +312,12 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         progress.advance(bytes)
     });
     progress.finish();
-    let summary = result?;
+    Ok(result?)
+}
+
+fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let lang = args.settings.lang.unwrap_or_else(Lang::from_env);
+    let summary = run_scan(args.paths, &args.settings)?;
     match args.format {
         Format::Table => {
             let no_color = std::env::var("NO_COLOR").ok();
@@ -253,6 +341,90 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// The policy: the file given, else `./emscan.toml` when it exists, else empty; then the
+/// command-line rules over it.
+fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
+    let default = Path::new("emscan.toml");
+    let file = match &args.policy {
+        Some(path) => Some(path.as_path()),
+        None => default.is_file().then_some(default),
+    };
+    let mut policy = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            Policy::from_toml(&text, &path.display().to_string())?
+        }
+        None => Policy::default(),
+    };
+    policy.apply_cli(&CliRules {
+        max: args.max.clone(),
+        max_rate: args.max_rate.clone(),
+        max_increase: args.max_increase.clone(),
+        allow: args.allow.clone(),
+        max_new: args.max_new,
+        fail_on_deprecated: args.fail_on_deprecated,
+    })?;
+    Ok(policy)
+}
+
+fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let policy = load_policy(&args)?;
+    let baseline = args.baseline.as_deref().map(read_summary).transpose()?;
+    // Refuse an unusable policy before spending time on the scan.
+    policy.validate(baseline.is_some())?;
+    let summary = run_scan(args.paths, &args.settings)?;
+    let verdict = crate::gate::evaluate(&policy, &summary, baseline.as_ref())?;
+    let status = if verdict.passed {
+        Status::Ok
+    } else {
+        Status::RuleBroken
+    };
+    let written = match args.format {
+        GateFormat::Text => render::gate::write_text(out, &verdict),
+        GateFormat::Json => render::json::write_value(out, &verdict),
+        GateFormat::Junit => render::junit::write_junit(out, &verdict),
+        GateFormat::Sarif => render::sarif::write_sarif(out, &verdict),
+        GateFormat::Github => render::gate::write_github(out, &verdict),
+    };
+    match written {
+        // A reader that stops early (`| head`) must not turn a broken gate into a pass.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(status),
+        written => {
+            written.context("writing the verdict")?;
+            Ok(status)
+        }
+    }
+}
+
+/// One side of a diff: a saved scan (`*.json` file) or logs to scan.
+fn diff_side(path: &Path, settings: &ScanSettings) -> anyhow::Result<Summary> {
+    let saved = path.is_file()
+        && path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+    if saved {
+        Ok(read_summary(path)?)
+    } else {
+        run_scan(vec![path.to_path_buf()], settings)
+    }
+}
+
+fn diff(args: DiffArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let old = diff_side(&args.old, &args.settings)?;
+    let new = diff_side(&args.new, &args.settings)?;
+    let diff = crate::diff::diff(&old, &new);
+    match args.format {
+        DiffFormat::Table => render::diff::write_table(out, &diff),
+        DiffFormat::Json => render::json::write_value(out, &diff),
+        DiffFormat::Markdown => render::diff::write_markdown(out, &diff),
+    }
+    .context("writing the diff")?;
+    Ok(Status::Ok)
 }
 
 fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<Status> {

@@ -46,6 +46,28 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A gate policy file that cannot be read as a policy (syntax, unknown key, wrong type).
+    #[error("{path}: invalid gate policy: {reason}")]
+    PolicyFile {
+        /// The file.
+        path: String,
+        /// Why, as the TOML parser says it (with line and column).
+        reason: String,
+    },
+    /// A gate rule that cannot be used (unknown code or name, malformed limit, missing baseline).
+    #[error("bad gate rule {entry}: {reason}")]
+    GateRule {
+        /// The entry as written, with where it came from, e.g. `--max FOO=1`.
+        entry: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A gate without any rule to check.
+    #[error(
+        "no gate rules: give --max, --max-rate, --max-increase, --max-new or \
+         --fail-on-deprecated, or a policy file with a [gate] table (./emscan.toml or --policy)"
+    )]
+    NoGateRules,
 }
 
 fn suggest(suggestions: &[String]) -> String {

@@ -12,16 +12,18 @@
 pub mod aggregate;
 pub mod catalog;
 pub mod cli;
+pub mod diff;
 pub mod discover;
 pub mod error;
 pub mod extract;
+pub mod gate;
 pub mod logtime;
 pub mod progress;
 pub mod render;
 pub mod rules;
 pub mod scan;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub use aggregate::Summary;
@@ -122,5 +124,26 @@ pub fn scan_paths(
         lang: config.lang,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     });
+    Ok(summary)
+}
+
+/// Reads a saved `emscan scan --format json` report back into a [`Summary`].
+pub fn read_summary(path: &Path) -> Result<Summary> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |reason: String| Error::BadSummary {
+        path: path.display().to_string(),
+        reason,
+    };
+    let summary: Summary = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    if summary.schema != aggregate::SCHEMA {
+        return Err(bad(format!(
+            "schema {:?}, expected {:?}",
+            summary.schema,
+            aggregate::SCHEMA
+        )));
+    }
     Ok(summary)
 }

@@ -2,7 +2,11 @@
 //! Renderers never read logs; everything they show comes through the summary.
 
 pub mod catalog;
+pub mod diff;
+pub mod gate;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod table;
 pub mod text;
 
@@ -14,4 +18,32 @@ pub enum Format {
     Table,
     /// One JSON object.
     Json,
+}
+
+/// Output formats of `gate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum GateFormat {
+    /// One line per broken rule and a verdict.
+    #[default]
+    Text,
+    /// The verdict as JSON (`emscan.gate/1`).
+    Json,
+    /// JUnit XML: one test case per rule.
+    Junit,
+    /// SARIF 2.1.0: one result per broken rule.
+    Sarif,
+    /// GitHub Actions `::error` workflow commands.
+    Github,
+}
+
+/// Output formats of `diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// A table for people.
+    #[default]
+    Table,
+    /// One JSON object (`emscan.diff/1`).
+    Json,
+    /// A Markdown table (for pull-request comments).
+    Markdown,
 }

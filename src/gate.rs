@@ -1,0 +1,1139 @@
+//! The CI gate: a [`Policy`] of rules checked against a scan [`Summary`] (and, for the baseline
+//! rules, a saved earlier summary), giving a [`Verdict`] with one [`Outcome`] per rule.
+//!
+//! No I/O here: the CLI reads the policy file, scans the logs and loads the baseline.
+//!
+//! Rule kinds (command line / `[gate]` table of `emscan.toml`):
+//!
+//! | rule | breaks when |
+//! | --- | --- |
+//! | `--max T=N` / `max = { T = N }` | occurrences of target `T` exceed `N` |
+//! | `--max-rate T=R` / `max_rate = { T = "R" }` | occurrences per unit of log time exceed `R` (`30/h`, `2/m`, `100/d`) |
+//! | `--fail-on-deprecated` / `fail_on_deprecated = true` | a deprecated catalog code occurs |
+//! | `--max-new N` / `max_new = N` | more than `N` codes occur that the baseline does not have |
+//! | `--max-increase T=P` / `max_increase = { T = P }` | `T` grew by more than `P` percent over the baseline |
+//!
+//! A target `T` is a catalog code or name (any case), `category:NAME`, `total` or `unknown`.
+//! Codes on the allow list (`--allow`, `allow = [...]`) never count towards any rule.
+//!
+//! A rate is `count / span`, where `span` is the log time from the target's first to its last
+//! occurrence across the whole scan, and at least one minute (so a single occurrence is a rate of
+//! 1/m, i.e. 60/h). Occurrences without a time still count; they do not widen the span.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{CodeSummary, Location, Summary};
+use crate::catalog::{Category, catalog};
+use crate::error::{Error, Result};
+use crate::logtime::LogTime;
+
+/// The schema name of `emscan gate --format json`.
+pub const SCHEMA: &str = "emscan.gate/1";
+
+/// The shortest span of log time a rate is computed over (one minute).
+pub const MIN_RATE_SPAN_MS: i64 = 60_000;
+
+/// What a rule counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// Every error occurrence, catalog and unknown codes (`total`).
+    Total,
+    /// Codes outside the catalog (`unknown`).
+    Unknown,
+    /// The catalog codes of one category (`category:server`).
+    Category(Category),
+    /// One catalog code, given by number or name.
+    Code(u32),
+}
+
+impl Target {
+    /// Parses `total`, `unknown`, `category:NAME`, or a catalog code or name (any case).
+    pub fn parse(text: &str) -> std::result::Result<Target, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("total") {
+            return Ok(Target::Total);
+        }
+        if text.eq_ignore_ascii_case("unknown") {
+            return Ok(Target::Unknown);
+        }
+        if let Some((head, name)) = text.split_once(':')
+            && head.trim().eq_ignore_ascii_case("category")
+        {
+            return Category::parse(name).map(Target::Category).ok_or_else(|| {
+                let names: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+                format!(
+                    "unknown category {:?}; expected one of {}",
+                    name.trim(),
+                    names.join(", ")
+                )
+            });
+        }
+        catalog()
+            .lookup(text)
+            .map(|info| Target::Code(info.code))
+            .map_err(|e| e.to_string())
+    }
+
+    /// The rule id: the code's catalog name, or `total`, `unknown`, `category:NAME`.
+    pub fn id(&self) -> String {
+        match self {
+            Target::Total => "total".into(),
+            Target::Unknown => "unknown".into(),
+            Target::Category(c) => format!("category:{c}"),
+            Target::Code(code) => catalog()
+                .get(*code)
+                .map_or_else(|| code.to_string(), |i| i.name.clone()),
+        }
+    }
+
+    fn matches(&self, code: &CodeSummary, unknown: bool) -> bool {
+        match self {
+            Target::Total => true,
+            Target::Unknown => unknown,
+            Target::Category(c) => !unknown && code.category == Some(*c),
+            Target::Code(n) => code.code == *n,
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Code(code) => write!(f, "{} ({code})", self.id()),
+            _ => f.write_str(&self.id()),
+        }
+    }
+}
+
+/// The unit of a rate limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateUnit {
+    /// Per minute (`/m`).
+    Minute,
+    /// Per hour (`/h`).
+    Hour,
+    /// Per day (`/d`).
+    Day,
+}
+
+impl RateUnit {
+    /// Milliseconds in one unit.
+    pub fn millis(self) -> f64 {
+        match self {
+            RateUnit::Minute => 60_000.0,
+            RateUnit::Hour => 3_600_000.0,
+            RateUnit::Day => 86_400_000.0,
+        }
+    }
+
+    /// `/m`, `/h` or `/d`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            RateUnit::Minute => "/m",
+            RateUnit::Hour => "/h",
+            RateUnit::Day => "/d",
+        }
+    }
+}
+
+/// A rate limit: at most `count` occurrences per `unit` of log time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    /// Occurrences allowed per unit.
+    pub count: f64,
+    /// The unit.
+    pub unit: RateUnit,
+}
+
+impl Rate {
+    /// Parses `30/h`, `0.5/m`, `100/d` (also `/min`, `/hour`, `/day`).
+    pub fn parse(text: &str) -> std::result::Result<Rate, String> {
+        let expected = || format!("{text:?} is not a rate like 30/h, 2/m or 100/d");
+        let (count, unit) = text.trim().split_once('/').ok_or_else(expected)?;
+        let count: f64 = count.trim().parse().map_err(|_| expected())?;
+        if !count.is_finite() || count < 0.0 {
+            return Err(expected());
+        }
+        let unit = match unit.trim().to_ascii_lowercase().as_str() {
+            "m" | "min" | "minute" => RateUnit::Minute,
+            "h" | "hour" => RateUnit::Hour,
+            "d" | "day" => RateUnit::Day,
+            _ => return Err(expected()),
+        };
+        Ok(Rate { count, unit })
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", number(self.count), self.unit.suffix())
+    }
+}
+
+/// Occurrences per `unit` of log time: `count` over the span from `first` to `last`, the span
+/// being at least [`MIN_RATE_SPAN_MS`] (and exactly that when a time is missing).
+pub fn rate(count: u64, first: Option<LogTime>, last: Option<LogTime>, unit: RateUnit) -> f64 {
+    let span = match (first, last) {
+        (Some(first), Some(last)) => last.epoch_millis() - first.epoch_millis(),
+        _ => 0,
+    }
+    .max(MIN_RATE_SPAN_MS);
+    count as f64 * unit.millis() / span as f64
+}
+
+/// The rules of a gate. Build it from a policy file ([`Policy::from_toml`]), then lay the
+/// command line over it ([`Policy::apply_cli`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Policy {
+    /// Most occurrences per target.
+    pub max: BTreeMap<Target, u64>,
+    /// Highest rate per target.
+    pub max_rate: BTreeMap<Target, Rate>,
+    /// Fail when a deprecated catalog code occurs.
+    pub fail_on_deprecated: bool,
+    /// Codes that never count towards any rule.
+    pub allow: BTreeSet<u32>,
+    /// Most codes absent from the baseline.
+    pub max_new: Option<u64>,
+    /// Highest growth over the baseline per target, in percent.
+    pub max_increase: BTreeMap<Target, f64>,
+}
+
+/// The policy file: only a `[gate]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    #[serde(default)]
+    gate: GateTable,
+}
+
+/// The `[gate]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateTable {
+    #[serde(default)]
+    max: BTreeMap<String, u64>,
+    #[serde(default)]
+    max_rate: BTreeMap<String, String>,
+    #[serde(default)]
+    fail_on_deprecated: bool,
+    #[serde(default)]
+    allow: Vec<CodeOrName>,
+    #[serde(default)]
+    max_new: Option<u64>,
+    #[serde(default)]
+    max_increase: BTreeMap<String, f64>,
+}
+
+/// An allow-list entry: `206` or `"USER_LOGIN_ANOTHER_DEVICE"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "expected a code number or a code name")]
+enum CodeOrName {
+    Code(u32),
+    Name(String),
+}
+
+/// Rules given on the command line, as written (`KEY=VALUE` strings).
+#[derive(Clone, Debug, Default)]
+pub struct CliRules {
+    /// `--max TARGET=N`.
+    pub max: Vec<String>,
+    /// `--max-rate TARGET=RATE`.
+    pub max_rate: Vec<String>,
+    /// `--max-increase TARGET=PCT`.
+    pub max_increase: Vec<String>,
+    /// `--allow CODE`.
+    pub allow: Vec<String>,
+    /// `--max-new N`.
+    pub max_new: Option<u64>,
+    /// `--fail-on-deprecated`.
+    pub fail_on_deprecated: bool,
+}
+
+fn bad(entry: impl Into<String>, reason: impl Into<String>) -> Error {
+    Error::GateRule {
+        entry: entry.into(),
+        reason: reason.into(),
+    }
+}
+
+fn allowed_code(text: &str) -> std::result::Result<u32, String> {
+    catalog()
+        .lookup(text)
+        .map(|info| info.code)
+        .map_err(|e| e.to_string())
+}
+
+fn split_rule(flag: &str, spec: &str) -> Result<(Target, String)> {
+    let entry = format!("{flag} {spec}");
+    let (key, value) = spec
+        .split_once('=')
+        .ok_or_else(|| bad(&entry, "expected TARGET=VALUE"))?;
+    let target = Target::parse(key).map_err(|reason| bad(&entry, reason))?;
+    Ok((target, value.trim().to_string()))
+}
+
+/// Inserts a rule, refusing a second rule for the same target from the same source (e.g. `300`
+/// and `SERVER_NOT_REACHABLE` in one table).
+fn insert_once<V>(
+    rules: &mut BTreeMap<Target, V>,
+    seen: &mut BTreeSet<Target>,
+    target: Target,
+    value: V,
+    entry: String,
+) -> Result<()> {
+    if !seen.insert(target) {
+        return Err(bad(
+            entry,
+            format!("another entry already sets a limit for {target}"),
+        ));
+    }
+    rules.insert(target, value);
+    Ok(())
+}
+
+fn percent(text: &str) -> std::result::Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .trim_end_matches('%')
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a percentage like 50 or 50%"))?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("{text:?} is not a percentage like 50 or 50%"))
+    }
+}
+
+impl Policy {
+    /// Parses a policy file's text; `origin` names the file in errors. Unknown keys, wrong
+    /// types and unknown codes, names or categories are errors naming the entry.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Policy> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| Error::PolicyFile {
+            path: origin.to_string(),
+            reason: e.to_string().trim_end().to_string(),
+        })?;
+        let table = file.gate;
+        let entry = |key: &str, name: &str| format!("{origin}: [gate] {key}.{name:?}");
+        let mut policy = Policy {
+            fail_on_deprecated: table.fail_on_deprecated,
+            max_new: table.max_new,
+            ..Policy::default()
+        };
+        let mut seen = BTreeSet::new();
+        for (key, limit) in table.max {
+            let entry = entry("max", &key);
+            let target = Target::parse(&key).map_err(|r| bad(&entry, r))?;
+            insert_once(&mut policy.max, &mut seen, target, limit, entry)?;
+        }
+        let mut seen = BTreeSet::new();
+        for (key, text) in table.max_rate {
+            let entry = entry("max_rate", &key);
+            let target = Target::parse(&key).map_err(|r| bad(&entry, r))?;
+            let rate = Rate::parse(&text).map_err(|r| bad(&entry, r))?;
+            insert_once(&mut policy.max_rate, &mut seen, target, rate, entry)?;
+        }
+        let mut seen = BTreeSet::new();
+        for (key, pct) in table.max_increase {
+            let entry = entry("max_increase", &key);
+            let target = Target::parse(&key).map_err(|r| bad(&entry, r))?;
+            if !pct.is_finite() || pct < 0.0 {
+                return Err(bad(
+                    entry,
+                    format!("{pct} is not a percentage of 0 or more"),
+                ));
+            }
+            insert_once(&mut policy.max_increase, &mut seen, target, pct, entry)?;
+        }
+        for item in table.allow {
+            let code = match item {
+                CodeOrName::Code(code) => allowed_code(&code.to_string()),
+                CodeOrName::Name(name) => allowed_code(&name),
+            }
+            .map_err(|r| bad(format!("{origin}: [gate] allow"), r))?;
+            policy.allow.insert(code);
+        }
+        Ok(policy)
+    }
+
+    /// Lays command-line rules over the policy: a rule for the same target replaces the
+    /// file's, `--max-new` replaces `max_new`, allow lists are joined, and
+    /// `--fail-on-deprecated` turns that rule on. Two command-line rules of one kind for the
+    /// same target are an error.
+    pub fn apply_cli(&mut self, cli: &CliRules) -> Result<()> {
+        let mut seen = BTreeSet::new();
+        for spec in &cli.max {
+            let (target, value) = split_rule("--max", spec)?;
+            let limit: u64 = value.parse().map_err(|_| {
+                bad(
+                    format!("--max {spec}"),
+                    format!("{value:?} is not a count (a whole number of 0 or more)"),
+                )
+            })?;
+            insert_once(
+                &mut self.max,
+                &mut seen,
+                target,
+                limit,
+                format!("--max {spec}"),
+            )?;
+        }
+        let mut seen = BTreeSet::new();
+        for spec in &cli.max_rate {
+            let (target, value) = split_rule("--max-rate", spec)?;
+            let rate = Rate::parse(&value).map_err(|r| bad(format!("--max-rate {spec}"), r))?;
+            let entry = format!("--max-rate {spec}");
+            insert_once(&mut self.max_rate, &mut seen, target, rate, entry)?;
+        }
+        let mut seen = BTreeSet::new();
+        for spec in &cli.max_increase {
+            let (target, value) = split_rule("--max-increase", spec)?;
+            let pct = percent(&value).map_err(|r| bad(format!("--max-increase {spec}"), r))?;
+            let entry = format!("--max-increase {spec}");
+            insert_once(&mut self.max_increase, &mut seen, target, pct, entry)?;
+        }
+        for code in &cli.allow {
+            let code = allowed_code(code).map_err(|r| bad(format!("--allow {code}"), r))?;
+            self.allow.insert(code);
+        }
+        if let Some(n) = cli.max_new {
+            self.max_new = Some(n);
+        }
+        self.fail_on_deprecated |= cli.fail_on_deprecated;
+        Ok(())
+    }
+
+    /// Number of rules (the allow list is not a rule).
+    pub fn rule_count(&self) -> usize {
+        self.max.len()
+            + self.max_rate.len()
+            + self.max_increase.len()
+            + usize::from(self.max_new.is_some())
+            + usize::from(self.fail_on_deprecated)
+    }
+
+    /// Checks that the policy can be evaluated: it has a rule, and the baseline rules have a
+    /// baseline.
+    pub fn validate(&self, has_baseline: bool) -> Result<()> {
+        if self.rule_count() == 0 {
+            return Err(Error::NoGateRules);
+        }
+        if !has_baseline {
+            if let Some(n) = self.max_new {
+                return Err(bad(format!("max-new {n}"), "needs --baseline"));
+            }
+            if let Some(target) = self.max_increase.keys().next() {
+                return Err(bad(format!("max-increase {target}"), "needs --baseline"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The kind of a rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Most occurrences.
+    Max,
+    /// Highest rate per unit of log time.
+    MaxRate,
+    /// Highest growth over the baseline, in percent.
+    MaxIncrease,
+    /// Most codes absent from the baseline.
+    MaxNew,
+    /// No deprecated code.
+    Deprecated,
+}
+
+impl RuleKind {
+    /// The rule's name as on the command line (`max`, `max-rate`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Max => "max",
+            RuleKind::MaxRate => "max-rate",
+            RuleKind::MaxIncrease => "max-increase",
+            RuleKind::MaxNew => "max-new",
+            RuleKind::Deprecated => "fail-on-deprecated",
+        }
+    }
+}
+
+/// How one rule fared.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Stable id: the code's name, or `total`, `unknown`, `category:NAME`, `new`, `deprecated`.
+    pub id: String,
+    /// The kind of rule.
+    pub kind: RuleKind,
+    /// The rule for people, e.g. `max SERVER_NOT_REACHABLE (300)`.
+    pub rule: String,
+    /// The limit (a count, a rate in `unit`, or a percentage).
+    pub limit: f64,
+    /// The measured value, in the same unit (`null` in JSON for an increase from zero).
+    pub actual: f64,
+    /// The unit of `limit` and `actual`: empty for counts, `/m`, `/h`, `/d` or `%`.
+    pub unit: String,
+    /// The rule holds.
+    pub passed: bool,
+    /// The codes that counted (occurred and not allowed), most frequent first.
+    pub codes: Vec<u32>,
+    /// The earliest of those occurrences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_at: Option<Location>,
+    /// The catalog's hint, when the rule is about one catalog code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// More facts, e.g. the baseline count or the new codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Formats a number without a needless fraction: `3`, `2.5`, `0.33`.
+pub fn number(value: f64) -> String {
+    if !value.is_finite() {
+        "∞".into()
+    } else if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        let text = format!("{value:.2}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+impl Outcome {
+    /// The limit with its unit, e.g. `0`, `30/h`, `50%`.
+    pub fn limit_text(&self) -> String {
+        format!("{}{}", number(self.limit), self.unit)
+    }
+
+    /// The measured value with its unit, e.g. `80`, `390/h`, `+60%`.
+    pub fn actual_text(&self) -> String {
+        match self.kind {
+            RuleKind::MaxIncrease if !self.actual.is_finite() => "new (0 in the baseline)".into(),
+            RuleKind::MaxIncrease if self.actual >= 0.0 => format!("+{}%", number(self.actual)),
+            RuleKind::MaxIncrease => format!("{}%", number(self.actual)),
+            _ => format!("{}{}", number(self.actual), self.unit),
+        }
+    }
+}
+
+/// The result of a gate: every rule's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// Every rule holds.
+    pub passed: bool,
+    /// Number of rules checked.
+    pub rules: usize,
+    /// Number of rules broken.
+    pub broken: usize,
+    /// One outcome per rule, in policy order (max, max-rate, max-increase, max-new,
+    /// fail-on-deprecated; targets in a fixed order within each kind).
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Verdict {
+    /// The rules that broke.
+    pub fn broken_rules(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes.iter().filter(|o| !o.passed)
+    }
+}
+
+/// What a set of codes adds up to.
+struct Tally<'a> {
+    count: u64,
+    first: Option<LogTime>,
+    last: Option<LogTime>,
+    first_at: Option<&'a Location>,
+    codes: Vec<&'a CodeSummary>,
+}
+
+impl<'a> Tally<'a> {
+    fn of(codes: Vec<&'a CodeSummary>) -> Tally<'a> {
+        let earliest = codes
+            .iter()
+            .min_by_key(|c| (c.first.is_none(), c.first, c.code));
+        Tally {
+            count: codes.iter().map(|c| c.count).sum(),
+            first: codes.iter().filter_map(|c| c.first).min(),
+            last: codes.iter().filter_map(|c| c.last).max(),
+            first_at: earliest.and_then(|c| c.first_at.as_ref()),
+            codes,
+        }
+    }
+
+    fn code_list(&self) -> Vec<u32> {
+        self.codes.iter().map(|c| c.code).collect()
+    }
+
+    fn hint(&self, target: Target) -> Option<String> {
+        match (target, self.codes.as_slice()) {
+            (Target::Code(_), [only]) => only.hint.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// The codes of `summary` that occurred, are not allowed, and match `keep`.
+fn counted<'a>(
+    summary: &'a Summary,
+    allow: &BTreeSet<u32>,
+    keep: impl Fn(&CodeSummary, bool) -> bool,
+) -> Vec<&'a CodeSummary> {
+    let known = summary.codes.iter().map(|c| (c, false));
+    let unknown = summary.unknown_codes.iter().map(|c| (c, true));
+    let mut codes: Vec<&CodeSummary> = known
+        .chain(unknown)
+        .filter(|(c, unknown)| c.count > 0 && !allow.contains(&c.code) && keep(c, *unknown))
+        .map(|(c, _)| c)
+        .collect();
+    codes.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
+    codes
+}
+
+fn tally<'a>(summary: &'a Summary, allow: &BTreeSet<u32>, target: Target) -> Tally<'a> {
+    Tally::of(counted(summary, allow, |c, unknown| {
+        target.matches(c, unknown)
+    }))
+}
+
+fn code_names(codes: &[&CodeSummary]) -> String {
+    codes
+        .iter()
+        .map(|c| match &c.name {
+            Some(name) => format!("{} {name}", c.code),
+            None => c.code.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks every rule of `policy` against `summary` (and `baseline` for the baseline rules).
+///
+/// Fails only when the policy cannot be evaluated (see [`Policy::validate`]).
+pub fn evaluate(policy: &Policy, summary: &Summary, baseline: Option<&Summary>) -> Result<Verdict> {
+    policy.validate(baseline.is_some())?;
+    let allow = &policy.allow;
+    let mut outcomes = Vec::new();
+    for (&target, &limit) in &policy.max {
+        let t = tally(summary, allow, target);
+        outcomes.push(Outcome {
+            id: target.id(),
+            kind: RuleKind::Max,
+            rule: format!("max {target}"),
+            limit: limit as f64,
+            actual: t.count as f64,
+            unit: String::new(),
+            passed: t.count <= limit,
+            codes: t.code_list(),
+            first_at: t.first_at.cloned(),
+            hint: t.hint(target),
+            detail: None,
+        });
+    }
+    for (&target, limit) in &policy.max_rate {
+        let t = tally(summary, allow, target);
+        let actual = rate(t.count, t.first, t.last, limit.unit);
+        let detail = match (t.first, t.last) {
+            (Some(first), Some(last)) if t.count > 0 => {
+                Some(format!("{} occurrences from {first} to {last}", t.count))
+            }
+            _ => None,
+        };
+        outcomes.push(Outcome {
+            id: target.id(),
+            kind: RuleKind::MaxRate,
+            rule: format!("max-rate {target}"),
+            limit: limit.count,
+            actual,
+            unit: limit.unit.suffix().to_string(),
+            passed: actual <= limit.count,
+            codes: t.code_list(),
+            first_at: t.first_at.cloned(),
+            hint: t.hint(target),
+            detail,
+        });
+    }
+    if let Some(base) = baseline {
+        for (&target, &limit) in &policy.max_increase {
+            let now = tally(summary, allow, target);
+            let before = tally(base, allow, target).count;
+            let increase = match (before, now.count) {
+                (0, 0) => 0.0,
+                (0, _) => f64::INFINITY,
+                (before, after) => (after as f64 - before as f64) * 100.0 / before as f64,
+            };
+            outcomes.push(Outcome {
+                id: target.id(),
+                kind: RuleKind::MaxIncrease,
+                rule: format!("max-increase {target}"),
+                limit,
+                actual: increase,
+                unit: "%".into(),
+                passed: increase <= limit,
+                codes: now.code_list(),
+                first_at: now.first_at.cloned(),
+                hint: now.hint(target),
+                detail: Some(format!("{before} in the baseline, {} now", now.count)),
+            });
+        }
+        if let Some(limit) = policy.max_new {
+            let old: BTreeSet<u32> = base
+                .codes
+                .iter()
+                .chain(&base.unknown_codes)
+                .filter(|c| c.count > 0)
+                .map(|c| c.code)
+                .collect();
+            let t = Tally::of(counted(summary, allow, |c, _| !old.contains(&c.code)));
+            let new = t.codes.len() as u64;
+            outcomes.push(Outcome {
+                id: "new".into(),
+                kind: RuleKind::MaxNew,
+                rule: "max-new codes".into(),
+                limit: limit as f64,
+                actual: new as f64,
+                unit: String::new(),
+                passed: new <= limit,
+                codes: t.code_list(),
+                first_at: t.first_at.cloned(),
+                hint: None,
+                detail: (new > 0).then(|| format!("new codes: {}", code_names(&t.codes))),
+            });
+        }
+    }
+    if policy.fail_on_deprecated {
+        let t = Tally::of(counted(summary, allow, |c, _| {
+            catalog().get(c.code).is_some_and(|info| info.deprecated)
+        }));
+        outcomes.push(Outcome {
+            id: "deprecated".into(),
+            kind: RuleKind::Deprecated,
+            rule: "fail-on-deprecated".into(),
+            limit: 0.0,
+            actual: t.count as f64,
+            unit: String::new(),
+            passed: t.count == 0,
+            codes: t.code_list(),
+            first_at: t.first_at.cloned(),
+            hint: None,
+            detail: (t.count > 0).then(|| format!("deprecated codes: {}", code_names(&t.codes))),
+        });
+    }
+    let broken = outcomes.iter().filter(|o| !o.passed).count();
+    Ok(Verdict {
+        schema: SCHEMA,
+        passed: broken == 0,
+        rules: outcomes.len(),
+        broken,
+        outcomes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::Stats;
+    use crate::catalog::Lang;
+
+    fn at(text: &str) -> Option<LogTime> {
+        LogTime::parse_display(text)
+    }
+
+    fn code(code: u32, count: u64, first: &str, last: &str) -> CodeSummary {
+        let mut c = CodeSummary::empty(code, catalog(), Lang::En);
+        c.count = count;
+        c.first = at(first);
+        c.last = at(last);
+        c.first_at = Some(Location {
+            path: format!("dev/{code}.log"),
+            line: u64::from(code) + 1,
+        });
+        c
+    }
+
+    /// 300 ×80 over one hour, 2 ×30 over two hours, 206 ×1, 5 (deprecated) ×2, unknown 110 ×3.
+    fn summary() -> Summary {
+        Summary {
+            schema: crate::aggregate::SCHEMA.into(),
+            root: vec!["logs".into()],
+            codes: vec![
+                code(
+                    300,
+                    80,
+                    "2024-05-06 09:00:00.000",
+                    "2024-05-06 10:00:00.000",
+                ),
+                code(2, 30, "2024-05-06 08:00:00.000", "2024-05-06 10:00:00.000"),
+                code(5, 2, "2024-05-06 09:30:00.000", "2024-05-06 09:31:00.000"),
+                code(206, 1, "2024-05-06 07:00:00.000", "2024-05-06 07:00:00.000"),
+            ],
+            unknown_codes: vec![code(
+                110,
+                3,
+                "2024-05-06 09:10:00.000",
+                "2024-05-06 09:20:00.000",
+            )],
+            success: CodeSummary::empty(0, catalog(), Lang::En),
+            files: Vec::new(),
+            skipped: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn cli(max: &[&str]) -> CliRules {
+        CliRules {
+            max: max.iter().map(|s| s.to_string()).collect(),
+            ..CliRules::default()
+        }
+    }
+
+    fn policy_of(max: &[&str]) -> Policy {
+        let mut policy = Policy::default();
+        policy.apply_cli(&cli(max)).unwrap();
+        policy
+    }
+
+    fn only(verdict: &Verdict) -> &Outcome {
+        assert_eq!(verdict.outcomes.len(), 1, "{verdict:#?}");
+        &verdict.outcomes[0]
+    }
+
+    #[test]
+    fn targets_parse_codes_names_categories_and_aggregates() {
+        assert_eq!(Target::parse("300"), Ok(Target::Code(300)));
+        assert_eq!(
+            Target::parse("user_authentication_failed"),
+            Ok(Target::Code(202))
+        );
+        assert_eq!(
+            Target::parse("Category:Server"),
+            Ok(Target::Category(Category::Server))
+        );
+        assert_eq!(Target::parse("TOTAL"), Ok(Target::Total));
+        assert_eq!(Target::parse("unknown"), Ok(Target::Unknown));
+        assert!(Target::parse("category:nope").unwrap_err().contains("nope"));
+        assert!(Target::parse("999").unwrap_err().contains("999"));
+        assert_eq!(Target::Code(300).id(), "SERVER_NOT_REACHABLE");
+        assert_eq!(Target::Category(Category::Server).id(), "category:server");
+    }
+
+    #[test]
+    fn max_on_a_code_breaks_above_the_limit_with_location_and_hint() {
+        let v = evaluate(&policy_of(&["300=79"]), &summary(), None).unwrap();
+        let o = only(&v);
+        assert!(!o.passed && !v.passed);
+        assert_eq!((o.actual, o.limit), (80.0, 79.0));
+        assert_eq!(o.id, "SERVER_NOT_REACHABLE");
+        assert_eq!(
+            o.first_at,
+            Some(Location {
+                path: "dev/300.log".into(),
+                line: 301
+            })
+        );
+        assert!(o.hint.as_deref().is_some_and(|h| !h.is_empty()));
+        let v = evaluate(&policy_of(&["SERVER_NOT_REACHABLE=80"]), &summary(), None).unwrap();
+        assert!(v.passed);
+    }
+
+    #[test]
+    fn max_on_total_unknown_and_category() {
+        let s = summary();
+        let v = evaluate(
+            &policy_of(&["total=115", "unknown=2", "category:server=80"]),
+            &s,
+            None,
+        )
+        .unwrap();
+        let by_id: BTreeMap<&str, &Outcome> =
+            v.outcomes.iter().map(|o| (o.id.as_str(), o)).collect();
+        assert_eq!(by_id["total"].actual, 116.0);
+        assert!(!by_id["total"].passed);
+        assert_eq!(by_id["unknown"].actual, 3.0);
+        assert_eq!(by_id["unknown"].codes, [110]);
+        assert!(!by_id["unknown"].passed);
+        assert_eq!(by_id["category:server"].actual, 80.0);
+        assert!(by_id["category:server"].passed);
+        // The earliest occurrence of total is code 206 at 07:00.
+        assert_eq!(by_id["total"].first_at.as_ref().map(|l| l.line), Some(207));
+        assert_eq!(v.broken, 2);
+    }
+
+    #[test]
+    fn allowed_codes_never_count() {
+        let mut policy = policy_of(&["206=0", "total=115"]);
+        policy
+            .apply_cli(&CliRules {
+                allow: vec!["user_login_another_device".into()],
+                ..CliRules::default()
+            })
+            .unwrap();
+        assert_eq!(policy.allow, BTreeSet::from([206]));
+        let v = evaluate(&policy, &summary(), None).unwrap();
+        assert!(v.passed, "{v:#?}");
+        assert_eq!(v.outcomes[0].actual, 115.0, "total without 206");
+    }
+
+    #[test]
+    fn rate_is_count_over_span_with_a_one_minute_floor() {
+        let t = |s| at(s);
+        // 30 over two hours: 15/h.
+        let r = rate(
+            30,
+            t("2024-05-06 08:00:00.000"),
+            t("2024-05-06 10:00:00.000"),
+            RateUnit::Hour,
+        );
+        assert!((r - 15.0).abs() < 1e-9);
+        // One occurrence: one per minute, 60 per hour.
+        let one = t("2024-05-06 08:00:00.000");
+        assert!((rate(1, one, one, RateUnit::Hour) - 60.0).abs() < 1e-9);
+        assert!((rate(1, one, one, RateUnit::Minute) - 1.0).abs() < 1e-9);
+        // No times at all: the floor again.
+        assert!((rate(2, None, None, RateUnit::Day) - 2880.0).abs() < 1e-9);
+        assert_eq!(rate(0, None, None, RateUnit::Hour), 0.0);
+    }
+
+    #[test]
+    fn max_rate_rule() {
+        let mut policy = Policy::default();
+        policy
+            .apply_cli(&CliRules {
+                max_rate: vec!["2=15/h".into(), "300=1/m".into()],
+                ..CliRules::default()
+            })
+            .unwrap();
+        let v = evaluate(&policy, &summary(), None).unwrap();
+        let by_id: BTreeMap<&str, &Outcome> =
+            v.outcomes.iter().map(|o| (o.id.as_str(), o)).collect();
+        assert!(by_id["NETWORK_ERROR"].passed, "15/h is the limit");
+        let server = by_id["SERVER_NOT_REACHABLE"];
+        assert!(!server.passed);
+        assert!((server.actual - 80.0 / 60.0).abs() < 1e-9);
+        assert_eq!(server.actual_text(), "1.33/m");
+        assert_eq!(server.limit_text(), "1/m");
+    }
+
+    #[test]
+    fn rates_parse() {
+        assert_eq!(
+            Rate::parse("30/h"),
+            Ok(Rate {
+                count: 30.0,
+                unit: RateUnit::Hour
+            })
+        );
+        assert_eq!(Rate::parse("0.5/m").map(|r| r.unit), Ok(RateUnit::Minute));
+        assert_eq!(Rate::parse(" 100 / d ").map(|r| r.count), Ok(100.0));
+        for bad in ["30", "30/w", "x/h", "-1/h", "inf/h"] {
+            assert!(Rate::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn deprecated_rule() {
+        let policy = Policy {
+            fail_on_deprecated: true,
+            ..Policy::default()
+        };
+        let v = evaluate(&policy, &summary(), None).unwrap();
+        let o = only(&v);
+        assert!(!o.passed);
+        assert_eq!((o.actual, o.codes.as_slice()), (2.0, &[5][..]));
+        assert_eq!(o.id, "deprecated");
+        let mut allowed = policy.clone();
+        allowed.allow.insert(5);
+        assert!(evaluate(&allowed, &summary(), None).unwrap().passed);
+    }
+
+    #[test]
+    fn baseline_new_codes_and_increase() {
+        let now = summary();
+        let mut base = summary();
+        base.codes.retain(|c| c.code != 2); // 2 is new
+        base.unknown_codes.clear(); // 110 is new
+        base.codes[0].count = 50; // 300: 50 → 80 is +60%
+        let mut policy = Policy {
+            max_new: Some(1),
+            ..Policy::default()
+        };
+        policy
+            .apply_cli(&CliRules {
+                max_increase: vec!["300=50".into(), "206=0%".into()],
+                ..CliRules::default()
+            })
+            .unwrap();
+        let v = evaluate(&policy, &now, Some(&base)).unwrap();
+        let by_id: BTreeMap<&str, &Outcome> =
+            v.outcomes.iter().map(|o| (o.id.as_str(), o)).collect();
+        let new = by_id["new"];
+        assert_eq!(new.actual, 2.0);
+        assert_eq!(new.codes, [2, 110]);
+        assert!(!new.passed);
+        let server = by_id["SERVER_NOT_REACHABLE"];
+        assert!((server.actual - 60.0).abs() < 1e-9);
+        assert!(!server.passed);
+        assert_eq!(server.actual_text(), "+60%");
+        assert!(by_id["USER_LOGIN_ANOTHER_DEVICE"].passed);
+        // Without the baseline these rules cannot run.
+        assert!(matches!(
+            evaluate(&policy, &now, None),
+            Err(Error::GateRule { .. })
+        ));
+        // Growth from zero is unbounded.
+        let mut empty = summary();
+        empty.codes.clear();
+        let mut p = Policy {
+            max_increase: BTreeMap::from([(Target::Code(300), 1000.0)]),
+            ..Policy::default()
+        };
+        let v = evaluate(&p, &now, Some(&empty)).unwrap();
+        assert!(!v.passed && v.outcomes[0].actual.is_infinite());
+        p.allow.insert(300);
+        assert!(evaluate(&p, &now, Some(&empty)).unwrap().passed);
+    }
+
+    #[test]
+    fn policy_file_parses_every_key() {
+        let text = r#"
+[gate]
+max = { "300" = 0, "category:server" = 5, total = 20, USER_AUTHENTICATION_FAILED = 1 }
+max_rate = { "2" = "30/h" }
+fail_on_deprecated = true
+allow = [206, "USER_LOGIN_ANOTHER_DEVICE", "user_removed"]
+max_new = 0
+max_increase = { "300" = 50, total = 12.5 }
+"#;
+        let p = Policy::from_toml(text, "emscan.toml").unwrap();
+        assert_eq!(
+            p.max,
+            BTreeMap::from([
+                (Target::Code(300), 0),
+                (Target::Category(Category::Server), 5),
+                (Target::Total, 20),
+                (Target::Code(202), 1),
+            ])
+        );
+        assert_eq!(p.max_rate[&Target::Code(2)].count, 30.0);
+        assert!(p.fail_on_deprecated);
+        assert_eq!(p.allow, BTreeSet::from([206, 207]));
+        assert_eq!(p.max_new, Some(0));
+        assert_eq!(p.max_increase[&Target::Total], 12.5);
+        assert_eq!(p.rule_count(), 9);
+        // An empty file is an empty policy.
+        assert_eq!(Policy::from_toml("", "x").unwrap(), Policy::default());
+    }
+
+    #[test]
+    fn command_line_overrides_the_file_for_the_same_target() {
+        let mut p = Policy::from_toml(
+            "[gate]\nmax = { SERVER_NOT_REACHABLE = 5, total = 20 }\nallow = [206]\nmax_new = 3",
+            "emscan.toml",
+        )
+        .unwrap();
+        p.apply_cli(&CliRules {
+            max: vec!["300=0".into()],
+            allow: vec!["207".into()],
+            max_new: Some(0),
+            ..CliRules::default()
+        })
+        .unwrap();
+        assert_eq!(p.max[&Target::Code(300)], 0, "CLI wins");
+        assert_eq!(p.max[&Target::Total], 20, "file rule kept");
+        assert_eq!(p.allow, BTreeSet::from([206, 207]));
+        assert_eq!(p.max_new, Some(0));
+    }
+
+    fn policy_error(text: &str) -> String {
+        Policy::from_toml(text, "emscan.toml")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn malformed_policies_name_the_bad_entry() {
+        let e = policy_error("[gate]\nmax = { NOPE_NOT_A_CODE = 1 }");
+        assert!(e.contains("max.\"NOPE_NOT_A_CODE\""), "{e}");
+        let e = policy_error("[gate]\nmaxx = { total = 1 }");
+        assert!(e.contains("unknown field") && e.contains("maxx"), "{e}");
+        let e = policy_error("[gaet]\n");
+        assert!(e.contains("gaet"), "{e}");
+        let e = policy_error("[gate]\nmax = { total = -1 }");
+        assert!(e.contains("emscan.toml: invalid gate policy"), "{e}");
+        let e = policy_error("[gate]\nmax_rate = { \"2\" = \"30 per hour\" }");
+        assert!(
+            e.contains("max_rate.\"2\"") && e.contains("30 per hour"),
+            "{e}"
+        );
+        let e = policy_error("[gate]\nallow = [999]");
+        assert!(e.contains("allow") && e.contains("999"), "{e}");
+        let e = policy_error("[gate]\nmax = { \"category:web\" = 1 }");
+        assert!(e.contains("web"), "{e}");
+        let e = policy_error("[gate]\nmax_increase = { \"300\" = -5 }");
+        assert!(e.contains("max_increase"), "{e}");
+        let e = policy_error("[gate]\nmax = { \"300\" = 1, server_not_reachable = 2 }");
+        assert!(
+            e.contains("another entry already sets a limit for SERVER_NOT_REACHABLE (300)"),
+            "{e}"
+        );
+        let e = policy_error("[gate\n");
+        assert!(e.contains("invalid gate policy"), "{e}");
+    }
+
+    #[test]
+    fn malformed_command_line_rules_name_the_flag() {
+        let err = |rules: CliRules| Policy::default().apply_cli(&rules).unwrap_err().to_string();
+        let e = err(cli(&["USER_AUTHENTICATON_FAILED=0"]));
+        assert!(
+            e.contains("--max USER_AUTHENTICATON_FAILED=0")
+                && e.contains("did you mean USER_AUTHENTICATION_FAILED"),
+            "{e}"
+        );
+        assert!(err(cli(&["300"])).contains("TARGET=VALUE"));
+        let e = err(cli(&["300=0", "SERVER_NOT_REACHABLE=5"]));
+        assert!(
+            e.contains("--max SERVER_NOT_REACHABLE=5") && e.contains("another entry"),
+            "{e}"
+        );
+        assert!(err(cli(&["300=lots"])).contains("\"lots\""));
+        let e = err(CliRules {
+            max_rate: vec!["2=30".into()],
+            ..CliRules::default()
+        });
+        assert!(e.contains("--max-rate 2=30"), "{e}");
+        let e = err(CliRules {
+            max_increase: vec!["300=x".into()],
+            ..CliRules::default()
+        });
+        assert!(e.contains("--max-increase 300=x"), "{e}");
+        let e = err(CliRules {
+            allow: vec!["nope".into()],
+            ..CliRules::default()
+        });
+        assert!(e.contains("--allow nope"), "{e}");
+    }
+
+    #[test]
+    fn a_policy_without_rules_is_refused() {
+        let p = Policy {
+            allow: BTreeSet::from([206]),
+            ..Policy::default()
+        };
+        assert!(matches!(p.validate(false), Err(Error::NoGateRules)));
+    }
+
+    #[test]
+    fn numbers_print_without_needless_fractions() {
+        assert_eq!(number(3.0), "3");
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(1.0 / 3.0), "0.33");
+        assert_eq!(number(f64::INFINITY), "∞");
+    }
+}

@@ -1,0 +1,100 @@
+//! Scan comparisons: a table for people, Markdown for pull requests (JSON is the `Diff` as is).
+
+use std::io::{self, Write};
+
+use tabled::builder::Builder;
+use tabled::settings::object::Columns;
+use tabled::settings::{Alignment, Style};
+
+use crate::diff::{CodeChange, Diff};
+use crate::render::text::escape_control;
+
+const HEADER: [&str; 6] = ["code", "name", "before", "after", "change", "status"];
+
+fn signed(change: i64) -> String {
+    if change > 0 {
+        format!("+{change}")
+    } else {
+        change.to_string()
+    }
+}
+
+fn row(c: &CodeChange) -> [String; 6] {
+    [
+        c.code.to_string(),
+        c.name.clone().unwrap_or_else(|| "(unknown)".into()),
+        c.before.to_string(),
+        c.after.to_string(),
+        signed(c.change),
+        c.kind.as_str().to_string(),
+    ]
+}
+
+fn code_list<'a>(codes: impl Iterator<Item = &'a CodeChange>) -> String {
+    let list: Vec<String> = codes
+        .map(|c| match &c.name {
+            Some(name) => format!("{} {name}", c.code),
+            None => c.code.to_string(),
+        })
+        .collect();
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+fn totals(diff: &Diff) -> String {
+    format!(
+        "errors: {} → {} ({})",
+        diff.before,
+        diff.after,
+        signed(
+            i64::try_from(diff.after).unwrap_or(i64::MAX)
+                - i64::try_from(diff.before).unwrap_or(i64::MAX)
+        )
+    )
+}
+
+/// Writes the comparison as a table, then the new and vanished codes and the totals.
+pub fn write_table(out: &mut dyn Write, diff: &Diff) -> io::Result<()> {
+    if diff.changes.is_empty() {
+        writeln!(out, "No SDK error codes in either scan.")?;
+    } else {
+        let mut builder = Builder::default();
+        builder.push_record(HEADER);
+        for change in &diff.changes {
+            builder.push_record(row(change));
+        }
+        let mut table = builder.build();
+        table
+            .with(Style::sharp())
+            .modify(Columns::new(2..5), Alignment::right());
+        writeln!(out, "{table}")?;
+    }
+    writeln!(out, "New codes: {}", code_list(diff.new_codes()))?;
+    writeln!(out, "Vanished codes: {}", code_list(diff.vanished_codes()))?;
+    writeln!(out, "{}", escape_control(&totals(diff)))
+}
+
+/// Writes the comparison as a GitHub-flavoured Markdown table with a summary line.
+pub fn write_markdown(out: &mut dyn Write, diff: &Diff) -> io::Result<()> {
+    writeln!(out, "### emscan diff\n")?;
+    writeln!(out, "| {} |", HEADER.join(" | "))?;
+    writeln!(out, "| ---: | --- | ---: | ---: | ---: | --- |")?;
+    for change in &diff.changes {
+        let cells: Vec<String> = row(change)
+            .iter()
+            .map(|cell| escape_control(cell).replace('|', "\\|"))
+            .collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "- New codes: {}", code_list(diff.new_codes()))?;
+    writeln!(
+        out,
+        "- Vanished codes: {}",
+        code_list(diff.vanished_codes())
+    )?;
+    writeln!(out, "- {}", totals(diff))
+}

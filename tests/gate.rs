@@ -1,0 +1,803 @@
+//! `emscan gate` and `emscan diff` end to end: every exit status, every rule kind, policy files,
+//! and every output format parsed back (JUnit XML with quick-xml, SARIF and JSON with serde_json).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use chrono::NaiveDateTime;
+use predicates::prelude::*;
+use quick_xml::XmlVersion;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// bundle-mixed: 195× code 2, 80× 300, unknown 107 and 110 once each, 646 errors in all.
+fn mixed() -> PathBuf {
+    common::shared_dir().join("fixtures/bundle-mixed")
+}
+
+/// Our sample bundle: 10× 300, one deprecated code 5.
+fn sample() -> PathBuf {
+    common::own_fixtures().join("sample-bundle")
+}
+
+/// The binary, run in an empty folder (so no stray `emscan.toml` is picked up).
+fn emscan(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("emscan").expect("binary builds");
+    cmd.current_dir(dir)
+        .env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES");
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, args: &[&str], paths: &[&Path]) -> Run {
+    let out = emscan(dir)
+        .args(args)
+        .args(paths)
+        .arg("--no-progress")
+        .output()
+        .expect("runs");
+    Run {
+        code: out.status.code().expect("exit status"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn gate(dir: &Path, bundle: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["gate"];
+    all.extend_from_slice(args);
+    run(dir, &all, &[bundle])
+}
+
+fn gate_json(dir: &Path, bundle: &Path, args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--format", "json"]);
+    let r = gate(dir, bundle, &all);
+    let v = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+    (r.code, v)
+}
+
+/// Outcomes of a JSON verdict by id.
+fn outcomes(v: &Value) -> BTreeMap<String, Value> {
+    v["outcomes"]
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .map(|o| (o["id"].as_str().expect("id").to_string(), o.clone()))
+        .collect()
+}
+
+fn scan_json(dir: &Path, bundle: &Path) -> Value {
+    let r = run(dir, &["scan", "--format", "json"], &[bundle]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).expect("scan JSON")
+}
+
+fn save_scan(dir: &Path, bundle: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, scan_json(dir, bundle).to_string()).expect("write baseline");
+    path
+}
+
+fn code_entry(scan: &Value, code: u64) -> &Value {
+    scan["codes"]
+        .as_array()
+        .into_iter()
+        .chain(scan["unknown_codes"].as_array())
+        .flatten()
+        .find(|c| c["code"] == code)
+        .unwrap_or_else(|| panic!("code {code} not in the scan"))
+}
+
+fn tmp() -> TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+// ---- exit statuses -------------------------------------------------------------------------
+
+#[test]
+fn exit_0_when_every_rule_holds() {
+    let dir = tmp();
+    let r = gate(dir.path(), &mixed(), &["--max", "300=80", "--max", "2=195"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout, "gate passed: 2 rules checked, all hold\n");
+}
+
+#[test]
+fn exit_1_with_one_text_line_per_broken_rule_and_a_verdict() {
+    let dir = tmp();
+    let scan = scan_json(dir.path(), &mixed());
+    let at = &code_entry(&scan, 300)["first_at"];
+    let r = gate(
+        dir.path(),
+        &mixed(),
+        &["--max", "server_not_reachable=0", "--max", "2=1000"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    let expected = format!(
+        "FAIL max SERVER_NOT_REACHABLE (300): 80 (limit 0), first at {}:{} — ",
+        at["path"].as_str().expect("path"),
+        at["line"]
+    );
+    assert!(
+        lines[0].starts_with(&expected),
+        "{}\nwanted {expected}",
+        lines[0]
+    );
+    let hint = code_entry(&scan, 300)["hint"].as_str().expect("hint");
+    assert!(lines[0].ends_with(hint), "{}", lines[0]);
+    assert_eq!(lines[1], "gate failed: 1 of 2 rules broken");
+}
+
+#[test]
+fn exit_2_on_usage_and_input_errors() {
+    let dir = tmp();
+    let bundle = mixed();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--max", "USER_AUTHENTICATON_FAILED=0"],
+            "did you mean USER_AUTHENTICATION_FAILED",
+        ),
+        (vec!["--max", "300"], "TARGET=VALUE"),
+        (vec!["--max", "category:web=1"], "unknown category \"web\""),
+        (vec!["--max-rate", "2=30"], "--max-rate 2=30"),
+        (vec!["--max-new", "0"], "needs --baseline"),
+        (vec!["--max-increase", "300=50"], "needs --baseline"),
+        (vec![], "no gate rules"),
+        (
+            vec!["--max", "300=0", "--policy", "missing.toml"],
+            "missing.toml",
+        ),
+        (
+            vec!["--max", "300=0", "--baseline", "missing.json"],
+            "missing.json",
+        ),
+    ];
+    for (args, message) in cases {
+        let r = gate(dir.path(), &bundle, &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(message), "{args:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+    }
+    // No log found.
+    let r = gate(dir.path(), dir.path(), &["--max", "300=0"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no SDK log files found"), "{}", r.stderr);
+    // A baseline that is not a scan report.
+    std::fs::write(dir.path().join("bad.json"), "{\"schema\": 3}").expect("write");
+    let r = gate(
+        dir.path(),
+        &bundle,
+        &["--baseline", "bad.json", "--max-new", "0"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("bad.json: not an emscan scan summary"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn help_documents_the_exit_statuses() {
+    let dir = tmp();
+    emscan(dir.path())
+        .args(["gate", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1  a rule broke"))
+        .stdout(predicate::str::contains("2  usage or input error"));
+}
+
+// ---- rule kinds ----------------------------------------------------------------------------
+
+#[test]
+fn max_on_total_unknown_and_category() {
+    let dir = tmp();
+    let (code, v) = gate_json(
+        dir.path(),
+        &mixed(),
+        &[
+            "--max",
+            "total=645",
+            "--max",
+            "unknown=2",
+            "--max",
+            "category:server=139",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(v["schema"], "emscan.gate/1");
+    assert_eq!(
+        (v["rules"].as_u64(), v["broken"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let o = outcomes(&v);
+    assert_eq!(o["total"]["actual"], 646.0);
+    assert_eq!(o["total"]["passed"], false);
+    assert_eq!(o["unknown"]["actual"], 2.0);
+    assert_eq!(o["unknown"]["codes"], serde_json::json!([107, 110]));
+    assert_eq!(o["unknown"]["passed"], true);
+    // 300: 80, 301: 44, 302: 2, 303: 11, 304: 3.
+    assert_eq!(o["category:server"]["actual"], 140.0);
+    assert_eq!(o["category:server"]["passed"], false);
+}
+
+#[test]
+fn allowed_codes_never_fail_the_gate() {
+    let dir = tmp();
+    // 646 errors, 195 of them code 2.
+    let args = [
+        "--max",
+        "total=451",
+        "--max",
+        "2=0",
+        "--allow",
+        "network_error",
+    ];
+    let (code, v) = gate_json(dir.path(), &mixed(), &args);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(outcomes(&v)["total"]["actual"], 451.0);
+    assert_eq!(outcomes(&v)["NETWORK_ERROR"]["actual"], 0.0);
+    let (code, _) = gate_json(
+        dir.path(),
+        &mixed(),
+        &["--max", "total=450", "--allow", "2"],
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn rate_is_occurrences_per_hour_between_first_and_last() {
+    let dir = tmp();
+    let scan = scan_json(dir.path(), &mixed());
+    let two = code_entry(&scan, 2);
+    let time = |key: &str| {
+        NaiveDateTime::parse_from_str(two[key].as_str().expect("time"), "%Y-%m-%d %H:%M:%S%.3f")
+            .expect("log time")
+    };
+    let hours = (time("last") - time("first")).num_milliseconds() as f64 / 3_600_000.0;
+    let expected = 195.0 / hours;
+    let (code, v) = gate_json(dir.path(), &mixed(), &["--max-rate", "2=30/h"]);
+    assert_eq!(code, 1);
+    let o = &outcomes(&v)["NETWORK_ERROR"];
+    let actual = o["actual"].as_f64().expect("actual");
+    assert!((actual - expected).abs() < 1e-6, "{actual} vs {expected}");
+    assert_eq!(o["unit"], "/h");
+    // The same rate per day passes a generous limit, per minute a strict one fails.
+    let per_day = format!("2={}/d", (expected * 24.0).ceil());
+    assert_eq!(
+        gate_json(dir.path(), &mixed(), &["--max-rate", &per_day]).0,
+        0
+    );
+    assert_eq!(
+        gate_json(dir.path(), &mixed(), &["--max-rate", "2=1/m"]).0,
+        1
+    );
+}
+
+#[test]
+fn deprecated_codes_fail_when_asked() {
+    let dir = tmp();
+    let (code, v) = gate_json(dir.path(), &sample(), &["--fail-on-deprecated"]);
+    assert_eq!(code, 1);
+    let o = &outcomes(&v)["deprecated"];
+    assert_eq!(o["codes"], serde_json::json!([5]));
+    assert_eq!(o["actual"], 1.0);
+    // bundle-mixed has no deprecated code.
+    assert_eq!(
+        gate_json(dir.path(), &mixed(), &["--fail-on-deprecated"]).0,
+        0
+    );
+}
+
+#[test]
+fn baseline_new_codes_and_increase() {
+    let dir = tmp();
+    let baseline = save_scan(dir.path(), &sample(), "baseline.json");
+    let old = scan_json(dir.path(), &sample());
+    let new = scan_json(dir.path(), &mixed());
+    let codes = |scan: &Value| -> Vec<u64> {
+        let mut codes: Vec<u64> = scan["codes"]
+            .as_array()
+            .into_iter()
+            .chain(scan["unknown_codes"].as_array())
+            .flatten()
+            .filter_map(|c| c["code"].as_u64())
+            .collect();
+        codes.sort();
+        codes
+    };
+    let old_codes = codes(&old);
+    let fresh: Vec<u64> = codes(&new)
+        .into_iter()
+        .filter(|c| !old_codes.contains(c))
+        .collect();
+    assert!(!fresh.is_empty());
+    let base = baseline.to_str().expect("utf-8 path");
+    let (code, v) = gate_json(
+        dir.path(),
+        &mixed(),
+        &[
+            "--baseline",
+            base,
+            "--max-new",
+            "0",
+            "--max-increase",
+            "300=50",
+        ],
+    );
+    assert_eq!(code, 1);
+    let o = outcomes(&v);
+    assert_eq!(o["new"]["actual"], fresh.len() as f64);
+    let mut reported: Vec<u64> = o["new"]["codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    reported.sort();
+    assert_eq!(reported, fresh);
+    // 300: 10 in the sample, 80 in bundle-mixed: +700%.
+    assert_eq!(o["SERVER_NOT_REACHABLE"]["actual"], 700.0);
+    assert_eq!(o["SERVER_NOT_REACHABLE"]["passed"], false);
+    // The same scan as its own baseline: nothing new, nothing grew.
+    let (code, _) = gate_json(
+        dir.path(),
+        &sample(),
+        &[
+            "--baseline",
+            base,
+            "--max-new",
+            "0",
+            "--max-increase",
+            "300=0",
+        ],
+    );
+    assert_eq!(code, 0);
+}
+
+// ---- policy files --------------------------------------------------------------------------
+
+const POLICY: &str = r#"
+[gate]
+max = { "300" = 0, total = 1000 }
+max_rate = { NETWORK_ERROR = "1000/h" }
+allow = [206, "USER_LOGIN_ANOTHER_DEVICE"]
+"#;
+
+#[test]
+fn emscan_toml_in_the_current_folder_is_used_and_the_command_line_wins() {
+    let dir = tmp();
+    std::fs::write(dir.path().join("emscan.toml"), POLICY).expect("write policy");
+    let (code, v) = gate_json(dir.path(), &mixed(), &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["rules"], 3);
+    let o = outcomes(&v);
+    assert_eq!(o["SERVER_NOT_REACHABLE"]["passed"], false);
+    assert_eq!(o["total"]["actual"], 645.0, "206 is allowed");
+    // The same key on the command line replaces the file's limit.
+    let (code, v) = gate_json(dir.path(), &mixed(), &["--max", "SERVER_NOT_REACHABLE=80"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(outcomes(&v)["SERVER_NOT_REACHABLE"]["limit"], 80.0);
+}
+
+#[test]
+fn policy_given_with_flag() {
+    let dir = tmp();
+    let path = dir.path().join("ci-policy.toml");
+    std::fs::write(&path, "[gate]\nmax = { \"category:server\" = 140 }\n").expect("write");
+    let r = gate(
+        dir.path(),
+        &mixed(),
+        &["--policy", path.to_str().expect("utf-8")],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn malformed_policy_files_exit_2_naming_the_entry() {
+    let dir = tmp();
+    let cases = [
+        (
+            "[gate]\nmax = { NOT_A_CODE = 1 }\n",
+            "[gate] max.\"NOT_A_CODE\"",
+        ),
+        ("[gate]\nmaximum = 3\n", "maximum"),
+        ("[gate]\nmax = { total = \"many\" }\n", "many"),
+        ("[gate]\nallow = [\"NOPE\"]\n", "[gate] allow"),
+        ("[gate\n", "invalid gate policy"),
+    ];
+    for (text, message) in cases {
+        std::fs::write(dir.path().join("emscan.toml"), text).expect("write");
+        let r = gate(dir.path(), &mixed(), &[]);
+        assert_eq!(r.code, 2, "{text}: {}", r.stderr);
+        assert!(r.stderr.contains("emscan.toml"), "{text}: {}", r.stderr);
+        assert!(r.stderr.contains(message), "{text}: {}", r.stderr);
+    }
+}
+
+// ---- output formats ------------------------------------------------------------------------
+
+fn attr(e: &BytesStart, name: &str) -> String {
+    e.try_get_attribute(name)
+        .expect("attribute parses")
+        .unwrap_or_else(|| panic!("<{:?}> has no {name}", e.name()))
+        .normalized_value(XmlVersion::Implicit1_0)
+        .expect("attribute value")
+        .into_owned()
+}
+
+#[derive(Debug, Default)]
+struct Junit {
+    suites_tests: String,
+    suites_failures: String,
+    suite_tests: String,
+    suite_failures: String,
+    testcases: Vec<String>,
+    failures: Vec<(String, String)>,
+}
+
+fn parse_junit(xml: &str) -> Junit {
+    let mut reader = Reader::from_str(xml);
+    let mut junit = Junit::default();
+    let mut depth = 0;
+    loop {
+        let event = reader.read_event().expect("well-formed XML");
+        match &event {
+            Event::Start(e) | Event::Empty(e) => {
+                match e.name().as_ref() {
+                    "testsuites" => {
+                        junit.suites_tests = attr(e, "tests");
+                        junit.suites_failures = attr(e, "failures");
+                    }
+                    "testsuite" => {
+                        junit.suite_tests = attr(e, "tests");
+                        junit.suite_failures = attr(e, "failures");
+                    }
+                    "testcase" => junit.testcases.push(attr(e, "name")),
+                    "failure" => {
+                        let case = junit.testcases.last().cloned().expect("inside a testcase");
+                        junit.failures.push((case, attr(e, "message")));
+                    }
+                    other => panic!("unexpected element {other}"),
+                }
+                if matches!(event, Event::Start(_)) {
+                    depth += 1;
+                }
+            }
+            Event::End(_) => depth -= 1,
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0, "balanced elements");
+    junit
+}
+
+#[test]
+fn junit_has_one_testcase_per_rule_and_failures_for_broken_ones() {
+    let dir = tmp();
+    let r = gate(
+        dir.path(),
+        &mixed(),
+        &[
+            "--max",
+            "300=0",
+            "--max",
+            "total=1000",
+            "--max",
+            "unknown=0",
+            "--fail-on-deprecated",
+            "--format",
+            "junit",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+    );
+    let junit = parse_junit(&r.stdout);
+    assert_eq!(junit.testcases.len(), 4, "{junit:?}");
+    assert_eq!(
+        (junit.suites_tests.as_str(), junit.suite_tests.as_str()),
+        ("4", "4")
+    );
+    assert_eq!(
+        (
+            junit.suites_failures.as_str(),
+            junit.suite_failures.as_str()
+        ),
+        ("2", "2")
+    );
+    assert_eq!(
+        junit.failures,
+        [
+            ("max unknown".to_string(), "2 (limit 0)".to_string()),
+            (
+                "max SERVER_NOT_REACHABLE (300)".to_string(),
+                "80 (limit 0)".to_string()
+            ),
+        ]
+    );
+    // A passing gate: test cases, no failure.
+    let r = gate(
+        dir.path(),
+        &mixed(),
+        &["--max", "total=1000", "--format", "junit"],
+    );
+    assert_eq!(r.code, 0);
+    let junit = parse_junit(&r.stdout);
+    assert_eq!(junit.testcases, ["max total"]);
+    assert!(junit.failures.is_empty());
+}
+
+#[test]
+fn sarif_has_one_result_per_broken_rule_at_the_first_occurrence() {
+    let dir = tmp();
+    let scan = scan_json(dir.path(), &mixed());
+    let r = gate(
+        dir.path(),
+        &mixed(),
+        &[
+            "--max",
+            "300=0",
+            "--max",
+            "unknown=0",
+            "--max",
+            "total=1000",
+            "--max-rate",
+            "2=30/h",
+            "--format",
+            "sarif",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).expect("SARIF is JSON");
+    assert_eq!(v["version"], "2.1.0");
+    assert!(
+        v["$schema"]
+            .as_str()
+            .is_some_and(|s| s.contains("sarif-2.1.0")),
+        "{}",
+        v["$schema"]
+    );
+    let runs = v["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 1);
+    let driver = &runs[0]["tool"]["driver"];
+    assert_eq!(driver["name"], "emscan");
+    let rule_ids: Vec<&str> = driver["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| r["id"].as_str().expect("rule id"))
+        .collect();
+    assert_eq!(
+        rule_ids,
+        ["total", "unknown", "SERVER_NOT_REACHABLE", "NETWORK_ERROR"]
+    );
+    let results = runs[0]["results"].as_array().expect("results");
+    let got: Vec<(&str, &str, u64)> = results
+        .iter()
+        .map(|res| {
+            assert_eq!(res["level"], "error");
+            let index = res["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+            assert_eq!(rule_ids[index], res["ruleId"]);
+            assert!(
+                res["message"]["text"]
+                    .as_str()
+                    .is_some_and(|t| !t.is_empty())
+            );
+            let loc = &res["locations"][0]["physicalLocation"];
+            (
+                res["ruleId"].as_str().expect("ruleId"),
+                loc["artifactLocation"]["uri"].as_str().expect("uri"),
+                loc["region"]["startLine"].as_u64().expect("startLine"),
+            )
+        })
+        .collect();
+    let first_at = |code: u64| {
+        let at = &code_entry(&scan, code)["first_at"];
+        (
+            at["path"].as_str().expect("path"),
+            at["line"].as_u64().expect("line"),
+        )
+    };
+    // The earliest unknown code of the two.
+    let unknown_at = [107, 110]
+        .into_iter()
+        .map(|c| {
+            (
+                code_entry(&scan, c)["first"].as_str().expect("first"),
+                first_at(c),
+            )
+        })
+        .min()
+        .expect("two codes")
+        .1;
+    assert_eq!(
+        got,
+        [
+            ("unknown", unknown_at.0, unknown_at.1),
+            ("SERVER_NOT_REACHABLE", first_at(300).0, first_at(300).1),
+            ("NETWORK_ERROR", first_at(2).0, first_at(2).1),
+        ]
+    );
+}
+
+#[test]
+fn github_annotations_are_capped_at_ten() {
+    let dir = tmp();
+    // Twelve codes that each occur in bundle-mixed, all limited to 0.
+    let codes = [1, 2, 104, 108, 109, 201, 202, 300, 301, 303, 400, 500];
+    let mut args = vec!["--format".to_string(), "github".to_string()];
+    for code in codes {
+        args.push("--max".into());
+        args.push(format!("{code}=0"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = gate(dir.path(), &mixed(), &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let errors: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 10, "{}", r.stdout);
+    for line in &errors[..9] {
+        let (props, message) = line
+            .strip_prefix("::error ")
+            .and_then(|l| l.split_once("::"))
+            .unwrap_or_else(|| panic!("not a workflow command: {line}"));
+        let props: BTreeMap<&str, &str> = props
+            .split(',')
+            .map(|p| p.split_once('=').expect("key=value"))
+            .collect();
+        assert!(props["file"].starts_with("DESKTOP-"), "{line}");
+        assert!(props["line"].parse::<u64>().is_ok(), "{line}");
+        assert!(props["title"].starts_with("emscan gate%3A max "), "{line}");
+        assert!(message.starts_with("max "), "{line}");
+    }
+    assert!(
+        errors[9].starts_with("::error::3 more rules broken: max "),
+        "{}",
+        errors[9]
+    );
+    assert_eq!(
+        r.stdout.lines().last(),
+        Some("gate failed: 12 of 12 rules broken")
+    );
+}
+
+// ---- diff ----------------------------------------------------------------------------------
+
+#[test]
+fn diff_of_saved_scans_and_folders_agree() {
+    let dir = tmp();
+    let old = save_scan(dir.path(), &sample(), "old.json");
+    let new = save_scan(dir.path(), &mixed(), "new.json");
+    let from_files = run(dir.path(), &["diff", "--format", "json"], &[&old, &new]);
+    assert_eq!(from_files.code, 0, "{}", from_files.stderr);
+    let from_logs = run(
+        dir.path(),
+        &["diff", "--format", "json"],
+        &[&sample(), &mixed()],
+    );
+    assert_eq!(from_logs.code, 0, "{}", from_logs.stderr);
+    let a: Value = serde_json::from_str(&from_files.stdout).expect("JSON");
+    let b: Value = serde_json::from_str(&from_logs.stdout).expect("JSON");
+    assert_eq!(a["changes"], b["changes"]);
+    assert_eq!(a["schema"], "emscan.diff/1");
+    assert_eq!(
+        (a["before"].as_u64(), a["after"].as_u64()),
+        (Some(109), Some(646))
+    );
+    let changes = a["changes"].as_array().expect("changes");
+    // Biggest change first: code 2 goes 15 → 195 (201 only 14 → 156).
+    assert_eq!(changes[0]["code"], 2);
+    assert_eq!(
+        (
+            changes[0]["before"].as_u64(),
+            changes[0]["after"].as_u64(),
+            changes[0]["change"].as_i64()
+        ),
+        (Some(15), Some(195), Some(180))
+    );
+    let impacts: Vec<u64> = changes
+        .iter()
+        .map(|c| c["change"].as_i64().expect("change").unsigned_abs())
+        .collect();
+    assert!(impacts.windows(2).all(|w| w[0] >= w[1]), "{impacts:?}");
+    let by_code: BTreeMap<u64, &Value> = changes
+        .iter()
+        .map(|c| (c["code"].as_u64().expect("code"), c))
+        .collect();
+    assert_eq!(by_code[&300]["change"], 70);
+    assert_eq!(by_code[&300]["kind"], "up");
+    assert_eq!(by_code[&107]["kind"], "new");
+    assert_eq!(by_code[&5]["kind"], "vanished");
+    assert_eq!(by_code[&5]["after"], 0);
+}
+
+#[test]
+fn diff_table_and_markdown() {
+    let dir = tmp();
+    let r = run(dir.path(), &["diff"], &[&sample(), &mixed()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("SERVER_NOT_REACHABLE"), "{}", r.stdout);
+    assert!(r.stdout.contains("New codes: "), "{}", r.stdout);
+    assert!(r.stdout.contains("Vanished codes: "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("errors: 109 → 646 (+537)"),
+        "{}",
+        r.stdout
+    );
+    let r = run(
+        dir.path(),
+        &["diff", "--format", "markdown"],
+        &[&sample(), &mixed()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(
+        rows[0],
+        "| code | name | before | after | change | status |"
+    );
+    assert!(rows[1].starts_with("| ---"));
+    assert_eq!(rows[2], "| 2 | NETWORK_ERROR | 15 | 195 | +180 | up |");
+}
+
+#[test]
+fn diff_with_an_unreadable_side_exits_2() {
+    let dir = tmp();
+    let bad = dir.path().join("broken.json");
+    std::fs::write(&bad, "not json").expect("write");
+    let r = run(dir.path(), &["diff"], &[&bad, &mixed()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("broken.json: not an emscan scan summary"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_readme_sample_policy_works() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    let block = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml block in the README");
+    assert!(block.starts_with("[gate]"), "{block}");
+    let dir = tmp();
+    std::fs::write(dir.path().join("emscan.toml"), block).expect("write");
+    let (code, v) = gate_json(dir.path(), &mixed(), &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(
+        (v["rules"].as_u64(), v["broken"].as_u64()),
+        (Some(7), Some(6))
+    );
+    let o = outcomes(&v);
+    // 206 and 217 (once each) are allowed.
+    assert_eq!(o["total"]["actual"], 644.0);
+    assert_eq!(o["deprecated"]["passed"], true);
+    assert_eq!(o["USER_AUTHENTICATION_FAILED"]["actual"], 18.0);
+}
