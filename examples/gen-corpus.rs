@@ -98,7 +98,7 @@ fn error_line(rng: &mut fastrand::Rng, code: u32) -> (String, &'static str) {
     };
     match (rng.u8(..4), code) {
         (0, 0) | (1, 0) => (
-            format!("Client_Login complete, code: 0; desc: "),
+            "Client_Login complete, code: 0; desc: ".to_string(),
             "code_desc",
         ),
         (_, 0) => (
