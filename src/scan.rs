@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::ops::{Deref, Range};
+use std::ops::Range;
 
 use flate2::read::MultiGzDecoder;
 use memchr::memchr;
@@ -75,22 +75,6 @@ pub struct FileScan {
     pub encoding: Option<&'static str>,
 }
 
-/// File content, mapped or owned.
-enum Content {
-    Mapped(Mmap),
-    Owned(Vec<u8>),
-}
-
-impl Deref for Content {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Content::Mapped(map) => map,
-            Content::Owned(bytes) => bytes,
-        }
-    }
-}
-
 /// Reads a gzip file in-process, up to `limit` decompressed bytes. A corrupt or truncated
 /// stream keeps what decoded, with a warning.
 fn read_gzip(file: File, limit: u64) -> Result<(Vec<u8>, Option<String>), String> {
@@ -116,64 +100,164 @@ fn read_gzip(file: File, limit: u64) -> Result<(Vec<u8>, Option<String>), String
     Ok((out, warning))
 }
 
-/// Loads a file's bytes: gzip decoded, large rotated files mapped, the rest read.
-fn load(file: &LogFile, opts: &ScanOptions) -> Result<(Content, Option<String>), String> {
-    let handle = File::open(&file.path).map_err(|e| e.to_string())?;
-    if file.gzip {
-        let (bytes, warning) = read_gzip(handle, opts.gzip_limit)?;
-        return Ok((Content::Owned(bytes), warning));
-    }
-    let len = handle.metadata().map_err(|e| e.to_string())?.len();
-    // The live easemob.log can be truncated by the SDK while we read it: never map it.
-    if len >= opts.mmap_min && !file.live {
-        // SAFETY: rotated segments are not written again by the SDK; a file shrinking under the
-        // mapping is the known risk of mmap, accepted for rotated files only.
-        if let Ok(map) = unsafe { Mmap::map(&handle) } {
-            #[cfg(unix)]
-            let _ = map.advise(memmap2::Advice::Sequential);
-            return Ok((Content::Mapped(map), None));
-        }
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    (&handle)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    Ok((Content::Owned(bytes), None))
-}
-
-/// How many leading bytes are sniffed for NUL bytes to tell a binary file.
+/// How many leading bytes are sniffed for a byte-order mark and NUL bytes.
 const SNIFF_LEN: usize = 8 << 10;
 
-/// Turns loaded bytes into UTF-8-compatible text: UTF-16 (with a BOM) is transcoded; a file
-/// with NUL bytes near its start is refused as binary unless it was named explicitly.
-fn decode(raw: Content, explicit: bool) -> Result<(Content, Option<&'static str>), String> {
-    let utf16 = match raw.get(..2) {
-        Some([0xFF, 0xFE]) => Some(encoding_rs::UTF_16LE),
-        Some([0xFE, 0xFF]) => Some(encoding_rs::UTF_16BE),
-        _ => None,
+/// What the first bytes of a file say about how to read it.
+enum Sniff {
+    /// Plain bytes (UTF-8 or close enough): scan as is.
+    Text,
+    /// UTF-16 with a byte-order mark: transcode first.
+    Utf16(&'static encoding_rs::Encoding),
+    /// Binary or NUL-filled: the reason to skip it.
+    Binary(&'static str),
+}
+
+/// Looks at the first bytes of a file (or of its decompressed content).
+fn sniff(head: &[u8], explicit: bool) -> Sniff {
+    match head.get(..2) {
+        Some([0xFF, 0xFE]) => return Sniff::Utf16(encoding_rs::UTF_16LE),
+        Some([0xFE, 0xFF]) => return Sniff::Utf16(encoding_rs::UTF_16BE),
+        _ => {}
+    }
+    let head = &head[..head.len().min(SNIFF_LEN)];
+    if explicit || memchr(0, head).is_none() {
+        Sniff::Text
+    } else if head.iter().all(|&b| b == 0) {
+        Sniff::Binary("NUL-filled file")
+    } else {
+        Sniff::Binary("binary file (NUL bytes near the start; UTF-16 without a byte-order mark?)")
+    }
+}
+
+/// The error message for a file skipped as binary.
+fn binary_reason(what: &str) -> String {
+    format!("{what}: skipped; name it on the command line to scan it anyway")
+}
+
+/// Transcodes UTF-16 (BOM included) to UTF-8; malformed units become U+FFFD.
+fn transcode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> (Vec<u8>, &'static str) {
+    let (text, _, _) = encoding.decode(bytes);
+    let name = if encoding == encoding_rs::UTF_16LE {
+        "utf-16le"
+    } else {
+        "utf-16be"
     };
-    if let Some(encoding) = utf16 {
-        // decode() strips the BOM and replaces malformed units with U+FFFD.
-        let (text, _, _) = encoding.decode(&raw);
-        let name = if encoding == encoding_rs::UTF_16LE {
-            "utf-16le"
-        } else {
-            "utf-16be"
-        };
-        return Ok((Content::Owned(text.into_owned().into_bytes()), Some(name)));
+    (text.into_owned().into_bytes(), name)
+}
+
+/// Reads up to `len` bytes at `offset`, appending them to `buf`; fewer at the end of the file
+/// (or when the file shrank meanwhile). Positional reads cannot fault like a mapping can.
+fn read_at(file: &File, offset: u64, len: usize, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let start = buf.len();
+    buf.resize(start + len, 0);
+    let mut filled = 0;
+    while filled < len {
+        let at = offset + filled as u64;
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(file, &mut buf[start + filled..], at);
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(file, &mut buf[start + filled..], at);
+        match n {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(start + filled);
+                return Err(e);
+            }
+        }
     }
-    let head = &raw[..raw.len().min(SNIFF_LEN)];
-    if !explicit && memchr(0, head).is_some() {
-        let what = if head.iter().all(|&b| b == 0) {
-            "NUL-filled file"
-        } else {
-            "binary file (NUL bytes near the start; UTF-16 without a byte-order mark?)"
-        };
-        return Err(format!(
-            "{what}: skipped; name it on the command line to scan it anyway"
-        ));
+    buf.truncate(start + filled);
+    Ok(filled)
+}
+
+/// How much more is read at a time to find the end of a chunk's last line.
+const OVERHANG: usize = 64 << 10;
+
+/// Reads chunk `index` of a body (the file from byte `base` on, `body_len` bytes) cut into
+/// nominal `size`-byte pieces, made line-aligned: a chunk holds the lines that *start* in its
+/// piece (the line at 0 belongs to chunk 0). Returns the chunk's range within `buf`.
+fn read_chunk(
+    file: &File,
+    base: u64,
+    body_len: u64,
+    index: u64,
+    size: u64,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Range<usize>> {
+    buf.clear();
+    let nominal_start = index * size;
+    let nominal_end = (nominal_start + size).min(body_len);
+    // One byte before the piece tells whether the piece starts at a line start.
+    let read_from = nominal_start.saturating_sub(1);
+    let want = usize::try_from(nominal_end - read_from).unwrap_or(usize::MAX);
+    read_at(file, base + read_from, want, buf)?;
+    let start = if index == 0 {
+        0
+    } else {
+        match memchr(b'\n', buf) {
+            Some(i) if read_from + (i as u64) + 1 < nominal_end => i + 1,
+            // No line starts in this piece: it lies inside a line of an earlier chunk.
+            _ => return Ok(0..0),
+        }
+    };
+    // The chunk ends after the first `\n` at or past the piece's last byte.
+    let mut search_from = usize::try_from(nominal_end - read_from)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(1)
+        .max(start);
+    loop {
+        if let Some(i) = memchr(b'\n', buf.get(search_from..).unwrap_or_default()) {
+            return Ok(start..search_from + i + 1);
+        }
+        search_from = buf.len().max(start);
+        let offset = base + read_from + buf.len() as u64;
+        if read_at(file, offset, OVERHANG, buf)? == 0 {
+            return Ok(start..buf.len().max(start));
+        }
     }
-    Ok((raw, None))
+}
+
+thread_local! {
+    /// Each worker's read buffer, reused from chunk to chunk and file to file.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Scans a file through positional reads, chunks in parallel, each into its worker's reused
+/// buffer: memory stays flat, and a file truncated or rewritten meanwhile can only make the
+/// reads come up short. `body_start` skips a UTF-8 byte-order mark.
+fn scan_positional(
+    file: &File,
+    file_len: u64,
+    body_start: u64,
+    rules: &RuleSet,
+    chunk_size: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> std::io::Result<FileScan> {
+    let size = (chunk_size.max(1) as u64).min(file_len.max(1));
+    let body_len = file_len - body_start;
+    let count = body_len.div_ceil(size).max(1);
+    let chunks: Vec<std::io::Result<(ChunkScan, BodyEnds)>> = (0..count)
+        .into_par_iter()
+        .map(|index| {
+            READ_BUFFER.with_borrow_mut(|buf| {
+                let range = read_chunk(file, body_start, body_len, index, size, buf)?;
+                let bytes = &buf[range];
+                let scan = extract_chunk(rules, bytes);
+                progress(size.min(body_len - (index * size).min(body_len)));
+                Ok((scan, BodyEnds::of(bytes)))
+            })
+        })
+        .collect();
+    let mut scans = Vec::with_capacity(chunks.len());
+    let mut ends = BodyEnds::default();
+    for chunk in chunks {
+        let (scan, chunk_ends) = chunk?;
+        ends = ends.then(chunk_ends);
+        scans.push(scan);
+    }
+    Ok(stitch(scans, ends, file_len))
 }
 
 /// Splits `data` into ranges of about `target` bytes, each ending just after a `\n` (or at
@@ -189,6 +273,33 @@ pub fn line_aligned_chunks(data: &[u8], target: usize) -> Vec<Range<usize>> {
         start = end;
     }
     chunks
+}
+
+/// What stitching needs to know about the ends of a body (a file's text after any BOM).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct BodyEnds {
+    /// Whether the body's first `\n` follows a `\r` (`None`: no newline yet).
+    crlf: Option<bool>,
+    /// The body's last byte (`None`: empty so far).
+    last_byte: Option<u8>,
+}
+
+impl BodyEnds {
+    /// The ends of `bytes`.
+    fn of(bytes: &[u8]) -> BodyEnds {
+        BodyEnds {
+            crlf: memchr(b'\n', bytes).map(|i| i > 0 && bytes[i - 1] == b'\r'),
+            last_byte: bytes.last().copied(),
+        }
+    }
+
+    /// The ends of this body followed by `next`.
+    fn then(self, next: BodyEnds) -> BodyEnds {
+        BodyEnds {
+            crlf: self.crlf.or(next.crlf),
+            last_byte: next.last_byte.or(self.last_byte),
+        }
+    }
 }
 
 /// Scans bytes already in memory (the whole of one file).
@@ -208,11 +319,11 @@ pub fn scan_bytes(
             scan
         })
         .collect();
-    stitch(body, chunks, data.len() as u64)
+    stitch(chunks, BodyEnds::of(body), data.len() as u64)
 }
 
 /// Joins the chunks of one file: global line numbers, inherited entry times, first/last.
-fn stitch(body: &[u8], chunks: Vec<ChunkScan>, bytes_scanned: u64) -> FileScan {
+fn stitch(chunks: Vec<ChunkScan>, ends: BodyEnds, bytes_scanned: u64) -> FileScan {
     let mut scan = FileScan {
         bytes_scanned,
         ..FileScan::default()
@@ -235,7 +346,7 @@ fn stitch(body: &[u8], chunks: Vec<ChunkScan>, bytes_scanned: u64) -> FileScan {
         last = chunk.last_entry.or(last);
         line_base += chunk.newlines;
     }
-    scan.truncated_last_line = body.last().is_some_and(|&b| b != b'\n');
+    scan.truncated_last_line = ends.last_byte.is_some_and(|b| b != b'\n');
     scan.lines = line_base + u64::from(scan.truncated_last_line);
     scan.first = first.map(|p| p.time);
     scan.last = last.map(|p| p.time);
@@ -244,30 +355,91 @@ fn stitch(body: &[u8], chunks: Vec<ChunkScan>, bytes_scanned: u64) -> FileScan {
         Some(b) if b.style == PrefixStyle::Legacy => PrefixStyle::Legacy,
         _ => a.style,
     });
-    scan.crlf = memchr(b'\n', body).is_some_and(|i| i > 0 && body[i - 1] == b'\r');
+    scan.crlf = ends.crlf.unwrap_or(false);
     scan
 }
 
-/// Scans one file from disk.
+/// Scans decoded content held in memory (gzip output, a transcoded or mapped file), reporting
+/// progress in on-disk bytes so that the bar ends at the total size on disk.
+fn scan_in_memory(
+    bytes: &[u8],
+    on_disk: u64,
+    rules: &RuleSet,
+    opts: &ScanOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> FileScan {
+    let decoded = bytes.len() as u64;
+    scan_bytes(bytes, rules, opts.chunk_size, &|done| {
+        if decoded != on_disk && decoded > 0 {
+            progress(done * on_disk / decoded);
+        } else {
+            progress(done);
+        }
+    })
+}
+
+/// Scans one file from disk: gzip is decoded in memory, UTF-16 transcoded, large rotated
+/// segments mapped, and everything else (the live `easemob.log` above all) read positionally.
 pub fn scan_file(
     file: &LogFile,
     rules: &RuleSet,
     opts: &ScanOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileScan, String> {
-    let (raw, warning) = load(file, opts)?;
-    let (content, encoding) = decode(raw, file.explicit)?;
-    let mut scan = scan_bytes(&content, rules, opts.chunk_size, &|bytes| {
-        // Report progress in on-disk bytes, so the bar ends at the total size on disk.
-        let decoded_len = content.len() as u64;
-        if decoded_len != file.size && decoded_len > 0 {
-            progress(bytes * file.size / decoded_len);
-        } else {
-            progress(bytes);
+    let handle = File::open(&file.path).map_err(|e| e.to_string())?;
+    if file.gzip {
+        let (bytes, warning) = read_gzip(handle, opts.gzip_limit)?;
+        let (text, encoding) = match sniff(&bytes, file.explicit) {
+            Sniff::Binary(what) => return Err(binary_reason(what)),
+            Sniff::Utf16(encoding) => {
+                let (text, name) = transcode(&bytes, encoding);
+                (text, Some(name))
+            }
+            Sniff::Text => (bytes, None),
+        };
+        let mut scan = scan_in_memory(&text, file.size, rules, opts, progress);
+        scan.warning = warning;
+        scan.encoding = encoding;
+        return Ok(scan);
+    }
+    let len = handle.metadata().map_err(|e| e.to_string())?.len();
+    let mut head = Vec::new();
+    read_at(&handle, 0, SNIFF_LEN, &mut head).map_err(|e| e.to_string())?;
+    match sniff(&head, file.explicit) {
+        Sniff::Binary(what) => return Err(binary_reason(what)),
+        Sniff::Utf16(encoding) => {
+            let mut raw = Vec::new();
+            (&handle).read_to_end(&mut raw).map_err(|e| e.to_string())?;
+            let (text, name) = transcode(&raw, encoding);
+            let mut scan = scan_in_memory(&text, len, rules, opts, progress);
+            scan.encoding = Some(name);
+            return Ok(scan);
         }
-    });
-    scan.warning = warning;
-    scan.encoding = encoding;
+        Sniff::Text => {}
+    }
+    // Rotated segments are never written again by the SDK: those may be mapped. The live
+    // easemob.log may be truncated while we read it, so it never is.
+    if len >= opts.mmap_min && !file.live {
+        // SAFETY: a mapped file that shrinks faults on access; rotated segments do not shrink.
+        if let Ok(map) = unsafe { Mmap::map(&handle) } {
+            #[cfg(unix)]
+            let _ = map.advise(memmap2::Advice::Sequential);
+            return Ok(scan_in_memory(&map, len, rules, opts, progress));
+        }
+    }
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut scan = scan_positional(&handle, len, bom, rules, opts.chunk_size, progress)
+        .map_err(|e| e.to_string())?;
+    let len_now = handle.metadata().map(|m| m.len()).unwrap_or(len);
+    if len_now != len {
+        scan.warning = Some(format!(
+            "the file changed size while it was scanned ({len} -> {len_now} bytes); counts reflect what was read"
+        ));
+    }
     Ok(scan)
 }
 
@@ -404,6 +576,27 @@ mod tests {
             let whole = scan_bytes(&bytes, &rules, usize::MAX, &|_| {});
             let split = scan_bytes(&bytes, &rules, chunk, &|_| {});
             prop_assert_eq!(whole, split);
+        }
+
+        #[test]
+        fn positional_reads_match_in_memory_scans(
+            lines in proptest::collection::vec(log_line(), 0..40),
+            bom in any::<bool>(),
+            crlf in any::<bool>(),
+            final_newline in any::<bool>(),
+            chunk in 1usize..300,
+        ) {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut text = lines.join(eol);
+            if final_newline && !text.is_empty() { text.push_str(eol); }
+            let mut bytes = if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
+            bytes.extend_from_slice(text.as_bytes());
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, &bytes).unwrap();
+            let rules = RuleSet::builtin();
+            let whole = scan_bytes(&bytes, &rules, usize::MAX, &|_| {});
+            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, &|_| {}).unwrap();
+            prop_assert_eq!(whole, read);
         }
 
         #[test]
