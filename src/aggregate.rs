@@ -170,14 +170,24 @@ impl Summary {
     }
 }
 
+/// Counts one more under `key`, allocating the key only the first time it is seen.
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(count) => *count += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
+        }
+    }
+}
+
 /// Adds one hit to a code's summary.
 fn absorb(entry: &mut CodeSummary, file: &LogFile, shape: &str, line: u64, time: Option<LogTime>) {
     entry.count += 1;
-    *entry.per_file.entry(file.rel_path.clone()).or_default() += 1;
-    *entry.per_device.entry(file.device.clone()).or_default() += 1;
-    *entry.per_shape.entry(shape.to_string()).or_default() += 1;
+    bump(&mut entry.per_file, &file.rel_path);
+    bump(&mut entry.per_device, &file.device);
+    bump(&mut entry.per_shape, shape);
     if let Some(time) = time {
-        *entry.per_minute.entry(time.minute_key()).or_default() += 1;
+        bump(&mut entry.per_minute, &time.minute_key());
         if entry.first.is_none_or(|first| time < first) {
             entry.first = Some(time);
             entry.first_at = Some(Location {

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use chrono::{NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A log-local timestamp with millisecond precision.
@@ -38,7 +38,17 @@ impl LogTime {
 
     /// The minute this time falls in, `YYYY-MM-DD HH:MM`: the key of per-minute counts.
     pub fn minute_key(&self) -> String {
-        self.0.format("%Y-%m-%d %H:%M").to_string()
+        // Plain integer formatting: chrono's strftime parses its pattern on every call, and
+        // this runs once per hit.
+        let t = &self.0;
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
     }
 
     /// Milliseconds since 1970-01-01 00:00:00 of the same local clock.
@@ -59,7 +69,19 @@ impl LogTime {
 
 impl fmt::Display for LogTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format(DISPLAY_FORMAT))
+        // The same as DISPLAY_FORMAT, without parsing a strftime pattern each time.
+        let t = &self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond() / 1_000_000
+        )
     }
 }
 

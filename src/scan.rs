@@ -146,29 +146,48 @@ fn transcode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> (Vec<u8>
     (text.into_owned().into_bytes(), name)
 }
 
-/// Reads up to `len` bytes at `offset`, appending them to `buf`; fewer at the end of the file
+/// A read buffer that is reused without being zeroed again: its storage only grows, and
+/// `len` says how much of it holds the current read.
+#[derive(Default)]
+struct ReadBuffer {
+    storage: Vec<u8>,
+    len: usize,
+}
+
+impl ReadBuffer {
+    /// The bytes read so far.
+    fn filled(&self) -> &[u8] {
+        &self.storage[..self.len]
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// Reads up to `want` bytes at `offset`, appending them to `buf`; fewer at the end of the file
 /// (or when the file shrank meanwhile). Positional reads cannot fault like a mapping can.
-fn read_at(file: &File, offset: u64, len: usize, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    let start = buf.len();
-    buf.resize(start + len, 0);
+fn read_at(file: &File, offset: u64, want: usize, buf: &mut ReadBuffer) -> std::io::Result<usize> {
+    let end = buf.len + want;
+    if buf.storage.len() < end {
+        buf.storage.resize(end, 0);
+    }
     let mut filled = 0;
-    while filled < len {
+    while filled < want {
         let at = offset + filled as u64;
+        let into = &mut buf.storage[buf.len + filled..end];
         #[cfg(unix)]
-        let n = std::os::unix::fs::FileExt::read_at(file, &mut buf[start + filled..], at);
+        let n = std::os::unix::fs::FileExt::read_at(file, into, at);
         #[cfg(windows)]
-        let n = std::os::windows::fs::FileExt::seek_read(file, &mut buf[start + filled..], at);
+        let n = std::os::windows::fs::FileExt::seek_read(file, into, at);
         match n {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                buf.truncate(start + filled);
-                return Err(e);
-            }
+            Err(e) => return Err(e),
         }
     }
-    buf.truncate(start + filled);
+    buf.len += filled;
     Ok(filled)
 }
 
@@ -184,7 +203,7 @@ fn read_chunk(
     body_len: u64,
     index: u64,
     size: u64,
-    buf: &mut Vec<u8>,
+    buf: &mut ReadBuffer,
 ) -> std::io::Result<Range<usize>> {
     buf.clear();
     let nominal_start = index * size;
@@ -196,7 +215,7 @@ fn read_chunk(
     let start = if index == 0 {
         0
     } else {
-        match memchr(b'\n', buf) {
+        match memchr(b'\n', buf.filled()) {
             Some(i) if read_from + (i as u64) + 1 < nominal_end => i + 1,
             // No line starts in this piece: it lies inside a line of an earlier chunk.
             _ => return Ok(0..0),
@@ -208,20 +227,20 @@ fn read_chunk(
         .saturating_sub(1)
         .max(start);
     loop {
-        if let Some(i) = memchr(b'\n', buf.get(search_from..).unwrap_or_default()) {
+        if let Some(i) = memchr(b'\n', buf.filled().get(search_from..).unwrap_or_default()) {
             return Ok(start..search_from + i + 1);
         }
-        search_from = buf.len().max(start);
-        let offset = base + read_from + buf.len() as u64;
+        search_from = buf.len.max(start);
+        let offset = base + read_from + buf.len as u64;
         if read_at(file, offset, OVERHANG, buf)? == 0 {
-            return Ok(start..buf.len().max(start));
+            return Ok(start..buf.len.max(start));
         }
     }
 }
 
 thread_local! {
     /// Each worker's read buffer, reused from chunk to chunk and file to file.
-    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    static READ_BUFFER: std::cell::RefCell<ReadBuffer> = std::cell::RefCell::new(ReadBuffer::default());
 }
 
 /// Scans a file through positional reads, chunks in parallel, each into its worker's reused
@@ -243,7 +262,7 @@ fn scan_positional(
         .map(|index| {
             READ_BUFFER.with_borrow_mut(|buf| {
                 let range = read_chunk(file, body_start, body_len, index, size, buf)?;
-                let bytes = &buf[range];
+                let bytes = &buf.filled()[range];
                 let scan = extract_chunk(rules, bytes);
                 progress(size.min(body_len - (index * size).min(body_len)));
                 Ok((scan, BodyEnds::of(bytes)))
@@ -403,9 +422,10 @@ pub fn scan_file(
         return Ok(scan);
     }
     let len = handle.metadata().map_err(|e| e.to_string())?.len();
-    let mut head = Vec::new();
+    let mut head = ReadBuffer::default();
     read_at(&handle, 0, SNIFF_LEN, &mut head).map_err(|e| e.to_string())?;
-    match sniff(&head, file.explicit) {
+    let head = head.filled();
+    match sniff(head, file.explicit) {
         Sniff::Binary(what) => return Err(binary_reason(what)),
         Sniff::Utf16(encoding) => {
             let mut raw = Vec::new();
