@@ -76,6 +76,11 @@ fn find_codes(rules: &RuleSet, chunk: &[u8]) -> Vec<(usize, usize, u32)> {
     // Anchored rules: one pass over all anchors, then the exact pattern on each candidate line
     // (once per line and rule, however many anchors the line holds).
     let mut checked_line_of_rule = vec![usize::MAX; rules.rules().len()];
+    let mut slots: Vec<_> = rules
+        .rules()
+        .iter()
+        .map(|r| r.regex.capture_locations())
+        .collect();
     let mut line = (usize::MAX, 0);
     let candidates: Box<dyn Iterator<Item = aho_corasick::Match>> = if rules.anchors_overlap() {
         Box::new(rules.anchors().find_overlapping_iter(chunk))
@@ -93,7 +98,8 @@ fn find_codes(rules: &RuleSet, chunk: &[u8]) -> Vec<(usize, usize, u32)> {
             continue;
         }
         checked_line_of_rule[rule] = line.0;
-        if let Some(code) = rules.rules()[rule].code_in(trim_cr(&chunk[line.0..line.1])) {
+        let text = trim_cr(&chunk[line.0..line.1]);
+        if let Some(code) = rules.rules()[rule].code_in_with(text, &mut slots[rule]) {
             found.push((line.0, rule, code));
         }
     }
@@ -106,7 +112,8 @@ fn find_codes(rules: &RuleSet, chunk: &[u8]) -> Vec<(usize, usize, u32)> {
                 break;
             };
             let (start, end) = line_bounds(chunk, m.start().min(chunk.len()));
-            if let Some(code) = rules.rules()[rule].code_in(trim_cr(&chunk[start..end])) {
+            let text = trim_cr(&chunk[start..end]);
+            if let Some(code) = rules.rules()[rule].code_in_with(text, &mut slots[rule]) {
                 found.push((start, rule, code));
             }
             pos = end + 1;

@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -26,15 +26,23 @@ pub struct Rule {
     pub regex: Regex,
     /// The same pattern in multi-line CRLF-aware mode, to search a whole chunk for lines to check.
     pub chunk_regex: Regex,
+    /// The index of the `code` group.
+    code_group: usize,
 }
 
 impl Rule {
     /// Applies the rule to one physical line (without its line terminator): the code it
     /// states, if any. Numbers too large for a code are not codes.
     pub fn code_in(&self, line: &[u8]) -> Option<u32> {
-        let caps = self.regex.captures(line)?;
-        let digits = caps.name("code")?.as_bytes();
-        std::str::from_utf8(digits).ok()?.parse().ok()
+        self.code_in_with(line, &mut self.regex.capture_locations())
+    }
+
+    /// [`Rule::code_in`] with capture slots the caller reuses from line to line (no allocation
+    /// per line). `slots` must come from this rule's `regex.capture_locations()`.
+    pub fn code_in_with(&self, line: &[u8], slots: &mut CaptureLocations) -> Option<u32> {
+        self.regex.captures_read(slots, line)?;
+        let (start, end) = slots.get(self.code_group)?;
+        std::str::from_utf8(&line[start..end]).ok()?.parse().ok()
     }
 }
 
@@ -120,10 +128,19 @@ fn compile(pattern: &str, size_limit: usize) -> Result<Regex> {
 impl Rule {
     /// Compiles a rule from its pattern.
     pub fn new(name: &str, anchor: Option<&str>, pattern: &str, size_limit: usize) -> Result<Rule> {
+        let regex = compile(pattern, size_limit)?;
+        let code_group = regex
+            .capture_names()
+            .position(|n| n == Some("code"))
+            .ok_or_else(|| Error::Rule {
+                pattern: pattern.to_string(),
+                reason: "it needs a named group `code`".into(),
+            })?;
         Ok(Rule {
             name: name.to_string(),
             anchor: anchor.map(str::to_string),
-            regex: compile(pattern, size_limit)?,
+            code_group,
+            regex,
             // `m`: ^ and $ at line boundaries; `R`: a `\r\n` ends a line too.
             chunk_regex: compile(&format!("(?mR:{pattern})"), size_limit)?,
         })
