@@ -25,6 +25,9 @@ pub struct ScanOptions {
     pub mmap_min: u64,
     /// At most this many decompressed bytes are taken from one gzip file.
     pub gzip_limit: u64,
+    /// Keep each hit's line text ([`Hit::text`]), for event output. Off for summaries, which
+    /// never need it.
+    pub keep_lines: bool,
 }
 
 impl Default for ScanOptions {
@@ -33,12 +36,13 @@ impl Default for ScanOptions {
             chunk_size: 1 << 20,
             mmap_min: 4 << 20,
             gzip_limit: 1 << 30,
+            keep_lines: false,
         }
     }
 }
 
 /// One occurrence of a code, placed in its file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
     /// The code.
     pub code: u32,
@@ -48,6 +52,9 @@ pub struct Hit {
     pub line: u64,
     /// The time of the entry the line belongs to (`None` before the file's first entry).
     pub time: Option<LogTime>,
+    /// The line, without its terminator (`\r` trimmed), invalid UTF-8 replaced; only with
+    /// [`ScanOptions::keep_lines`].
+    pub text: Option<String>,
 }
 
 /// What a scan found in one file.
@@ -198,6 +205,17 @@ pub fn scan_bytes(
     chunk_size: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> FileScan {
+    scan_bytes_keeping(data, rules, chunk_size, false, progress)
+}
+
+/// [`scan_bytes`], keeping each hit's line text when `keep_lines` is set.
+pub fn scan_bytes_keeping(
+    data: &[u8],
+    rules: &RuleSet,
+    chunk_size: usize,
+    keep_lines: bool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> FileScan {
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let ranges = line_aligned_chunks(body, chunk_size);
     let chunks: Vec<ChunkScan> = ranges
@@ -208,11 +226,26 @@ pub fn scan_bytes(
             scan
         })
         .collect();
-    stitch(body, chunks, data.len() as u64)
+    let starts = keep_lines.then(|| ranges.iter().map(|r| r.start).collect::<Vec<_>>());
+    stitch(body, chunks, starts.as_deref(), data.len() as u64)
+}
+
+/// The line of `body` that starts at `start`, without `\n` or `\r\n`, as text.
+fn line_text(body: &[u8], start: usize) -> String {
+    let rest = body.get(start..).unwrap_or_default();
+    let line = memchr(b'\n', rest).map_or(rest, |end| &rest[..end]);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    String::from_utf8_lossy(line).into_owned()
 }
 
 /// Joins the chunks of one file: global line numbers, inherited entry times, first/last.
-fn stitch(body: &[u8], chunks: Vec<ChunkScan>, bytes_scanned: u64) -> FileScan {
+/// With `chunk_starts` (each chunk's offset in `body`), hits keep their line text.
+fn stitch(
+    body: &[u8],
+    chunks: Vec<ChunkScan>,
+    chunk_starts: Option<&[usize]>,
+    bytes_scanned: u64,
+) -> FileScan {
     let mut scan = FileScan {
         bytes_scanned,
         ..FileScan::default()
@@ -220,8 +253,9 @@ fn stitch(body: &[u8], chunks: Vec<ChunkScan>, bytes_scanned: u64) -> FileScan {
     let mut line_base = 0;
     let mut first = None;
     let mut last = None;
-    for chunk in chunks {
+    for (index, chunk) in chunks.into_iter().enumerate() {
         let carried = last.map(|p: crate::logtime::Prefix| p.time);
+        let offset = chunk_starts.and_then(|starts| starts.get(index).copied());
         scan.hits.extend(chunk.hits.iter().map(|h| Hit {
             code: h.code,
             rule: h.rule,
@@ -230,6 +264,7 @@ fn stitch(body: &[u8], chunks: Vec<ChunkScan>, bytes_scanned: u64) -> FileScan {
                 EntryTime::At(time) => Some(time),
                 EntryTime::Inherited => carried,
             },
+            text: offset.map(|offset| line_text(body, offset + h.line_start)),
         }));
         first = first.or(chunk.first_entry);
         last = chunk.last_entry.or(last);
@@ -257,15 +292,21 @@ pub fn scan_file(
 ) -> Result<FileScan, String> {
     let (raw, warning) = load(file, opts)?;
     let (content, encoding) = decode(raw, file.explicit)?;
-    let mut scan = scan_bytes(&content, rules, opts.chunk_size, &|bytes| {
-        // Report progress in on-disk bytes, so the bar ends at the total size on disk.
-        let decoded_len = content.len() as u64;
-        if decoded_len != file.size && decoded_len > 0 {
-            progress(bytes * file.size / decoded_len);
-        } else {
-            progress(bytes);
-        }
-    });
+    let mut scan = scan_bytes_keeping(
+        &content,
+        rules,
+        opts.chunk_size,
+        opts.keep_lines,
+        &|bytes| {
+            // Report progress in on-disk bytes, so the bar ends at the total size on disk.
+            let decoded_len = content.len() as u64;
+            if decoded_len != file.size && decoded_len > 0 {
+                progress(bytes * file.size / decoded_len);
+            } else {
+                progress(bytes);
+            }
+        },
+    );
     scan.warning = warning;
     scan.encoding = encoding;
     Ok(scan)
