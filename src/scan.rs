@@ -363,6 +363,29 @@ mod tests {
     }
 
     #[test]
+    fn kept_lines_are_the_hit_lines_without_terminators() {
+        let rules = RuleSet::builtin();
+        let text = b"[2024/03/01 08:00:00:001]: a failed, code: 300; desc: x\r\n  cont errorCode=3, desc=\xff\r\nlast onDisconnect2";
+        for chunk in [1, 7, 64, usize::MAX] {
+            let kept = scan_bytes_keeping(text, &rules, chunk, true, &|_| {});
+            let lines: Vec<&str> = kept.hits.iter().filter_map(|h| h.text.as_deref()).collect();
+            assert_eq!(
+                lines,
+                [
+                    "[2024/03/01 08:00:00:001]: a failed, code: 300; desc: x",
+                    "  cont errorCode=3, desc=\u{fffd}",
+                    "last onDisconnect2"
+                ]
+            );
+            let plain = scan_bytes(text, &rules, chunk, &|_| {});
+            assert!(plain.hits.iter().all(|h| h.text.is_none()));
+            let mut without = kept.clone();
+            without.hits.iter_mut().for_each(|h| h.text = None);
+            assert_eq!(without, plain);
+        }
+    }
+
+    #[test]
     fn gzip_damage_keeps_what_decoded() {
         use flate2::{Compression, write::GzEncoder};
         use std::io::Write;
@@ -411,8 +434,8 @@ mod tests {
             let mut text = lines.join(eol);
             if final_newline && !text.is_empty() { text.push_str(eol); }
             let rules = RuleSet::builtin();
-            let whole = scan_bytes(text.as_bytes(), &rules, usize::MAX, &|_| {});
-            let split = scan_bytes(text.as_bytes(), &rules, chunk, &|_| {});
+            let whole = scan_bytes_keeping(text.as_bytes(), &rules, usize::MAX, true, &|_| {});
+            let split = scan_bytes_keeping(text.as_bytes(), &rules, chunk, true, &|_| {});
             prop_assert_eq!(whole, split);
         }
 
