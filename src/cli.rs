@@ -335,12 +335,13 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let on_progress = |bytes| progress.advance(bytes);
     let summary = if args.format == ScanFormat::Ndjson {
         let catalog = catalog();
+        let mut buffered = io::BufWriter::new(out);
         let result = scan_stream(&config, &on_total, &on_progress, &mut |events| {
-            render::ndjson::write_file_events(out, &events, catalog)
+            render::ndjson::write_file_events(&mut buffered, &events, catalog)
         });
         progress.finish();
         let summary = result?;
-        out.flush().context("writing the events")?;
+        buffered.flush().context("writing the events")?;
         summary
     } else {
         let result = scan_paths(&config, &on_total, &on_progress);

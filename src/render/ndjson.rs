@@ -15,6 +15,7 @@
 //! `timestamp` is the log's own local time (`YYYY-MM-DD HH:MM:SS.mmm`): the SDK writes no
 //! zone, so none is claimed; it is `null` for a hit before the file's first prefixed line.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -34,7 +35,7 @@ struct Event<'a> {
     timestamp: Option<String>,
     severity_text: &'static str,
     severity_number: u8,
-    body: String,
+    body: Cow<'a, str>,
     attributes: Attributes<'a>,
 }
 
@@ -79,7 +80,7 @@ pub fn write_file_events(
             timestamp: hit.time.map(|t| t.to_string()),
             severity_text,
             severity_number,
-            body: escape_control(hit.text.as_deref().unwrap_or_default()).into_owned(),
+            body: escape_control(hit.text.as_deref().unwrap_or_default()),
             attributes: Attributes {
                 code: hit.code,
                 name: info.map(|i| i.name.as_str()),
