@@ -430,3 +430,31 @@ fn no_path_prefers_the_sdk_log_folder() {
     assert_eq!(v["root"], serde_json::json!(["."]));
     assert_eq!(counts(&v), BTreeMap::from([(500, 1)]));
 }
+
+#[test]
+fn streaming_gives_the_summary_of_a_whole_scan_file_by_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = common::write_bundle(dir.path(), "b", 7, 3);
+    let config = emscan::ScanConfig::new(vec![
+        bundle.clone(),
+        common::own_fixtures().join("sample-bundle"),
+    ]);
+    let whole = emscan::scan_paths(&config, &|_| {}, &|_| {}).unwrap();
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let streamed = emscan::scan_stream(&config, &|_| {}, &|_| {}, &mut |events| {
+        assert!(events.scan.hits.iter().all(|h| h.text.is_some()));
+        seen.push((events.file.rel_path.clone(), events.scan.hits.len()));
+        Ok(())
+    })
+    .unwrap();
+    let zero = |mut s: emscan::Summary| {
+        s.stats.elapsed_ms = 0;
+        s
+    };
+    assert_eq!(zero(streamed), zero(whole.clone()));
+    let files: Vec<String> = whole.files.iter().map(|f| f.path.clone()).collect();
+    let order: Vec<String> = seen.iter().map(|(p, _)| p.clone()).collect();
+    assert_eq!(order, files, "one call per file, in report order");
+    let hits: u64 = seen.iter().map(|(_, n)| *n as u64).sum();
+    assert_eq!(hits, whole.error_count() + whole.success.count);
+}
