@@ -38,7 +38,8 @@ impl Status {
 const EXIT_HELP: &str = "\
 Exit status:
   0  the command ran (a scan exits 0 whatever it finds; use a gate for CI)
-  2  usage error, unknown code, bad --rule, or no log file could be read
+  2  usage error, unknown code, bad --rule, no log file could be read, or a merge
+     input that is not scan JSON
   3  with --strict: a file was skipped or only partly read (the report is still printed)";
 
 /// Diagnose the logs of the Easemob (环信 / Agora Chat) IM Windows SDK.
