@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::catalog::{Category, Lang, catalog};
 use crate::gate::{CliRules, Policy};
 use crate::progress::Progress;
-use crate::render::{self, DiffFormat, Format, GateFormat};
+use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
 use crate::scan::ScanOptions;
-use crate::{Error, ScanConfig, Summary, read_summary, scan_paths};
+use crate::{Error, ScanConfig, Summary, read_summary, scan_paths, scan_stream};
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,11 +41,12 @@ impl Status {
 
 const EXIT_HELP: &str = "\
 Exit status:
-  0  the command ran (a scan or diff exits 0 whatever it finds); gate: every rule holds
+  0  the command ran (a scan, diff or merge exits 0 whatever it finds); gate: every rule holds
   1  gate: a rule broke
   2  usage or input error: unknown code, bad --rule, bad gate rule or policy file, unreadable
-     baseline or saved scan, or no log file could be read
-  3  scan --strict: a file was skipped or only partly read (the report is still printed)";
+     baseline, saved scan or merge input, or no log file could be read
+  3  scan or merge with --strict: a file was skipped or only partly read (the report is still
+     printed)";
 
 /// Diagnose the logs of the Easemob (环信 / Agora Chat) IM Windows SDK.
 #[derive(Debug, Parser)]
@@ -59,6 +60,8 @@ pub struct Cli {
 enum Command {
     /// Scan log folders or files for SDK error codes
     Scan(ScanArgs),
+    /// Merge saved scan JSON summaries into the summary of one scan of all their inputs
+    Merge(MergeArgs),
     /// Explain one error code: meaning, likely cause, what to do
     Explain(ExplainArgs),
     /// List the error-code catalog
@@ -67,16 +70,23 @@ enum Command {
     Gate(GateArgs),
     /// Compare two scans (saved scan JSON files or log folders) code by code
     Diff(DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout
+    Man,
 }
 
 #[derive(Debug, Args)]
 struct ScanArgs {
-    /// Log files or folders (folders are searched recursively)
-    #[arg(default_value = ".")]
+    /// Log files or folders (folders are searched recursively) [default: sdkdata/easemobLog
+    /// when run from an app's folder that has it, else .]
     paths: Vec<PathBuf>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    format: ScanFormat,
+    /// No warnings on stderr (and no progress bar)
+    #[arg(long, short)]
+    quiet: bool,
     /// Exit 3 when any file was skipped or only partly read, so CI cannot miss it
     #[arg(long)]
     strict: bool,
@@ -178,6 +188,35 @@ struct ScanSettings {
     /// The most decompressed bytes taken from one gzip file
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
     gzip_limit: u64,
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Scan JSON files (`emscan scan --format json`), in the order their roots should take
+    #[arg(required = true, value_name = "SUMMARY.json")]
+    summaries: Vec<PathBuf>,
+    /// Output format (ndjson needs the logs: use scan)
+    #[arg(long, value_enum, default_value_t = ScanFormat::Json)]
+    format: ScanFormat,
+    /// Language of labels in the table and Markdown formats [default: from LANG]
+    #[arg(long, value_enum)]
+    lang: Option<Lang>,
+    /// No warnings on stderr
+    #[arg(long, short)]
+    quiet: bool,
+    /// Exit 3 when any merged scan skipped a file or read one only partly
+    #[arg(long)]
+    strict: bool,
+    /// Colour for the table: auto = only when stdout is a terminal and NO_COLOR is unset
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -285,17 +324,84 @@ fn dispatch(cli: Cli) -> anyhow::Result<Status> {
     let mut out = stdout.lock();
     match cli.command {
         Command::Scan(args) => scan(args, &mut out),
+        Command::Merge(args) => merge(args, &mut out),
         Command::Explain(args) => explain(args, &mut out),
         Command::Codes(args) => codes(args, &mut out),
         Command::Gate(args) => gate(args, &mut out),
         Command::Diff(args) => diff(args, &mut out),
+        Command::Completions(args) => {
+            write_completions(args.shell, &mut out).context("writing the completions")?;
+            Ok(Status::Ok)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .context("writing the man page")?;
+            Ok(Status::Ok)
+        }
+    }
+}
+
+/// Writes the completion script of `shell` for `emscan`.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> io::Result<()> {
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, "emscan", out);
+    out.flush()
+}
+
+/// Whether to colour the table: the choice, the terminal and `NO_COLOR`.
+fn colour(choice: ColorChoice) -> bool {
+    let no_color = std::env::var("NO_COLOR").ok();
+    choice.enabled(io::stdout().is_terminal(), no_color.as_deref())
+}
+
+/// Writes a summary in one of the summary formats (`ndjson` is streamed by `scan` itself).
+fn write_report(
+    out: &mut dyn Write,
+    summary: &Summary,
+    format: ScanFormat,
+    lang: Lang,
+    color: bool,
+) -> io::Result<()> {
+    match format {
+        ScanFormat::Table => render::table::write_summary(out, summary, lang, color),
+        ScanFormat::Json => render::json::write_summary(out, summary),
+        ScanFormat::Csv => render::csv::write_summary(out, summary),
+        ScanFormat::Markdown => render::markdown::write_summary(out, summary, lang),
+        ScanFormat::Prometheus => render::prometheus::write_summary(out, summary),
+        ScanFormat::Ndjson => Err(io::Error::other(
+            "ndjson events need the logs: use emscan scan --format ndjson",
+        )),
+    }
+}
+
+/// Warns on stderr about skipped and partly read files (unless `quiet`, or the table, which
+/// lists them itself), and turns them into the exit status under `strict`.
+fn report_problems(summary: &Summary, format: ScanFormat, quiet: bool, strict: bool) -> Status {
+    let problems = render::text::problems(summary);
+    if format != ScanFormat::Table && !quiet {
+        for problem in &problems {
+            eprintln!("emscan: warning: {problem}");
+        }
+    }
+    if strict && !problems.is_empty() {
+        Status::Incomplete
+    } else {
+        Status::Ok
     }
 }
 
 /// Scans `paths` with `args`' settings (progress bar on a terminal only).
-fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings) -> anyhow::Result<Summary> {
-    let lang = args.lang.unwrap_or_else(Lang::from_env);
-    let config = ScanConfig {
+/// The scan configuration of the shared settings. No path: the SDK's log folder when run from
+/// an app's folder that has one, else `.`.
+fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings) -> ScanConfig {
+    let paths = if paths.is_empty() {
+        let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        vec![crate::discover::default_root(&here)]
+    } else {
+        paths
+    };
+    ScanConfig {
         paths,
         all_files: args.all_files,
         user_rules: args.rules.clone(),
@@ -303,10 +409,16 @@ fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings) -> anyhow::Result<Summary>
             chunk_size: usize::try_from(args.chunk_size).unwrap_or(usize::MAX),
             mmap_min: args.mmap_min,
             gzip_limit: args.gzip_limit,
+            keep_lines: false,
         },
         threads: args.threads.map(usize::from),
-        lang,
-    };
+        lang: args.lang.unwrap_or_else(Lang::from_env),
+    }
+}
+
+/// Scans for `gate` and `diff`, with the progress bar.
+fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings) -> anyhow::Result<Summary> {
+    let config = scan_config(paths, args);
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
     let result = scan_paths(&config, &|total| progress.set_total(total), &|bytes| {
         progress.advance(bytes)
@@ -316,31 +428,61 @@ fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings) -> anyhow::Result<Summary>
 }
 
 fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let lang = args.settings.lang.unwrap_or_else(Lang::from_env);
-    let summary = run_scan(args.paths, &args.settings)?;
-    match args.format {
-        Format::Table => {
-            let no_color = std::env::var("NO_COLOR").ok();
-            let color = args
-                .color
-                .enabled(io::stdout().is_terminal(), no_color.as_deref());
-            render::table::write_summary(out, &summary, lang, color)
-        }
-        Format::Json => render::json::write_summary(out, &summary),
-    }
-    .context("writing the report")?;
-    let problems = render::text::problems(&summary);
-    // The table lists them itself; machine formats keep stdout clean, so say it on stderr.
-    if args.format != Format::Table {
-        for problem in &problems {
-            eprintln!("emscan: warning: {problem}");
-        }
-    }
-    Ok(if args.strict && !problems.is_empty() {
-        Status::Incomplete
+    let config = scan_config(args.paths, &args.settings);
+    let lang = config.lang;
+    let show_progress = !args.settings.no_progress && !args.quiet && io::stderr().is_terminal();
+    let progress = Progress::new(show_progress);
+    let on_total = |total| progress.set_total(total);
+    let on_progress = |bytes| progress.advance(bytes);
+    let summary = if args.format == ScanFormat::Ndjson {
+        let catalog = catalog();
+        let mut buffered = io::BufWriter::new(out);
+        let result = scan_stream(&config, &on_total, &on_progress, &mut |events| {
+            render::ndjson::write_file_events(&mut buffered, &events, catalog)
+        });
+        progress.finish();
+        let summary = result?;
+        buffered.flush().context("writing the events")?;
+        summary
     } else {
-        Status::Ok
-    })
+        let result = scan_paths(&config, &on_total, &on_progress);
+        progress.finish();
+        let summary = result?;
+        write_report(out, &summary, args.format, lang, colour(args.color))
+            .context("writing the report")?;
+        summary
+    };
+    Ok(report_problems(
+        &summary,
+        args.format,
+        args.quiet,
+        args.strict,
+    ))
+}
+
+fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let lang = args.lang.unwrap_or_else(Lang::from_env);
+    if args.format == ScanFormat::Ndjson {
+        eprintln!("emscan: merge cannot write ndjson: events need the logs (use scan)");
+        return Ok(Status::Usage);
+    }
+    let mut merged: Option<Summary> = None;
+    for path in &args.summaries {
+        let summary = read_summary(path)?;
+        merged = Some(match merged {
+            Some(acc) => acc.merge(summary),
+            None => summary,
+        });
+    }
+    let summary = merged.unwrap_or_else(|| Summary::empty(catalog(), lang));
+    write_report(out, &summary, args.format, lang, colour(args.color))
+        .context("writing the merged report")?;
+    Ok(report_problems(
+        &summary,
+        args.format,
+        args.quiet,
+        args.strict,
+    ))
 }
 
 /// The policy: the file given, else `./emscan.toml` when it exists, else empty; then the
@@ -464,7 +606,6 @@ fn codes(args: CodesArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {

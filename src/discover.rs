@@ -105,6 +105,31 @@ fn root_device_name(root: &Path) -> String {
         .unwrap_or_else(|| DEFAULT_DEVICE.to_string())
 }
 
+/// Where the SDK writes its logs, relative to the app's folder.
+pub const SDK_LOG_DIR: &str = "sdkdata/easemobLog";
+
+/// The path to scan when none is given, run from `dir`: the SDK's log folder
+/// (`sdkdata/easemobLog`) when `dir` is an app's folder that has one, else `.`. The path is
+/// relative, so reports name files as the user would.
+pub fn default_root(dir: &Path) -> PathBuf {
+    if dir.join(SDK_LOG_DIR).is_dir() {
+        PathBuf::from(SDK_LOG_DIR)
+    } else {
+        PathBuf::from(".")
+    }
+}
+
+/// The label of `rel` (a `/`-separated path below the folder `root`) when several paths are
+/// scanned: the root as given, trailing separators trimmed, then `/` and `rel`.
+pub fn under_root(root: &str, rel: &str) -> String {
+    let root = root.trim_end_matches(['/', '\\']);
+    if rel.is_empty() {
+        root.to_string()
+    } else {
+        format!("{root}/{rel}")
+    }
+}
+
 /// Finds the log files under `paths`.
 ///
 /// `all_files` picks every regular file in folders, not only SDK log names. A file named
@@ -117,15 +142,7 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
         let label = |rel: &Path| -> String {
             let rel = slash_path(rel);
             if several {
-                let root = root
-                    .to_string_lossy()
-                    .trim_end_matches(['/', '\\'])
-                    .to_string();
-                if rel.is_empty() {
-                    root
-                } else {
-                    format!("{root}/{rel}")
-                }
+                under_root(&root.to_string_lossy(), &rel)
             } else {
                 rel
             }
@@ -252,24 +269,57 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
     out
 }
 
-/// Orders files by device, then rotated segments by their time, the live file last, then path.
-pub fn order_files(files: &mut [LogFile]) {
-    files.sort_by(|a, b| {
-        a.device
-            .cmp(&b.device)
-            .then_with(|| {
-                // A folder may hold several users' logs: keep each folder's rotation together.
-                let dir = |f: &LogFile| f.rel_path.rsplit_once('/').map(|(d, _)| d.to_string());
-                dir(a).cmp(&dir(b))
-            })
-            .then_with(|| match (a.rotated_at, b.rotated_at) {
+/// The fields that place a file in report order (see [`order_files`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileOrderKey<'a> {
+    /// The device.
+    pub device: &'a str,
+    /// The path label (the key of `per_file`).
+    pub rel_path: &'a str,
+    /// The rotation time in the file's name.
+    pub rotated_at: Option<NaiveDateTime>,
+}
+
+impl<'a> FileOrderKey<'a> {
+    /// The key of a file known only by its label and device (as in a saved summary): the
+    /// rotation time is read from the label's last component, as discovery reads it.
+    pub fn from_label(rel_path: &'a str, device: &'a str) -> FileOrderKey<'a> {
+        let name = rel_path.rsplit(['/', '\\']).next().unwrap_or(rel_path);
+        FileOrderKey {
+            device,
+            rel_path,
+            rotated_at: sdk_log_name(name).and_then(|n| n.rotated_at),
+        }
+    }
+
+    /// Report order: by device, then folder, then rotated segments by their time with the live
+    /// file last, then path.
+    pub fn report_order(&self, other: &FileOrderKey<'_>) -> std::cmp::Ordering {
+        // A folder may hold several users' logs: keep each folder's rotation together.
+        let dir = |k: &FileOrderKey<'_>| k.rel_path.rsplit_once('/').map(|(d, _)| d.to_string());
+        self.device
+            .cmp(other.device)
+            .then_with(|| dir(self).cmp(&dir(other)))
+            .then_with(|| match (self.rotated_at, other.rotated_at) {
                 (Some(x), Some(y)) => x.cmp(&y),
                 (Some(_), None) => std::cmp::Ordering::Less,
                 (None, Some(_)) => std::cmp::Ordering::Greater,
                 (None, None) => std::cmp::Ordering::Equal,
             })
-            .then_with(|| a.rel_path.cmp(&b.rel_path))
-    });
+            .then_with(|| self.rel_path.cmp(other.rel_path))
+    }
+}
+
+/// Orders files by device, then rotated segments by their time, the live file last, then path.
+pub fn order_files(files: &mut [LogFile]) {
+    fn key(f: &LogFile) -> FileOrderKey<'_> {
+        FileOrderKey {
+            device: f.device.as_str(),
+            rel_path: f.rel_path.as_str(),
+            rotated_at: f.rotated_at,
+        }
+    }
+    files.sort_by(|a, b| key(a).report_order(&key(b)));
 }
 
 #[cfg(test)]
@@ -337,6 +387,26 @@ mod tests {
         assert!(found.files.iter().any(|f| f.gzip));
         let all = discover(&[dir.path().to_path_buf()], true);
         assert_eq!(all.files.len(), 5);
+    }
+
+    #[test]
+    fn default_root_prefers_the_sdk_log_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(default_root(dir.path()), PathBuf::from("."));
+        fs::create_dir_all(dir.path().join("sdkdata")).unwrap();
+        assert_eq!(default_root(dir.path()), PathBuf::from("."));
+        fs::create_dir_all(dir.path().join("sdkdata/easemobLog")).unwrap();
+        assert_eq!(default_root(dir.path()), PathBuf::from(SDK_LOG_DIR));
+    }
+
+    #[test]
+    fn labels_under_a_root_trim_separators() {
+        assert_eq!(
+            under_root("logs/", "PC-1/easemob.log"),
+            "logs/PC-1/easemob.log"
+        );
+        assert_eq!(under_root(r"C:\logs\", "PC-1"), r"C:\logs/PC-1");
+        assert_eq!(under_root("logs", ""), "logs");
     }
 
     #[test]

@@ -38,6 +38,13 @@ pub enum Error {
         /// The failure.
         source: std::io::Error,
     },
+    /// Writing output failed (a closed pipe included).
+    #[error("writing the output: {source}")]
+    Write {
+        /// The failure.
+        #[from]
+        source: std::io::Error,
+    },
     /// A saved summary that cannot be read back.
     #[error("{path}: not an emscan scan summary: {reason}")]
     BadSummary {

@@ -30,8 +30,9 @@ pub use aggregate::Summary;
 pub use error::{Error, Result};
 
 use catalog::{Lang, catalog};
+use discover::LogFile;
 use rules::RuleSet;
-use scan::ScanOptions;
+use scan::{FileScan, ScanOptions};
 
 /// What to scan and how.
 #[derive(Clone, Debug)]
@@ -64,17 +65,14 @@ impl ScanConfig {
     }
 }
 
-/// Discovers, scans and aggregates: the whole scan.
-///
-/// `on_total` is told the total bytes to read once discovery is done; `on_progress` is told
-/// bytes as they are scanned. Per-file problems become `skipped` entries; the call fails only
-/// on a bad rule, or when no log file could be found or read at all.
-pub fn scan_paths(
-    config: &ScanConfig,
-    on_total: &dyn Fn(u64),
-    on_progress: &(dyn Fn(u64) + Sync),
-) -> Result<Summary> {
-    let started = Instant::now();
+/// What every scan needs before reading: the rules, the files, and the roots as given.
+struct Prepared {
+    rules: RuleSet,
+    found: discover::Discovery,
+    roots: Vec<String>,
+}
+
+fn prepare(config: &ScanConfig) -> Result<Prepared> {
     let rules = RuleSet::with_user_rules(&config.user_rules)?;
     let found = discover::discover(&config.paths, config.all_files);
     let roots: Vec<String> = config
@@ -95,24 +93,61 @@ pub fn scan_paths(
         }
         return Err(Error::NoInput { paths: roots, hint });
     }
+    Ok(Prepared {
+        rules,
+        found,
+        roots,
+    })
+}
+
+/// The error when no file could be read at all (`failures`: each file with its reason).
+fn nothing_read<'a>(
+    roots: Vec<String>,
+    failures: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Error {
+    let hint = failures
+        .map(|(path, reason)| format!("\n  {path}: {reason}"))
+        .collect();
+    Error::NoInput { paths: roots, hint }
+}
+
+fn thread_pool(threads: Option<usize>) -> Option<rayon::ThreadPool> {
+    threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok())
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Discovers, scans and aggregates: the whole scan.
+///
+/// `on_total` is told the total bytes to read once discovery is done; `on_progress` is told
+/// bytes as they are scanned. Per-file problems become `skipped` entries; the call fails only
+/// on a bad rule, or when no log file could be found or read at all.
+pub fn scan_paths(
+    config: &ScanConfig,
+    on_total: &dyn Fn(u64),
+    on_progress: &(dyn Fn(u64) + Sync),
+) -> Result<Summary> {
+    let started = Instant::now();
+    let Prepared {
+        rules,
+        found,
+        roots,
+    } = prepare(config)?;
     on_total(found.files.iter().map(|f| f.size).sum());
     let run = || scan::scan_files(&found.files, &rules, &config.scan, on_progress);
-    let results = match config.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map(|pool| pool.install(run))
-            .unwrap_or_else(|_| run()),
+    let results = match thread_pool(config.threads) {
+        Some(pool) => pool.install(run),
         None => run(),
     };
     if results.iter().all(|r| r.is_err()) {
-        let hint = found
+        let failures = found
             .files
             .iter()
             .zip(&results)
-            .filter_map(|(f, r)| r.as_ref().err().map(|e| format!("\n  {}: {e}", f.rel_path)))
-            .collect();
-        return Err(Error::NoInput { paths: roots, hint });
+            .filter_map(|(f, r)| Some((f.rel_path.as_str(), r.as_ref().err()?.as_str())));
+        return Err(nothing_read(roots, failures));
     }
     let summary = aggregate::summarize(aggregate::SummaryInput {
         roots,
@@ -122,7 +157,7 @@ pub fn scan_paths(
         rules: &rules,
         catalog: catalog(),
         lang: config.lang,
-        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        elapsed_ms: elapsed_ms(started),
     });
     Ok(summary)
 }
@@ -133,17 +168,65 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
         path: path.to_path_buf(),
         source,
     })?;
-    let bad = |reason: String| Error::BadSummary {
-        path: path.display().to_string(),
-        reason,
+    Summary::from_json(&text, &path.display().to_string())
+}
+
+/// One scanned file as [`scan_stream`] hands it over: the file, its hits in line order (each
+/// with its line text) and the rules that name their shapes.
+pub struct FileEvents<'a> {
+    /// The file.
+    pub file: &'a LogFile,
+    /// What its scan found.
+    pub scan: &'a FileScan,
+    /// The rules of the scan (`Hit::rule` indexes them).
+    pub rules: &'a RuleSet,
+}
+
+/// Scans file by file in report order and hands each file's hits, with their line text, to
+/// `on_file` before the next file is read; then drops them. Memory is bounded by the largest
+/// file, however many hits there are. Chunks of one file are still scanned in parallel.
+///
+/// Returns the same summary as [`scan_paths`] (built as it goes), for the exit status and
+/// warnings; fails like [`scan_paths`], or when `on_file` fails to write.
+pub fn scan_stream(
+    config: &ScanConfig,
+    on_total: &dyn Fn(u64),
+    on_progress: &(dyn Fn(u64) + Sync),
+    on_file: &mut dyn FnMut(FileEvents<'_>) -> std::io::Result<()>,
+) -> Result<Summary> {
+    let started = Instant::now();
+    let Prepared {
+        rules,
+        found,
+        roots,
+    } = prepare(config)?;
+    on_total(found.files.iter().map(|f| f.size).sum());
+    let options = ScanOptions {
+        keep_lines: true,
+        ..config.scan
     };
-    let summary: Summary = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    if summary.schema != aggregate::SCHEMA {
-        return Err(bad(format!(
-            "schema {:?}, expected {:?}",
-            summary.schema,
-            aggregate::SCHEMA
-        )));
+    let pool = thread_pool(config.threads);
+    let mut aggregator = aggregate::Aggregator::new(&rules, catalog(), config.lang);
+    let mut failures = Vec::new();
+    for file in &found.files {
+        let run = || scan::scan_file(file, &rules, &options, on_progress);
+        let result = match &pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        };
+        match &result {
+            Ok(scan) => on_file(FileEvents {
+                file,
+                scan,
+                rules: &rules,
+            })?,
+            Err(reason) => failures.push((file.rel_path.as_str(), reason.clone())),
+        }
+        aggregator.add(file, &result);
     }
-    Ok(summary)
+    if failures.len() == found.files.len() {
+        let failures = failures.iter().map(|(p, r)| (*p, r.as_str()));
+        return Err(nothing_read(roots, failures));
+    }
+    Ok(aggregator.finish(roots, found.skipped, elapsed_ms(started)))
 }

@@ -25,6 +25,9 @@ pub struct ScanOptions {
     pub mmap_min: u64,
     /// At most this many decompressed bytes are taken from one gzip file.
     pub gzip_limit: u64,
+    /// Keep each hit's line text ([`Hit::text`]), for event output. Off for summaries, which
+    /// never need it.
+    pub keep_lines: bool,
 }
 
 impl Default for ScanOptions {
@@ -33,12 +36,13 @@ impl Default for ScanOptions {
             chunk_size: 1 << 20,
             mmap_min: 4 << 20,
             gzip_limit: 1 << 30,
+            keep_lines: false,
         }
     }
 }
 
 /// One occurrence of a code, placed in its file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
     /// The code.
     pub code: u32,
@@ -48,6 +52,9 @@ pub struct Hit {
     pub line: u64,
     /// The time of the entry the line belongs to (`None` before the file's first entry).
     pub time: Option<LogTime>,
+    /// The line, without its terminator (`\r` trimmed), invalid UTF-8 replaced; only with
+    /// [`ScanOptions::keep_lines`].
+    pub text: Option<String>,
 }
 
 /// What a scan found in one file.
@@ -252,31 +259,24 @@ fn scan_positional(
     body_start: u64,
     rules: &RuleSet,
     chunk_size: usize,
+    keep_lines: bool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> std::io::Result<FileScan> {
     let size = (chunk_size.max(1) as u64).min(file_len.max(1));
     let body_len = file_len - body_start;
     let count = body_len.div_ceil(size).max(1);
-    let chunks: Vec<std::io::Result<(ChunkScan, BodyEnds)>> = (0..count)
+    let chunks: std::io::Result<Vec<ChunkResult>> = (0..count)
         .into_par_iter()
         .map(|index| {
             READ_BUFFER.with_borrow_mut(|buf| {
                 let range = read_chunk(file, body_start, body_len, index, size, buf)?;
-                let bytes = &buf.filled()[range];
-                let scan = extract_chunk(rules, bytes);
+                let result = scan_chunk(rules, &buf.filled()[range], keep_lines);
                 progress(size.min(body_len - (index * size).min(body_len)));
-                Ok((scan, BodyEnds::of(bytes)))
+                Ok(result)
             })
         })
         .collect();
-    let mut scans = Vec::with_capacity(chunks.len());
-    let mut ends = BodyEnds::default();
-    for chunk in chunks {
-        let (scan, chunk_ends) = chunk?;
-        ends = ends.then(chunk_ends);
-        scans.push(scan);
-    }
-    Ok(stitch(scans, ends, file_len))
+    Ok(stitch(chunks?, file_len))
 }
 
 /// Splits `data` into ranges of about `target` bytes, each ending just after a `\n` (or at
@@ -328,21 +328,64 @@ pub fn scan_bytes(
     chunk_size: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> FileScan {
+    scan_bytes_keeping(data, rules, chunk_size, false, progress)
+}
+
+/// [`scan_bytes`], keeping each hit's line text when `keep_lines` is set.
+pub fn scan_bytes_keeping(
+    data: &[u8],
+    rules: &RuleSet,
+    chunk_size: usize,
+    keep_lines: bool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> FileScan {
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let ranges = line_aligned_chunks(body, chunk_size);
-    let chunks: Vec<ChunkScan> = ranges
+    let chunks: Vec<ChunkResult> = ranges
         .par_iter()
         .map(|range| {
-            let scan = extract_chunk(rules, &body[range.clone()]);
+            let result = scan_chunk(rules, &body[range.clone()], keep_lines);
             progress(range.len() as u64);
-            scan
+            result
         })
         .collect();
-    stitch(chunks, BodyEnds::of(body), data.len() as u64)
+    stitch(chunks, data.len() as u64)
+}
+
+/// What one chunk yields: its hits and entries, the text of its hit lines when kept, and
+/// the facts about its ends that stitching needs.
+struct ChunkResult {
+    scan: ChunkScan,
+    texts: Option<Vec<String>>,
+    ends: BodyEnds,
+}
+
+/// Runs extraction on one chunk (a run of whole lines), while its bytes are at hand.
+fn scan_chunk(rules: &RuleSet, bytes: &[u8], keep_lines: bool) -> ChunkResult {
+    let scan = extract_chunk(rules, bytes);
+    let texts = keep_lines.then(|| {
+        scan.hits
+            .iter()
+            .map(|h| line_text(bytes, h.line_start))
+            .collect()
+    });
+    ChunkResult {
+        scan,
+        texts,
+        ends: BodyEnds::of(bytes),
+    }
+}
+
+/// The line of `bytes` that starts at `start`, without `\n` or `\r\n`, as text.
+fn line_text(bytes: &[u8], start: usize) -> String {
+    let rest = bytes.get(start..).unwrap_or_default();
+    let line = memchr(b'\n', rest).map_or(rest, |end| &rest[..end]);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    String::from_utf8_lossy(line).into_owned()
 }
 
 /// Joins the chunks of one file: global line numbers, inherited entry times, first/last.
-fn stitch(chunks: Vec<ChunkScan>, ends: BodyEnds, bytes_scanned: u64) -> FileScan {
+fn stitch(chunks: Vec<ChunkResult>, bytes_scanned: u64) -> FileScan {
     let mut scan = FileScan {
         bytes_scanned,
         ..FileScan::default()
@@ -350,8 +393,15 @@ fn stitch(chunks: Vec<ChunkScan>, ends: BodyEnds, bytes_scanned: u64) -> FileSca
     let mut line_base = 0;
     let mut first = None;
     let mut last = None;
-    for chunk in chunks {
+    let mut ends = BodyEnds::default();
+    for ChunkResult {
+        scan: chunk,
+        texts,
+        ends: chunk_ends,
+    } in chunks
+    {
         let carried = last.map(|p: crate::logtime::Prefix| p.time);
+        let mut texts = texts.map(Vec::into_iter);
         scan.hits.extend(chunk.hits.iter().map(|h| Hit {
             code: h.code,
             rule: h.rule,
@@ -360,10 +410,12 @@ fn stitch(chunks: Vec<ChunkScan>, ends: BodyEnds, bytes_scanned: u64) -> FileSca
                 EntryTime::At(time) => Some(time),
                 EntryTime::Inherited => carried,
             },
+            text: texts.as_mut().and_then(Iterator::next),
         }));
         first = first.or(chunk.first_entry);
         last = chunk.last_entry.or(last);
         line_base += chunk.newlines;
+        ends = ends.then(chunk_ends);
     }
     scan.truncated_last_line = ends.last_byte.is_some_and(|b| b != b'\n');
     scan.lines = line_base + u64::from(scan.truncated_last_line);
@@ -388,7 +440,7 @@ fn scan_in_memory(
     progress: &(dyn Fn(u64) + Sync),
 ) -> FileScan {
     let decoded = bytes.len() as u64;
-    scan_bytes(bytes, rules, opts.chunk_size, &|done| {
+    scan_bytes_keeping(bytes, rules, opts.chunk_size, opts.keep_lines, &|done| {
         if decoded != on_disk && decoded > 0 {
             progress(done * on_disk / decoded);
         } else {
@@ -452,8 +504,16 @@ pub fn scan_file(
     } else {
         0
     };
-    let mut scan = scan_positional(&handle, len, bom, rules, opts.chunk_size, progress)
-        .map_err(|e| e.to_string())?;
+    let mut scan = scan_positional(
+        &handle,
+        len,
+        bom,
+        rules,
+        opts.chunk_size,
+        opts.keep_lines,
+        progress,
+    )
+    .map_err(|e| e.to_string())?;
     let len_now = handle.metadata().map(|m| m.len()).unwrap_or(len);
     if len_now != len {
         scan.warning = Some(format!(
@@ -514,6 +574,29 @@ mod tests {
     }
 
     #[test]
+    fn kept_lines_are_the_hit_lines_without_terminators() {
+        let rules = RuleSet::builtin();
+        let text = b"[2024/03/01 08:00:00:001]: a failed, code: 300; desc: x\r\n  cont errorCode=3, desc=\xff\r\nlast onDisconnect2";
+        for chunk in [1, 7, 64, usize::MAX] {
+            let kept = scan_bytes_keeping(text, &rules, chunk, true, &|_| {});
+            let lines: Vec<&str> = kept.hits.iter().filter_map(|h| h.text.as_deref()).collect();
+            assert_eq!(
+                lines,
+                [
+                    "[2024/03/01 08:00:00:001]: a failed, code: 300; desc: x",
+                    "  cont errorCode=3, desc=\u{fffd}",
+                    "last onDisconnect2"
+                ]
+            );
+            let plain = scan_bytes(text, &rules, chunk, &|_| {});
+            assert!(plain.hits.iter().all(|h| h.text.is_none()));
+            let mut without = kept.clone();
+            without.hits.iter_mut().for_each(|h| h.text = None);
+            assert_eq!(without, plain);
+        }
+    }
+
+    #[test]
     fn gzip_damage_keeps_what_decoded() {
         use flate2::{Compression, write::GzEncoder};
         use std::io::Write;
@@ -562,8 +645,8 @@ mod tests {
             let mut text = lines.join(eol);
             if final_newline && !text.is_empty() { text.push_str(eol); }
             let rules = RuleSet::builtin();
-            let whole = scan_bytes(text.as_bytes(), &rules, usize::MAX, &|_| {});
-            let split = scan_bytes(text.as_bytes(), &rules, chunk, &|_| {});
+            let whole = scan_bytes_keeping(text.as_bytes(), &rules, usize::MAX, true, &|_| {});
+            let split = scan_bytes_keeping(text.as_bytes(), &rules, chunk, true, &|_| {});
             prop_assert_eq!(whole, split);
         }
 
@@ -614,8 +697,8 @@ mod tests {
             let mut file = tempfile::tempfile().unwrap();
             std::io::Write::write_all(&mut file, &bytes).unwrap();
             let rules = RuleSet::builtin();
-            let whole = scan_bytes(&bytes, &rules, usize::MAX, &|_| {});
-            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, &|_| {}).unwrap();
+            let whole = scan_bytes_keeping(&bytes, &rules, usize::MAX, true, &|_| {});
+            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, true, &|_| {}).unwrap();
             prop_assert_eq!(whole, read);
         }
 

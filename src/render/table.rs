@@ -18,15 +18,30 @@ use crate::render::text::escape_control;
 /// The widest the hint column gets before it is cut.
 const HINT_WIDTH: usize = 60;
 
-/// Labels in one language.
-struct Labels {
-    header: [&'static str; 8],
-    unknown_title: &'static str,
-    unknown_header: [&'static str; 6],
-    no_errors: &'static str,
-    success: &'static str,
-    skipped: &'static str,
-    partial: &'static str,
+/// Labels in one language (shared with the Markdown report).
+pub(crate) struct Labels {
+    /// Columns of the catalog-code table.
+    pub(crate) header: [&'static str; 8],
+    /// Title above the unknown-code table.
+    pub(crate) unknown_title: &'static str,
+    /// Columns of the unknown-code table.
+    pub(crate) unknown_header: [&'static str; 6],
+    /// Said when no catalog code was found.
+    pub(crate) no_errors: &'static str,
+    /// Label of the success line.
+    pub(crate) success: &'static str,
+    /// Label of a skipped path.
+    pub(crate) skipped: &'static str,
+    /// Label of a partly read file.
+    pub(crate) partial: &'static str,
+}
+
+/// The labels of `lang`.
+pub(crate) fn labels(lang: Lang) -> &'static Labels {
+    match lang {
+        Lang::Zh => &ZH,
+        Lang::En => &EN,
+    }
 }
 
 const EN: Labels = Labels {
@@ -81,11 +96,13 @@ const ZH: Labels = Labels {
     partial: "部分读取",
 };
 
-fn time(t: Option<LogTime>) -> String {
+/// A time for people, `-` when unknown.
+pub(crate) fn time(t: Option<LogTime>) -> String {
     t.map_or_else(|| "-".to_string(), |t| t.to_string())
 }
 
-fn share(count: u64, total: u64) -> String {
+/// `count` as a percentage of `total`, `-` when the total is zero.
+pub(crate) fn share(count: u64, total: u64) -> String {
     if total == 0 {
         "-".into()
     } else {
@@ -93,7 +110,8 @@ fn share(count: u64, total: u64) -> String {
     }
 }
 
-fn first_at(code: &CodeSummary) -> String {
+/// Where a code first occurred, `path:line`, escaped for a terminal.
+pub(crate) fn first_at(code: &CodeSummary) -> String {
     code.first_at.as_ref().map_or_else(
         || "-".into(),
         |at| format!("{}:{}", escape_control(&at.path), at.line),
@@ -114,10 +132,7 @@ pub fn write_summary(
     lang: Lang,
     color: bool,
 ) -> io::Result<()> {
-    let labels = match lang {
-        Lang::Zh => &ZH,
-        Lang::En => &EN,
-    };
+    let labels = labels(lang);
     let total = summary.error_count();
     if summary.codes.is_empty() {
         writeln!(out, "{}", labels.no_errors)?;
@@ -193,7 +208,8 @@ pub fn write_summary(
     write_footer(out, summary, lang)
 }
 
-fn write_footer(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
+/// The footer line: errors, files, bytes, lines, time and throughput.
+pub(crate) fn write_footer(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
     let stats = &summary.stats;
     let seconds = stats.elapsed_ms as f64 / 1000.0;
     let rate = if stats.elapsed_ms > 0 {

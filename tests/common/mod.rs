@@ -174,3 +174,55 @@ pub fn differences(expected: &Value, report: &Value) -> Vec<String> {
     }
     diffs
 }
+
+/// Writes a generated support bundle under `dir`: `devices` device folders, each with a
+/// rotated segment and a live `easemob.log`, holding every shape, code 0, unknown codes,
+/// continuation lines and decoys. Deterministic in `seed`. Returns the bundle's path.
+pub fn write_bundle(dir: &Path, name: &str, seed: u64, devices: usize) -> PathBuf {
+    let bundle = dir.join(name);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let codes = [0u32, 2, 201, 300, 500, 110, 3];
+    for d in 0..devices {
+        let log_dir = bundle.join(format!("PC-{seed}-{d}/sdkdata/easemobLog"));
+        std::fs::create_dir_all(&log_dir).expect("bundle folder");
+        for (file, hour) in [("easemob_2024-05-06_09-59-59.log", 9), ("easemob.log", 10)] {
+            let mut text = String::new();
+            for i in 0..200 {
+                let minute = i * 60 / 200;
+                let prefix = format!(
+                    "[2024/05/06 {hour:02}:{minute:02}:{:02}:{:03}]: ",
+                    next(60),
+                    next(1000)
+                );
+                let code = codes[next(codes.len() as u64) as usize];
+                let line = match next(7) {
+                    0 => format!(
+                        "{prefix}SDK_Error: {{\"callbackId\":\"{i}\",\"error\":{{\"code\":{code},\"desc\":\"x\"}}}}"
+                    ),
+                    1 => format!("{prefix}ChatManager_SendMessage failed, code: {code}; desc: y"),
+                    2 => format!("{prefix}[global listener] onDisconnect{code}"),
+                    3 => format!(
+                        "{prefix}EMChatManager::sendMessage() error, msgId: {i}, errorCode={code}, desc=z"
+                    ),
+                    4 => format!(
+                        "{prefix}write config: {{\n  SDK_Error: {{\"callbackId\":\"1\",\"error\":{{\"code\":{code},\"desc\":\"c\"}}}}\n}}"
+                    ),
+                    5 => format!("{prefix}[EMARHttpAPI] httpExecute code: 404 port: 6717"),
+                    _ => format!("{prefix}plain line {i}"),
+                };
+                text.push_str(&line);
+                text.push_str(if d % 2 == 0 { "\r\n" } else { "\n" });
+            }
+            std::fs::write(log_dir.join(file), text).expect("bundle file");
+        }
+    }
+    bundle
+}

@@ -1,0 +1,129 @@
+//! Prometheus text exposition, for the node exporter's textfile collector.
+//!
+//! `emscan scan … --format prometheus > /var/lib/node_exporter/textfile/emscan.prom` (write to a
+//! temporary file and rename it, so the collector never reads half a file).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::Summary;
+
+/// Escapes a label value: `\` → `\\`, `"` → `\"`, newline → `\n` (the exposition format).
+pub fn label_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes one metric family: HELP, TYPE and its samples (`labels` already rendered).
+fn family(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: &[(String, u64)],
+) -> std::fmt::Result {
+    writeln!(out, "# HELP {name} {help}")?;
+    writeln!(out, "# TYPE {name} {kind}")?;
+    for (labels, value) in samples {
+        if labels.is_empty() {
+            writeln!(out, "{name} {value}")?;
+        } else {
+            writeln!(out, "{name}{{{labels}}} {value}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the summary as metrics: `emscan_errors_total{code,name,device}` (a code outside the
+/// catalog has `name="unknown"`), `emscan_success_total{device}`, and the scan's file, line
+/// and skipped counts.
+pub fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let mut errors = Vec::new();
+    for code in summary.codes.iter().chain(&summary.unknown_codes) {
+        let name = code.name.as_deref().unwrap_or("unknown");
+        for (device, count) in &code.per_device {
+            errors.push((
+                format!(
+                    "code=\"{}\",name=\"{}\",device=\"{}\"",
+                    code.code,
+                    label_value(name),
+                    label_value(device)
+                ),
+                *count,
+            ));
+        }
+    }
+    let success: Vec<(String, u64)> = summary
+        .success
+        .per_device
+        .iter()
+        .map(|(device, count)| (format!("device=\"{}\"", label_value(device)), *count))
+        .collect();
+    let stats = &summary.stats;
+    let mut text = String::new();
+    let written = family(
+        &mut text,
+        "emscan_errors_total",
+        "counter",
+        "SDK error-code occurrences in the scanned Easemob logs, by code and device.",
+        &errors,
+    )
+    .and_then(|()| {
+        family(
+            &mut text,
+            "emscan_success_total",
+            "counter",
+            "Success lines (code 0) in the scanned Easemob logs, by device.",
+            &success,
+        )
+    })
+    .and_then(|()| {
+        family(
+            &mut text,
+            "emscan_files_scanned",
+            "gauge",
+            "Log files scanned.",
+            &[(String::new(), stats.files)],
+        )
+    })
+    .and_then(|()| {
+        family(
+            &mut text,
+            "emscan_lines_scanned",
+            "gauge",
+            "Physical log lines scanned.",
+            &[(String::new(), stats.lines)],
+        )
+    })
+    .and_then(|()| {
+        family(
+            &mut text,
+            "emscan_files_skipped",
+            "gauge",
+            "Paths that could not be read.",
+            &[(String::new(), summary.skipped.len() as u64)],
+        )
+    });
+    written.map_err(io::Error::other)?;
+    out.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label_value(r#"PC "A"\x"#), r#"PC \"A\"\\x"#);
+        assert_eq!(label_value("a\nb"), "a\\nb");
+        assert_eq!(label_value("张三的电脑"), "张三的电脑");
+    }
+}
