@@ -6,11 +6,81 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::bursts::{self, Burst, DeviceErrors};
 use crate::catalog::{Catalog, Category, Lang, SUCCESS_CODE};
 use crate::discover::{LogFile, Skipped};
 use crate::logtime::{LogTime, PrefixStyle};
 use crate::rules::RuleSet;
 use crate::scan::FileScan;
+use crate::sessions::{self, DeviceSummary, EventKind, StoryEntry};
+use crate::timeline::{Bucket, Timeline};
+use crate::unmatched::{self, UnmatchedTemplate};
+
+/// Sample lines kept per code (the earliest).
+pub const SAMPLES_PER_CODE: usize = 3;
+
+/// Sample lines kept per burst.
+pub const SAMPLES_PER_BURST: usize = 3;
+
+/// The rule (shape) whose hits are `onDisconnect…` listener callbacks.
+const LISTENER_SHAPE: &str = "listener";
+
+/// A log line quoted as evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SampleLine {
+    /// The code the line states.
+    pub code: u32,
+    /// The device.
+    pub device: String,
+    /// The file (relative path).
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+    /// The entry time.
+    pub time: Option<LogTime>,
+    /// The line as written (lossy UTF-8, cut at 400 bytes); renderers escape it.
+    pub text: String,
+}
+
+/// The time window a scan was restricted to (`--since`, `--until`): every figure counts only
+/// what lies inside it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// The earliest time counted (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<LogTime>,
+    /// The latest time counted (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<LogTime>,
+}
+
+impl Window {
+    /// No restriction.
+    pub fn is_open(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    /// Whether something at `time` counts (without a time: only when the window is open).
+    pub fn contains(&self, time: Option<LogTime>) -> bool {
+        match time {
+            None => self.is_open(),
+            Some(t) => self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u),
+        }
+    }
+
+    /// Whether the range `[first, last]` meets the window.
+    pub fn meets(&self, first: Option<LogTime>, last: Option<LogTime>) -> bool {
+        if self.is_open() {
+            return true;
+        }
+        match (first, last) {
+            (Some(a), Some(b)) => {
+                self.since.is_none_or(|s| b >= s) && self.until.is_none_or(|u| a <= u)
+            }
+            _ => false,
+        }
+    }
+}
 
 /// The schema name of scan JSON.
 pub const SCHEMA: &str = "emscan.scan/1";
@@ -55,6 +125,9 @@ pub struct CodeSummary {
     /// The catalog's remediation hint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// The earliest few lines stating the code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<SampleLine>,
 }
 
 impl CodeSummary {
@@ -76,6 +149,7 @@ impl CodeSummary {
             hint: info
                 .filter(|_| code != SUCCESS_CODE)
                 .map(|i| i.hint(lang).to_string()),
+            samples: Vec::new(),
         }
     }
 
@@ -157,6 +231,21 @@ pub struct Summary {
     pub skipped: Vec<Skipped>,
     /// Totals.
     pub stats: Stats,
+    /// The `--since`/`--until` window every figure is restricted to (absent: the whole logs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    /// Errors per time bucket, in total and per code.
+    #[serde(default)]
+    pub timeline: Timeline,
+    /// Incident windows, in time order.
+    #[serde(default)]
+    pub bursts: Vec<Burst>,
+    /// Per device: span, files, gaps, prefix generations, connection story.
+    #[serde(default)]
+    pub devices: Vec<DeviceSummary>,
+    /// Failure-looking lines no rule found a code in, by template, most frequent first.
+    #[serde(default)]
+    pub unmatched_templates: Vec<UnmatchedTemplate>,
 }
 
 impl Summary {
@@ -219,6 +308,10 @@ pub struct SummaryInput<'a> {
     pub lang: Lang,
     /// Wall time of the scan.
     pub elapsed_ms: u64,
+    /// Count only what lies in this window.
+    pub window: Window,
+    /// The timeline's bucket width.
+    pub bucket: Bucket,
 }
 
 /// Builds the summary of a scan.
@@ -232,7 +325,13 @@ pub fn summarize(input: SummaryInput<'_>) -> Summary {
         catalog,
         lang,
         elapsed_ms,
+        window,
+        bucket,
     } = input;
+    let mut samples: Vec<SampleLine> = Vec::new();
+    let mut device_hits: BTreeMap<String, Vec<(LogTime, u32)>> = BTreeMap::new();
+    let mut stories: Vec<Vec<StoryEntry>> = Vec::new();
+    let mut templates: BTreeMap<String, UnmatchedTemplate> = BTreeMap::new();
     let mut by_code: HashMap<u32, CodeSummary> = HashMap::new();
     let mut file_summaries = Vec::new();
     let mut stats = Stats {
@@ -251,14 +350,71 @@ pub fn summarize(input: SummaryInput<'_>) -> Summary {
             }
         };
         let mut errors = 0;
+        let mut story = Vec::new();
+        let timed = device_hits.entry(file.device.clone()).or_default();
         for hit in &scan.hits {
+            if !window.contains(hit.time) {
+                continue;
+            }
             let shape = &rules.rules()[hit.rule].name;
+            if hit.code != SUCCESS_CODE {
+                if let Some(t) = hit.time {
+                    timed.push((t, hit.code));
+                }
+                if shape == LISTENER_SHAPE {
+                    story.push(StoryEntry {
+                        time: hit.time,
+                        path: file.rel_path.clone(),
+                        line: hit.line,
+                        event: "disconnect".into(),
+                        value: Some(hit.code),
+                    });
+                }
+            }
             let entry = by_code
                 .entry(hit.code)
                 .or_insert_with(|| CodeSummary::empty(hit.code, catalog, lang));
             absorb(entry, file, shape, hit.line, hit.time);
             errors += u64::from(hit.code != SUCCESS_CODE);
         }
+        for sample in &scan.samples {
+            let Some(hit) = scan.hits.get(sample.hit) else {
+                continue;
+            };
+            if window.contains(hit.time) {
+                samples.push(SampleLine {
+                    code: hit.code,
+                    device: file.device.clone(),
+                    path: file.rel_path.clone(),
+                    line: hit.line,
+                    time: hit.time,
+                    text: sample.text.clone(),
+                });
+            }
+        }
+        for event in scan.events.iter().filter(|e| window.contains(e.time)) {
+            let (name, value) = match event.kind {
+                EventKind::HandleDisconnect(reason) => ("handle_disconnect", Some(reason)),
+                EventKind::Connected => ("connected", None),
+            };
+            story.push(StoryEntry {
+                time: event.time,
+                path: file.rel_path.clone(),
+                line: event.line,
+                event: name.into(),
+                value,
+            });
+        }
+        // Within a file: line order.
+        story.sort_by_key(|s| s.line);
+        stories.push(story);
+        let groups: BTreeMap<_, _> = scan
+            .unmatched
+            .iter()
+            .filter(|(_, g)| window.meets(g.min, g.max))
+            .map(|(k, g)| (k.clone(), g.clone()))
+            .collect();
+        unmatched::absorb(&mut templates, &file.rel_path, &file.device, &groups);
         stats.files += 1;
         stats.bytes += file.size;
         stats.bytes_scanned += scan.bytes_scanned;
@@ -289,6 +445,32 @@ pub fn summarize(input: SummaryInput<'_>) -> Summary {
         .partition(|c| catalog.get(c.code).is_some());
     by_frequency(&mut codes);
     by_frequency(&mut unknown_codes);
+    // Samples: earliest first; each code keeps its first few.
+    samples
+        .sort_by(|a, b| (a.time, &a.path, a.line, a.code).cmp(&(b.time, &b.path, b.line, b.code)));
+    for code in codes.iter_mut().chain(unknown_codes.iter_mut()) {
+        code.samples = samples
+            .iter()
+            .filter(|s| s.code == code.code)
+            .take(SAMPLES_PER_CODE)
+            .cloned()
+            .collect();
+    }
+    let all_timed: Vec<(LogTime, u32)> = device_hits.values().flatten().copied().collect();
+    let timeline = Timeline::build(&all_timed, bucket);
+    let devices = sessions::devices(&file_summaries, &stories);
+    let inputs: Vec<DeviceErrors<'_>> = devices
+        .iter()
+        .map(|d| DeviceErrors {
+            name: &d.name,
+            span: d.first.zip(d.last),
+            hits: device_hits.remove(&d.name).unwrap_or_default(),
+        })
+        .collect();
+    let mut bursts = bursts::detect(&inputs);
+    for burst in &mut bursts {
+        burst.samples = burst_samples(burst, &samples);
+    }
     Summary {
         schema: SCHEMA.to_string(),
         root: roots,
@@ -298,5 +480,34 @@ pub fn summarize(input: SummaryInput<'_>) -> Summary {
         files: file_summaries,
         skipped,
         stats,
+        window: (!window.is_open()).then_some(window),
+        timeline,
+        bursts,
+        devices,
+        unmatched_templates: unmatched::sorted(templates),
     }
+}
+
+/// A few lines from inside a burst: the first line of each of its most frequent codes.
+fn burst_samples(burst: &Burst, samples: &[SampleLine]) -> Vec<SampleLine> {
+    let inside: Vec<&SampleLine> = samples
+        .iter()
+        .filter(|s| {
+            burst.devices.contains(&s.device)
+                && s.time.is_some_and(|t| t >= burst.start && t <= burst.end)
+        })
+        .collect();
+    let mut codes: Vec<(&String, &u64)> = burst.codes.iter().collect();
+    codes.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let mut out: Vec<SampleLine> = Vec::new();
+    for (code, _) in codes {
+        if out.len() >= SAMPLES_PER_BURST {
+            break;
+        }
+        if let Some(s) = inside.iter().find(|s| s.code.to_string() == *code) {
+            out.push((*s).clone());
+        }
+    }
+    out.sort_by(|a, b| (a.time, &a.path, a.line).cmp(&(b.time, &b.path, b.line)));
+    out
 }

@@ -11,7 +11,7 @@ use crate::catalog::{Category, Lang, catalog};
 use crate::progress::Progress;
 use crate::render::{self, Format};
 use crate::scan::ScanOptions;
-use crate::{Error, ScanConfig, scan_paths};
+use crate::{Bucket, Error, ScanConfig, TimeBound, scan_paths};
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +89,12 @@ struct ScanArgs {
     /// Worker threads [default: one per core]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
+    /// Show the timeline: a sparkline per top code and a histogram of all errors
+    /// (JSON always has it)
+    #[arg(long)]
+    timeline: bool,
+    #[command(flatten)]
+    window: WindowArgs,
     /// Target chunk size for splitting files, e.g. 1M
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1M")]
     chunk_size: u64,
@@ -98,6 +104,24 @@ struct ScanArgs {
     /// The most decompressed bytes taken from one gzip file
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
     gzip_limit: u64,
+}
+
+/// Time window and timeline options, shared by `scan` and `report`.
+#[derive(Debug, Args)]
+struct WindowArgs {
+    /// Timeline bucket width: auto fits the span in about 60 buckets
+    #[arg(long, value_enum, default_value_t = Bucket::Auto)]
+    bucket: Bucket,
+    /// Count only from this log time: '2024-03-01 09:00', or relative to the last log time: -2h
+    #[arg(long, value_name = "TIME", value_parser = parse_time, allow_hyphen_values = true)]
+    since: Option<TimeBound>,
+    /// Count only up to this log time (same forms as --since)
+    #[arg(long, value_name = "TIME", value_parser = parse_time, allow_hyphen_values = true)]
+    until: Option<TimeBound>,
+}
+
+fn parse_time(text: &str) -> Result<TimeBound, String> {
+    TimeBound::parse(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -223,6 +247,9 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         },
         threads: args.threads.map(usize::from),
         lang,
+        since: args.window.since,
+        until: args.window.until,
+        bucket: args.window.bucket,
     };
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
     let result = scan_paths(&config, &|total| progress.set_total(total), &|bytes| {
@@ -236,7 +263,11 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
             let color = args
                 .color
                 .enabled(io::stdout().is_terminal(), no_color.as_deref());
-            render::table::write_summary(out, &summary, lang, color)
+            render::table::write_summary(out, &summary, lang, color)?;
+            if args.timeline {
+                render::table::write_timeline(out, &summary, lang)?;
+            }
+            Ok(())
         }
         Format::Json => render::json::write_summary(out, &summary),
     }

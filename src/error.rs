@@ -38,6 +38,14 @@ pub enum Error {
         /// The failure.
         source: std::io::Error,
     },
+    /// A `--since`/`--until` value that is not a time.
+    #[error(
+        "{text:?} is not a time: use 2024-03-01 09:00, 2024-03-01 09:00:30, 2024-03-01, or -30m, -2h, -1d (before the last log time)"
+    )]
+    BadTime {
+        /// The value as given.
+        text: String,
+    },
     /// A saved summary that cannot be read back.
     #[error("{path}: not an emscan scan summary: {reason}")]
     BadSummary {

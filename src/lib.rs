@@ -10,7 +10,9 @@
 //! [`scan_paths`] runs the first three stages; renderers read the resulting [`Summary`].
 
 pub mod aggregate;
+pub mod bursts;
 pub mod catalog;
+pub mod chunkline;
 pub mod cli;
 pub mod discover;
 pub mod error;
@@ -19,7 +21,11 @@ pub mod logtime;
 pub mod progress;
 pub mod render;
 pub mod rules;
+pub mod samples;
 pub mod scan;
+pub mod sessions;
+pub mod timeline;
+pub mod unmatched;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -30,6 +36,59 @@ pub use error::{Error, Result};
 use catalog::{Lang, catalog};
 use rules::RuleSet;
 use scan::ScanOptions;
+pub use timeline::Bucket;
+
+/// One end of a `--since`/`--until` window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeBound {
+    /// A log-local time.
+    At(logtime::LogTime),
+    /// This many milliseconds before the last log time of the scan (`-2h`).
+    BeforeLast(i64),
+}
+
+impl TimeBound {
+    /// Parses `2024-03-01 09:00`, `2024-03-01 09:00:30`, `2024-03-01` or a relative `-90s`,
+    /// `-15m`, `-2h`, `-1d` (before the last log time).
+    pub fn parse(text: &str) -> Result<TimeBound> {
+        let text = text.trim();
+        let bad = || Error::BadTime {
+            text: text.to_string(),
+        };
+        if let Some(rel) = text.strip_prefix('-') {
+            let unit = rel.chars().last().ok_or_else(bad)?;
+            let ms: i64 = match unit {
+                's' => 1000,
+                'm' => 60_000,
+                'h' => 3_600_000,
+                'd' => 86_400_000,
+                _ => return Err(bad()),
+            };
+            let n: i64 = rel[..rel.len() - 1].parse().map_err(|_| bad())?;
+            return n.checked_mul(ms).map(TimeBound::BeforeLast).ok_or_else(bad);
+        }
+        for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+            if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
+                return Ok(TimeBound::At(logtime::LogTime::from_naive(t)));
+            }
+        }
+        if let Some(t) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+        {
+            return Ok(TimeBound::At(logtime::LogTime::from_naive(t)));
+        }
+        Err(bad())
+    }
+
+    /// The time this bound stands for, given the last log time of the scan.
+    pub fn resolve(self, last: Option<logtime::LogTime>) -> Option<logtime::LogTime> {
+        match self {
+            TimeBound::At(t) => Some(t),
+            TimeBound::BeforeLast(ms) => last?.plus_millis(-ms),
+        }
+    }
+}
 
 /// What to scan and how.
 #[derive(Clone, Debug)]
@@ -46,6 +105,12 @@ pub struct ScanConfig {
     pub threads: Option<usize>,
     /// Language of hints in the summary.
     pub lang: Lang,
+    /// Count only what lies in this window (`--since`, `--until`).
+    pub since: Option<TimeBound>,
+    /// See `since`.
+    pub until: Option<TimeBound>,
+    /// The timeline's bucket width.
+    pub bucket: Bucket,
 }
 
 impl ScanConfig {
@@ -58,6 +123,9 @@ impl ScanConfig {
             scan: ScanOptions::default(),
             threads: None,
             lang: Lang::En,
+            since: None,
+            until: None,
+            bucket: Bucket::Auto,
         }
     }
 }
@@ -112,6 +180,11 @@ pub fn scan_paths(
             .collect();
         return Err(Error::NoInput { paths: roots, hint });
     }
+    let last = results.iter().filter_map(|r| r.as_ref().ok()?.last).max();
+    let window = aggregate::Window {
+        since: config.since.and_then(|b| b.resolve(last)),
+        until: config.until.and_then(|b| b.resolve(last)),
+    };
     let summary = aggregate::summarize(aggregate::SummaryInput {
         roots,
         files: &found.files,
@@ -121,6 +194,8 @@ pub fn scan_paths(
         catalog: catalog(),
         lang: config.lang,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        window,
+        bucket: config.bucket,
     });
     Ok(summary)
 }
