@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::catalog::{Category, Lang, catalog};
 use crate::progress::Progress;
+use crate::render::report::ReportFormat;
 use crate::render::{self, Format};
 use crate::scan::ScanOptions;
 use crate::{Bucket, Error, ScanConfig, TimeBound, scan_paths};
@@ -57,6 +58,35 @@ enum Command {
     Explain(ExplainArgs),
     /// List the error-code catalog
     Codes(CodesArgs),
+    /// Write an incident summary: what broke, when, where, and what to check first
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// Log files or folders (folders are searched recursively)
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Write the report to this file instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Report format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    format: ReportFormat,
+    /// Language of the report [default: from LANG]
+    #[arg(long, value_enum)]
+    lang: Option<Lang>,
+    /// Scan every file in the folders, not only easemob*.log[.gz]
+    #[arg(long)]
+    all_files: bool,
+    /// An extra extraction rule (as for scan). Repeatable
+    #[arg(long = "rule", value_name = "REGEX")]
+    rules: Vec<String>,
+    /// Never show the progress bar
+    #[arg(long)]
+    no_progress: bool,
+    #[command(flatten)]
+    window: WindowArgs,
 }
 
 #[derive(Debug, Args)]
@@ -231,7 +261,42 @@ fn dispatch(cli: Cli) -> anyhow::Result<Status> {
         Command::Scan(args) => scan(args, &mut out),
         Command::Explain(args) => explain(args, &mut out),
         Command::Codes(args) => codes(args, &mut out),
+        Command::Report(args) => report(args, &mut out),
     }
+}
+
+fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let lang = args.lang.unwrap_or_else(Lang::from_env);
+    let mut config = ScanConfig::new(args.paths);
+    config.all_files = args.all_files;
+    config.user_rules = args.rules;
+    config.lang = lang;
+    config.since = args.window.since;
+    config.until = args.window.until;
+    config.bucket = args.window.bucket;
+    let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
+    let result = scan_paths(&config, &|total| progress.set_total(total), &|bytes| {
+        progress.advance(bytes)
+    });
+    progress.finish();
+    let summary = result?;
+    let text = match args.format {
+        ReportFormat::Markdown => render::report_md::render(&summary, catalog(), lang),
+        ReportFormat::Html => render::report_html::render(&summary, catalog(), lang),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text.as_bytes()).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?,
+        None => out
+            .write_all(text.as_bytes())
+            .context("writing the report")?,
+    }
+    for problem in render::text::problems(&summary) {
+        eprintln!("emscan: warning: {problem}");
+    }
+    Ok(Status::Ok)
 }
 
 fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {

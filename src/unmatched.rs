@@ -21,7 +21,7 @@ pub const FAILURE_WORDS: [&str; 5] = ["sdk_error", "failed", "error", "level: 2"
 
 /// Substrings of lines known not to state SDK codes (decoys): such templates are reported
 /// with `known_noise: true`.
-pub const KNOWN_NOISE: [&str; 12] = [
+pub const KNOWN_NOISE: [&str; 14] = [
     "httpExecute code:",
     "getDnsListFromServer code:",
     "handleDisconnect:",
@@ -33,6 +33,8 @@ pub const KNOWN_NOISE: [&str; 12] = [
     "HTTP/1.",
     "status code",
     "(404)",
+    "远程服务器返回错误",
+    "The remote server returned an error",
     "\"error_description\"",
 ];
 

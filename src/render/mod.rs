@@ -3,6 +3,9 @@
 
 pub mod catalog;
 pub mod json;
+pub mod report;
+pub mod report_html;
+pub mod report_md;
 pub mod table;
 pub mod text;
 
