@@ -19,9 +19,10 @@ use crate::logtime::{LogTime, parse_prefix};
 /// The words that make a line look like a failure (matched ignoring ASCII case).
 pub const FAILURE_WORDS: [&str; 5] = ["sdk_error", "failed", "error", "level: 2", "exception"];
 
-/// Substrings of lines known not to state SDK codes (decoys): such templates are reported
-/// with `known_noise: true`.
-pub const KNOWN_NOISE: [&str; 14] = [
+/// Substrings of lines known not to state SDK codes (decoys: HTTP statuses, REST error
+/// bodies, `handleDisconnect:N`, errno, MSYNC `error_code : 0`, …): such templates are
+/// reported with `known_noise: true`.
+pub const KNOWN_NOISE: [&str; 18] = [
     "httpExecute code:",
     "getDnsListFromServer code:",
     "handleDisconnect:",
@@ -33,6 +34,10 @@ pub const KNOWN_NOISE: [&str; 14] = [
     "HTTP/1.",
     "status code",
     "(404)",
+    "\"error\" : \"",
+    "\"error\":\"",
+    "\"exception\" : \"",
+    "\"exception\":\"",
     "远程服务器返回错误",
     "The remote server returned an error",
     "\"error_description\"",
@@ -88,15 +93,26 @@ pub fn template(line: &[u8]) -> String {
             break;
         }
         if c == '"' {
-            // A quoted string: masked whole.
+            // A quoted string: masked whole, unless it is a short identifier (a JSON key or
+            // an enum-like value such as "error" or "service_resource_not_found").
+            let mut quoted = String::new();
             let mut closed = false;
             for d in chars.by_ref() {
                 if d == '"' {
                     closed = true;
                     break;
                 }
+                quoted.push(d);
             }
-            out.push_str(if closed { "\"<str>\"" } else { "\"<str>" });
+            let identifier = (1..=40).contains(&quoted.len())
+                && quoted.chars().all(|q| q.is_ascii_alphabetic() || q == '_');
+            if closed && identifier {
+                out.push('"');
+                out.push_str(&quoted);
+                out.push('"');
+            } else {
+                out.push_str(if closed { "\"<str>\"" } else { "\"<str>" });
+            }
         } else if c.is_ascii_alphanumeric() || c == '_' {
             let mut word = String::from(c);
             while let Some(&d) = chars.peek() {
@@ -302,6 +318,10 @@ mod tests {
             "upload failed, size: <num>, id: <id>, file \"<str>\""
         );
         assert_eq!(template(b"handleDisconnect:13"), "handleDisconnect:<num>");
+        assert_eq!(
+            template(br#"  "error" : "service_resource_not_found", "id": "a1b2""#),
+            r#""error" : "service_resource_not_found", "id": "<str>""#
+        );
         assert_eq!(template(b"ptr 0x7ffe12 error"), "ptr <hex> error");
     }
 
