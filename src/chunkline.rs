@@ -20,8 +20,24 @@ pub fn bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
 /// The entry time of the line starting at `line_start`: its own prefix, or the last prefixed
 /// line above it in the chunk; [`EntryTime::Inherited`] when there is none in the chunk.
 pub fn entry_time(chunk: &[u8], line_start: usize) -> EntryTime {
+    entry_time_after(chunk, line_start, None)
+}
+
+/// Like [`entry_time`], for lines visited in order: `known` is an earlier line's start and
+/// entry time, so the walk up stops there (no line is walked over twice, however many
+/// continuation lines a chunk holds).
+pub fn entry_time_after(
+    chunk: &[u8],
+    line_start: usize,
+    known: Option<(usize, EntryTime)>,
+) -> EntryTime {
     let mut start = line_start.min(chunk.len());
     loop {
+        if let Some((known_start, known_time)) = known
+            && start == known_start
+        {
+            return known_time;
+        }
         if let Some(prefix) = parse_prefix(&chunk[start..]) {
             return EntryTime::At(prefix.time);
         }
@@ -63,6 +79,9 @@ mod tests {
             EntryTime::Inherited => panic!("the prefixed line above gives the time"),
         }
         assert_eq!(text(b"abc\r"), "abc");
+        let known = entry_time(chunk, 35);
+        assert_eq!(entry_time_after(chunk, 35, Some((5, known))), known);
+        assert_eq!(entry_time_after(chunk, 0, None), EntryTime::Inherited);
         let long = "好".repeat(300);
         let cut = text(long.as_bytes());
         assert!(cut.ends_with('…') && !cut.contains('\u{FFFD}'));

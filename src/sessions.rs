@@ -2,6 +2,8 @@
 //! (`handleDisconnect:N` reasons, `onConnected`); per device, the time span, rotated segments
 //! in order, gaps between them, prefix generations and the disconnect/reconnect story.
 
+use std::collections::BTreeMap;
+
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +17,10 @@ pub const GAP_SECONDS: i64 = 120;
 
 /// The most story entries kept per device (the first ones; `story_total` has them all).
 pub const STORY_MAX: usize = 200;
+
+/// The most `handleDisconnect:N` reasons listed per device (the first ones;
+/// `disconnect_reason_counts` counts them all).
+pub const REASONS_MAX: usize = 1000;
 
 /// A connection event that is not an error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,13 +75,16 @@ pub fn collect_chunk(chunk: &[u8]) -> Vec<RawEvent> {
     found.sort_by_key(|(pos, _)| *pos);
     let mut events = Vec::with_capacity(found.len());
     let (mut counted_to, mut newlines) = (0, 0);
+    let mut known: Option<(usize, EntryTime)> = None;
     for (pos, kind) in found {
         let (start, _) = crate::chunkline::bounds(chunk, pos);
         newlines += count_newlines(&chunk[counted_to..start.max(counted_to)]);
         counted_to = counted_to.max(start);
+        let time = crate::chunkline::entry_time_after(chunk, start, known);
+        known = Some((start, time));
         events.push(RawEvent {
             line_in_chunk: newlines,
-            time: crate::chunkline::entry_time(chunk, start),
+            time,
             kind,
         });
     }
@@ -134,8 +143,10 @@ pub struct DeviceSummary {
     pub errors: u64,
     /// `onDisconnect…` codes.
     pub disconnects: u64,
-    /// `handleDisconnect:N` reasons, in time order.
+    /// `handleDisconnect:N` reasons, in time order (the first [`REASONS_MAX`]).
     pub disconnect_reasons: Vec<u32>,
+    /// Every `handleDisconnect:N` reason (as a string) with its count.
+    pub disconnect_reason_counts: BTreeMap<String, u64>,
     /// The connection story in order: disconnect codes, disconnect reasons, reconnections
     /// (the first [`STORY_MAX`]).
     pub story: Vec<StoryEntry>,
@@ -162,6 +173,7 @@ pub fn devices(files: &[FileSummary], stories: &[Vec<StoryEntry>]) -> Vec<Device
                     errors: 0,
                     disconnects: 0,
                     disconnect_reasons: Vec::new(),
+                    disconnect_reason_counts: BTreeMap::new(),
                     story: Vec::new(),
                     story_total: 0,
                 });
@@ -213,11 +225,19 @@ pub fn devices(files: &[FileSummary], stories: &[Vec<StoryEntry>]) -> Vec<Device
         // Stable: entries without a time keep their file order, before timed ones.
         story.sort_by_key(|a| a.time);
         device.disconnects = story.iter().filter(|s| s.event == "disconnect").count() as u64;
-        device.disconnect_reasons = story
+        for reason in story
             .iter()
             .filter(|s| s.event == "handle_disconnect")
             .filter_map(|s| s.value)
-            .collect();
+        {
+            if device.disconnect_reasons.len() < REASONS_MAX {
+                device.disconnect_reasons.push(reason);
+            }
+            *device
+                .disconnect_reason_counts
+                .entry(reason.to_string())
+                .or_default() += 1;
+        }
         device.story_total = story.len() as u64;
         story.truncate(STORY_MAX);
         device.story = story;

@@ -32,6 +32,10 @@ pub enum Bucket {
 /// How many buckets `auto` aims at, at most.
 pub const AUTO_BUCKETS: i64 = 60;
 
+/// The most buckets any timeline has: a fixed width that would need more (a bundle whose clock
+/// jumps years) is widened to whole days so that the span fits.
+pub const MAX_BUCKETS: i64 = 10_000;
+
 const FIXED: [(Bucket, i64, &str); 5] = [
     (Bucket::M1, 60, "1m"),
     (Bucket::M5, 300, "5m"),
@@ -42,15 +46,27 @@ const FIXED: [(Bucket, i64, &str); 5] = [
 
 impl Bucket {
     /// The width in seconds and its name, for a span of `span_seconds` (auto picks the
-    /// smallest width that fits the span in [`AUTO_BUCKETS`] buckets, else a day).
-    pub fn resolve(self, span_seconds: i64) -> (i64, &'static str) {
-        if let Some(&(_, secs, name)) = FIXED.iter().find(|(b, ..)| *b == self) {
-            return (secs, name);
+    /// smallest width that fits the span in [`AUTO_BUCKETS`] buckets, else a day). No width
+    /// gives more than [`MAX_BUCKETS`] buckets: wider spans get whole days (`7d`).
+    pub fn resolve(self, span_seconds: i64) -> (i64, String) {
+        let chosen = match FIXED.iter().find(|(b, ..)| *b == self) {
+            Some(&(_, secs, name)) => (secs, name),
+            None => FIXED
+                .iter()
+                .find(|(_, secs, _)| span_seconds / secs < AUTO_BUCKETS)
+                .map_or((86_400, "1d"), |&(_, secs, name)| (secs, name)),
+        };
+        if span_seconds / chosen.0 < MAX_BUCKETS {
+            return (chosen.0, chosen.1.to_string());
         }
-        FIXED
+        if let Some(&(_, secs, name)) = FIXED
             .iter()
-            .find(|(_, secs, _)| span_seconds / secs < AUTO_BUCKETS)
-            .map_or((86_400, "1d"), |&(_, secs, name)| (secs, name))
+            .find(|(_, secs, _)| *secs > chosen.0 && span_seconds / secs < MAX_BUCKETS)
+        {
+            return (secs, name.to_string());
+        }
+        let days = (span_seconds / 86_400 / MAX_BUCKETS + 1).max(1);
+        (days * 86_400, format!("{days}d"))
     }
 }
 
@@ -101,7 +117,7 @@ impl Timeline {
         let start_ms = first * width;
         let shift = |ms: i64| min.plus_millis(ms - min.epoch_millis());
         Timeline {
-            bucket: name.to_string(),
+            bucket: name,
             bucket_seconds: secs,
             start: shift(start_ms),
             end: shift(start_ms + width * n as i64),
@@ -133,6 +149,10 @@ mod tests {
         assert_eq!(Bucket::Auto.resolve(2 * 86_400).1, "1h");
         assert_eq!(Bucket::Auto.resolve(400 * 86_400).1, "1d");
         assert_eq!(Bucket::M15.resolve(1).1, "15m");
+        // A clock that jumps years never makes millions of buckets.
+        assert_eq!(Bucket::M1.resolve(30 * 86_400).1, "5m");
+        let (secs, name) = Bucket::M1.resolve(8000 * 365 * 86_400);
+        assert!(8000 * 365 * 86_400 / secs < MAX_BUCKETS && name.ends_with('d'));
     }
 
     #[test]

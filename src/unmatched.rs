@@ -174,6 +174,7 @@ pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Grou
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut line_end = 0;
     let (mut counted_to, mut newlines) = (0, 0);
+    let mut known: Option<(usize, EntryTime)> = None;
     for m in prefilter().find_iter(chunk) {
         if m.start() < line_end {
             continue;
@@ -186,7 +187,8 @@ pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Grou
         newlines += count_newlines(&chunk[counted_to..start]);
         counted_to = start;
         let line = &chunk[start..end];
-        let time = chunkline::entry_time(chunk, start);
+        let time = chunkline::entry_time_after(chunk, start, known);
+        known = Some((start, time));
         let key = template(line);
         let group = groups.entry(key).or_insert_with(|| Group {
             count: 0,
