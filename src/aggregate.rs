@@ -463,7 +463,13 @@ pub fn summarize(input: SummaryInput<'_>) -> Summary {
         .iter()
         .map(|d| DeviceErrors {
             name: &d.name,
-            span: d.first.zip(d.last),
+            // The background is measured inside the window only.
+            span: d.first.zip(d.last).map(|(a, b)| {
+                (
+                    window.since.map_or(a, |s| a.max(s)),
+                    window.until.map_or(b, |u| b.min(u)),
+                )
+            }),
             hits: device_hits.remove(&d.name).unwrap_or_default(),
         })
         .collect();

@@ -101,7 +101,7 @@ fn report_command_writes_a_file_and_stdout() {
 /// A bundle whose device name and log lines carry markup and terminal controls.
 fn hostile_bundle(dir: &Path) -> PathBuf {
     let root = dir.join("bundle");
-    let device = root.join("<b>evil</b>");
+    let device = root.join("<i>evil&x");
     std::fs::create_dir_all(&device).expect("mkdir");
     let mut log = String::new();
     for i in 0..40 {
@@ -127,12 +127,19 @@ fn html_escapes_every_log_derived_string() {
     assert!(!summary.bursts.is_empty(), "the hostile lines form a burst");
     let html = report_html::render(&summary, catalog(), Lang::En);
     assert!(!html.contains("<script"), "{html}");
-    assert!(!html.contains("<b>evil"), "{html}");
+    assert!(!html.contains("<i>evil"), "{html}");
     assert!(!html.contains("<img"), "{html}");
     assert!(!html.contains('\u{1b}'));
     assert!(html.contains("&lt;script&gt;"));
     let md = report_md::render(&summary, catalog(), Lang::En);
     assert!(!md.contains('\u{1b}'));
+    // Outside code spans, markup in names is backslash-escaped.
+    let headline = md.lines().nth(2).unwrap_or_default();
+    assert!(headline.contains("\\<i\\>evil\\&x"), "{headline}");
+    assert!(
+        md.contains("`<i>evil&x`"),
+        "names sit in code spans elsewhere"
+    );
 }
 
 /// Chromium from the OS packages, if installed.

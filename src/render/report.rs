@@ -226,7 +226,9 @@ pub fn headline(summary: &Summary, lang: Lang) -> String {
                 "{errors} SDK errors on {affected} of {devices} devices between {first} and {last}"
             );
             if !incidents.is_empty() {
-                s.push_str(&format!("; {} bursts: {incidents}", summary.bursts.len()));
+                let n = summary.bursts.len();
+                let noun = if n == 1 { "burst" } else { "bursts" };
+                s.push_str(&format!("; {n} {noun}: {incidents}"));
             }
             if let Some(top) = top {
                 s.push_str(&format!(". Most frequent: {top}"));

@@ -17,6 +17,24 @@ fn cell(text: &str) -> String {
     escape_control(text).replace('|', "\\|")
 }
 
+/// Prose that may hold log-derived text (device names in the headline): control characters
+/// escaped, and the characters that would start Markdown or HTML markup backslash-escaped
+/// (`_` is left alone: intraword underscores as in `NETWORK_ERROR` never emphasise).
+fn prose(text: &str) -> String {
+    let text = escape_control(text);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '!' | '&'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// An inline code span holding `text` whatever backticks it contains (pipes escaped for
 /// tables).
 fn code(text: &str) -> String {
@@ -76,7 +94,7 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
     let mut md = String::new();
     let roots: Vec<String> = summary.root.iter().map(|r| code(r)).collect();
     let _ = writeln!(md, "# {}\n", l.title);
-    let _ = writeln!(md, "**{}**\n", cell(&report::headline(summary, lang)));
+    let _ = writeln!(md, "**{}**\n", prose(&report::headline(summary, lang)));
     let _ = writeln!(md, "{}: {}", l.scanned, roots.join(", "));
     if let Some(w) = summary.window {
         let _ = writeln!(md, "\n{}: {} .. {}", l.window, time(w.since), time(w.until));
@@ -258,6 +276,10 @@ mod tests {
         assert_eq!(code("x"), "`x`");
         assert_eq!(code("a`b"), "`` a`b ``");
         assert_eq!(code("<num>"), "`<num>`");
+        assert_eq!(
+            prose("<b>x</b> *y* NETWORK_ERROR"),
+            "\\<b\\>x\\</b\\> \\*y\\* NETWORK_ERROR"
+        );
         let block = fenced(&["```".to_string()]);
         assert!(block.starts_with("````text\n") && block.ends_with("````\n"));
     }
