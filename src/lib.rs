@@ -199,3 +199,56 @@ pub fn scan_paths(
     });
     Ok(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use logtime::LogTime;
+
+    #[test]
+    fn time_bounds_absolute_and_relative() {
+        let at = |s: &str| TimeBound::parse(s).ok();
+        let t = |s: &str| LogTime::parse_display(s).map(TimeBound::At);
+        assert_eq!(at("2024-03-01 09:00"), t("2024-03-01 09:00:00.000"));
+        assert_eq!(at("2024-03-01 09:00:30"), t("2024-03-01 09:00:30.000"));
+        assert_eq!(at("2024-03-01 09:00:30.250"), t("2024-03-01 09:00:30.250"));
+        assert_eq!(at("2024-03-01"), t("2024-03-01 00:00:00.000"));
+        assert_eq!(at("-2h"), Some(TimeBound::BeforeLast(7_200_000)));
+        assert_eq!(at("-90s"), Some(TimeBound::BeforeLast(90_000)));
+        assert_eq!(at("-1d"), Some(TimeBound::BeforeLast(86_400_000)));
+        for bad in [
+            "",
+            "-",
+            "-2",
+            "-2x",
+            "yesterday",
+            "2024-13-01",
+            "-99999999999999999d",
+        ] {
+            assert!(TimeBound::parse(bad).is_err(), "{bad:?}");
+        }
+        let last = LogTime::parse_display("2024-03-01 10:00:00.000");
+        assert_eq!(
+            TimeBound::BeforeLast(1_800_000).resolve(last),
+            LogTime::parse_display("2024-03-01 09:30:00.000")
+        );
+        assert_eq!(TimeBound::BeforeLast(1).resolve(None), None);
+    }
+
+    #[test]
+    fn windows_contain_and_meet() {
+        let t = |s: &str| LogTime::parse_display(s);
+        let open = aggregate::Window::default();
+        assert!(open.contains(None) && open.meets(None, None));
+        let w = aggregate::Window {
+            since: t("2024-03-01 09:00:00.000"),
+            until: t("2024-03-01 10:00:00.000"),
+        };
+        assert!(!w.contains(None));
+        assert!(w.contains(t("2024-03-01 09:00:00.000")));
+        assert!(w.contains(t("2024-03-01 10:00:00.000")));
+        assert!(!w.contains(t("2024-03-01 10:00:00.001")));
+        assert!(w.meets(t("2024-03-01 08:00:00.000"), t("2024-03-01 09:00:00.000")));
+        assert!(!w.meets(t("2024-03-01 10:00:01.000"), t("2024-03-01 11:00:00.000")));
+    }
+}
