@@ -38,7 +38,7 @@ impl Status {
 
 const EXIT_HELP: &str = "\
 Exit status:
-  0  the command ran (a scan exits 0 whatever it finds; use a gate for CI)
+  0  the command ran (a scan or report exits 0 whatever it finds; use a gate for CI)
   2  usage error, unknown code, bad --rule, or no log file could be read
   3  with --strict: a file was skipped or only partly read (the report is still printed)";
 

@@ -9,7 +9,7 @@ use crate::logtime::LogTime;
 /// The bucket width of a timeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Bucket {
-    /// The smallest width that fits the span in about [`AUTO_BUCKETS`] buckets.
+    /// The smallest width that fits the span in at most 60 buckets
     #[default]
     Auto,
     /// One minute.
