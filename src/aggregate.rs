@@ -6,12 +6,82 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::bursts::{self, Burst, DeviceErrors};
 use crate::catalog::{Catalog, Category, Lang, SUCCESS_CODE};
 use crate::discover::{FileOrderKey, LogFile, Skipped, under_root};
 use crate::error::{Error, Result};
 use crate::logtime::{LogTime, PrefixStyle};
 use crate::rules::RuleSet;
 use crate::scan::FileScan;
+use crate::sessions::{self, DeviceSummary, EventKind, StoryEntry};
+use crate::timeline::{Bucket, Timeline};
+use crate::unmatched::{self, UnmatchedTemplate};
+
+/// Sample lines kept per code (the earliest).
+pub const SAMPLES_PER_CODE: usize = 3;
+
+/// Sample lines kept per burst.
+pub const SAMPLES_PER_BURST: usize = 3;
+
+/// The rule (shape) whose hits are `onDisconnect…` listener callbacks.
+const LISTENER_SHAPE: &str = "listener";
+
+/// A log line quoted as evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SampleLine {
+    /// The code the line states.
+    pub code: u32,
+    /// The device.
+    pub device: String,
+    /// The file (relative path).
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+    /// The entry time.
+    pub time: Option<LogTime>,
+    /// The line as written (lossy UTF-8, cut at 400 bytes); renderers escape it.
+    pub text: String,
+}
+
+/// The time window a scan was restricted to (`--since`, `--until`): every figure counts only
+/// what lies inside it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// The earliest time counted (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<LogTime>,
+    /// The latest time counted (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<LogTime>,
+}
+
+impl Window {
+    /// No restriction.
+    pub fn is_open(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    /// Whether something at `time` counts (without a time: only when the window is open).
+    pub fn contains(&self, time: Option<LogTime>) -> bool {
+        match time {
+            None => self.is_open(),
+            Some(t) => self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u),
+        }
+    }
+
+    /// Whether the range `[first, last]` meets the window.
+    pub fn meets(&self, first: Option<LogTime>, last: Option<LogTime>) -> bool {
+        if self.is_open() {
+            return true;
+        }
+        match (first, last) {
+            (Some(a), Some(b)) => {
+                self.since.is_none_or(|s| b >= s) && self.until.is_none_or(|u| a <= u)
+            }
+            _ => false,
+        }
+    }
+}
 
 /// The schema name of scan JSON.
 pub const SCHEMA: &str = "emscan.scan/1";
@@ -56,6 +126,9 @@ pub struct CodeSummary {
     /// The catalog's remediation hint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// The earliest few lines stating the code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<SampleLine>,
 }
 
 impl CodeSummary {
@@ -77,6 +150,7 @@ impl CodeSummary {
             hint: info
                 .filter(|_| code != SUCCESS_CODE)
                 .map(|i| i.hint(lang).to_string()),
+            samples: Vec::new(),
         }
     }
 
@@ -158,6 +232,21 @@ pub struct Summary {
     pub skipped: Vec<Skipped>,
     /// Totals.
     pub stats: Stats,
+    /// The `--since`/`--until` window every figure is restricted to (absent: the whole logs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    /// Errors per time bucket, in total and per code.
+    #[serde(default)]
+    pub timeline: Timeline,
+    /// Incident windows, in time order.
+    #[serde(default)]
+    pub bursts: Vec<Burst>,
+    /// Per device: span, files, gaps, prefix generations, connection story.
+    #[serde(default)]
+    pub devices: Vec<DeviceSummary>,
+    /// Failure-looking lines no rule found a code in, by template, most frequent first.
+    #[serde(default)]
+    pub unmatched_templates: Vec<UnmatchedTemplate>,
 }
 
 impl Summary {
@@ -197,7 +286,17 @@ impl Summary {
             files: Vec::new(),
             skipped: Vec::new(),
             stats: Stats::default(),
+            window: None,
+            timeline: Timeline::default(),
+            bursts: Vec::new(),
+            devices: Vec::new(),
+            unmatched_templates: Vec::new(),
         }
+    }
+
+    /// Whether this is the summary of no input at all (see [`Summary::empty`]).
+    fn is_empty_input(&self) -> bool {
+        self.root.is_empty() && self.files.is_empty() && self.skipped.is_empty()
     }
 
     /// Merges two summaries into what one scan of both inputs together gives.
@@ -217,6 +316,13 @@ impl Summary {
     /// a scan keeps the order of its paths). Names and hints are taken from `self` when it
     /// has them: merge summaries made with the same `--lang`.
     pub fn merge(self, other: Summary) -> Summary {
+        // The empty summary is the identity, derived figures (timeline) included.
+        if other.is_empty_input() {
+            return self;
+        }
+        if self.is_empty_input() {
+            return other;
+        }
         let several = self.root.len() + other.root.len() > 1;
         let (a, b) = if several {
             (self.labelled_by_root(), other.labelled_by_root())
@@ -255,15 +361,27 @@ impl Summary {
             errors: a.stats.errors + b.stats.errors,
             elapsed_ms: a.stats.elapsed_ms.saturating_add(b.stats.elapsed_ms),
         };
+        let mut bursts = a.bursts;
+        bursts.extend(b.bursts);
+        bursts.sort_by(|x, y| (x.start, x.end, &x.devices).cmp(&(y.start, y.end, &y.devices)));
+        let mut device_sessions = a.devices;
+        device_sessions.extend(b.devices);
+        device_sessions.sort_by(|x, y| x.name.cmp(&y.name));
         Summary {
             schema: SCHEMA.to_string(),
             root,
+            timeline: timeline_of(&codes, &unknown_codes),
             codes,
             unknown_codes,
             success,
             files,
             skipped,
             stats,
+            // A window survives a merge only when every input had the same one.
+            window: if a.window == b.window { a.window } else { None },
+            bursts,
+            devices: device_sessions,
+            unmatched_templates: merge_templates(a.unmatched_templates, b.unmatched_templates),
         }
     }
 
@@ -308,6 +426,16 @@ impl Summary {
             }
             c
         };
+        let relabel_sample = |mut s: SampleLine| {
+            s.path = path(&s.path);
+            s.device = device(&s.device);
+            s
+        };
+        let relabel_code = |c: CodeSummary| {
+            let mut c = relabel_code(c);
+            c.samples = c.samples.into_iter().map(relabel_sample).collect();
+            c
+        };
         let Summary {
             schema,
             root: roots,
@@ -317,8 +445,47 @@ impl Summary {
             files,
             skipped,
             stats,
+            window,
+            timeline,
+            bursts,
+            devices,
+            unmatched_templates,
         } = self;
         Summary {
+            window,
+            timeline,
+            bursts: bursts
+                .into_iter()
+                .map(|mut b| {
+                    b.devices = b.devices.iter().map(|d| device(d)).collect();
+                    b.per_device = relabel_keys(b.per_device, &device);
+                    b.samples = b.samples.into_iter().map(relabel_sample).collect();
+                    b
+                })
+                .collect(),
+            devices: devices
+                .into_iter()
+                .map(|mut d| {
+                    d.name = device(&d.name);
+                    d.files = d.files.iter().map(|f| path(f)).collect();
+                    for gap in &mut d.gaps {
+                        gap.after = path(&gap.after);
+                        gap.before = path(&gap.before);
+                    }
+                    for entry in &mut d.story {
+                        entry.path = path(&entry.path);
+                    }
+                    d
+                })
+                .collect(),
+            unmatched_templates: unmatched_templates
+                .into_iter()
+                .map(|mut t| {
+                    t.first_at.path = path(&t.first_at.path);
+                    t.per_device = relabel_keys(t.per_device, &device);
+                    t
+                })
+                .collect(),
             schema,
             root: roots,
             codes: codes.into_iter().map(relabel_code).collect(),
@@ -405,12 +572,69 @@ fn merge_code(a: CodeSummary, b: CodeSummary, order: &LocationOrder<'_>) -> Code
         per_shape: a.per_shape,
         per_minute: a.per_minute,
         hint: a.hint.or(b.hint),
+        samples: earliest_samples(a.samples.into_iter().chain(b.samples), SAMPLES_PER_CODE),
     };
     add_buckets(&mut out.per_file, b.per_file);
     add_buckets(&mut out.per_device, b.per_device);
     add_buckets(&mut out.per_shape, b.per_shape);
     add_buckets(&mut out.per_minute, b.per_minute);
     out
+}
+
+/// The `keep` earliest sample lines (by time, then place).
+fn earliest_samples(samples: impl Iterator<Item = SampleLine>, keep: usize) -> Vec<SampleLine> {
+    let mut all: Vec<SampleLine> = samples.collect();
+    all.sort_by(|a, b| (a.time, &a.path, a.line, a.code).cmp(&(b.time, &b.path, b.line, b.code)));
+    all.truncate(keep);
+    all
+}
+
+/// The timeline of merged codes, rebuilt from their per-minute counts (exact for any bucket
+/// of whole minutes, which every bucket is).
+fn timeline_of(codes: &[CodeSummary], unknown: &[CodeSummary]) -> Timeline {
+    let mut hits = Vec::new();
+    for code in codes.iter().chain(unknown) {
+        for (minute, count) in &code.per_minute {
+            if let Some(t) = LogTime::parse_display(&format!("{minute}:00.000")) {
+                hits.extend(std::iter::repeat_n(
+                    (t, code.code),
+                    usize::try_from(*count).unwrap_or(0),
+                ));
+            }
+        }
+    }
+    Timeline::build(&hits, Bucket::default())
+}
+
+/// Unmatched templates of two summaries, merged by template.
+fn merge_templates(a: Vec<UnmatchedTemplate>, b: Vec<UnmatchedTemplate>) -> Vec<UnmatchedTemplate> {
+    let mut all: BTreeMap<String, UnmatchedTemplate> = BTreeMap::new();
+    for t in a.into_iter().chain(b) {
+        match all.get_mut(&t.template) {
+            None => {
+                all.insert(t.template.clone(), t);
+            }
+            Some(acc) => {
+                let place = |u: &UnmatchedTemplate| (u.first_at.path.clone(), u.first_at.line);
+                let earlier = match (t.first, acc.first) {
+                    (Some(x), Some(y)) => (x, place(&t)) < (y, place(acc)),
+                    (Some(_), None) => true,
+                    (None, Some(_)) => false,
+                    (None, None) => place(&t) < place(acc),
+                };
+                if earlier {
+                    acc.first = t.first;
+                    acc.first_at = t.first_at.clone();
+                    acc.example = t.example.clone();
+                }
+                acc.last = acc.last.max(t.last);
+                acc.count = acc.count.saturating_add(t.count);
+                acc.known_noise |= t.known_noise;
+                add_buckets(&mut acc.per_device, t.per_device);
+            }
+        }
+    }
+    unmatched::sorted(all)
 }
 
 /// Merges two code lists by code, most frequent first.
@@ -479,10 +703,16 @@ pub struct Aggregator<'a> {
     rules: &'a RuleSet,
     catalog: &'a Catalog,
     lang: Lang,
+    window: Window,
+    bucket: Bucket,
     by_code: HashMap<u32, CodeSummary>,
     files: Vec<FileSummary>,
     failed: Vec<Skipped>,
     stats: Stats,
+    samples: Vec<SampleLine>,
+    device_hits: BTreeMap<String, Vec<(LogTime, u32)>>,
+    stories: Vec<Vec<StoryEntry>>,
+    templates: BTreeMap<String, UnmatchedTemplate>,
 }
 
 impl<'a> Aggregator<'a> {
@@ -492,11 +722,24 @@ impl<'a> Aggregator<'a> {
             rules,
             catalog,
             lang,
+            window: Window::default(),
+            bucket: Bucket::default(),
             by_code: HashMap::new(),
             files: Vec::new(),
             failed: Vec::new(),
             stats: Stats::default(),
+            samples: Vec::new(),
+            device_hits: BTreeMap::new(),
+            stories: Vec::new(),
+            templates: BTreeMap::new(),
         }
+    }
+
+    /// Counts only what lies in `window`, and buckets the timeline by `bucket`.
+    pub fn with_window(mut self, window: Window, bucket: Bucket) -> Aggregator<'a> {
+        self.window = window;
+        self.bucket = bucket;
+        self
     }
 
     /// Adds one file's scan (or the reason it could not be scanned). Files must be added in
@@ -512,13 +755,30 @@ impl<'a> Aggregator<'a> {
                 return;
             }
         };
+        let window = self.window;
         let mut errors = 0;
-        for hit in &scan.hits {
+        let mut story = Vec::new();
+        let timed = self.device_hits.entry(file.device.clone()).or_default();
+        for hit in scan.hits.iter().filter(|h| window.contains(h.time)) {
             let shape = self
                 .rules
                 .rules()
                 .get(hit.rule)
                 .map_or("?", |r| r.name.as_str());
+            if hit.code != SUCCESS_CODE {
+                if let Some(t) = hit.time {
+                    timed.push((t, hit.code));
+                }
+                if shape == LISTENER_SHAPE {
+                    story.push(StoryEntry {
+                        time: hit.time,
+                        path: file.rel_path.clone(),
+                        line: hit.line,
+                        event: "disconnect".into(),
+                        value: Some(hit.code),
+                    });
+                }
+            }
             let entry = self
                 .by_code
                 .entry(hit.code)
@@ -526,6 +786,44 @@ impl<'a> Aggregator<'a> {
             absorb(entry, file, shape, hit.line, hit.time);
             errors += u64::from(hit.code != SUCCESS_CODE);
         }
+        for sample in &scan.samples {
+            let Some(hit) = scan.hits.get(sample.hit) else {
+                continue;
+            };
+            if window.contains(hit.time) {
+                self.samples.push(SampleLine {
+                    code: hit.code,
+                    device: file.device.clone(),
+                    path: file.rel_path.clone(),
+                    line: hit.line,
+                    time: hit.time,
+                    text: sample.text.clone(),
+                });
+            }
+        }
+        for event in scan.events.iter().filter(|e| window.contains(e.time)) {
+            let (name, value) = match event.kind {
+                EventKind::HandleDisconnect(reason) => ("handle_disconnect", Some(reason)),
+                EventKind::Connected => ("connected", None),
+            };
+            story.push(StoryEntry {
+                time: event.time,
+                path: file.rel_path.clone(),
+                line: event.line,
+                event: name.into(),
+                value,
+            });
+        }
+        // Within a file: line order.
+        story.sort_by_key(|s| s.line);
+        self.stories.push(story);
+        let groups: BTreeMap<_, _> = scan
+            .unmatched
+            .iter()
+            .filter(|(_, g)| window.meets(g.min, g.max))
+            .map(|(k, g)| (k.clone(), g.clone()))
+            .collect();
+        unmatched::absorb(&mut self.templates, &file.rel_path, &file.device, &groups);
         self.stats.files += 1;
         self.stats.bytes += file.size;
         self.stats.bytes_scanned += scan.bytes_scanned;
@@ -550,15 +848,22 @@ impl<'a> Aggregator<'a> {
     }
 
     /// The summary: `roots` as given, `skipped` from discovery (files that failed to read are
-    /// added to them), and the wall time.
+    /// added to them), and the wall time. Timeline, bursts, device sessions and unmatched
+    /// templates are derived here, from everything added.
     pub fn finish(self, roots: Vec<String>, mut skipped: Vec<Skipped>, elapsed_ms: u64) -> Summary {
         let Aggregator {
             catalog,
             lang,
+            window,
+            bucket,
             mut by_code,
             files,
             failed,
             mut stats,
+            mut samples,
+            mut device_hits,
+            stories,
+            templates,
             ..
         } = self;
         stats.elapsed_ms = elapsed_ms;
@@ -572,6 +877,39 @@ impl<'a> Aggregator<'a> {
             .partition(|c| catalog.get(c.code).is_some());
         by_frequency(&mut codes);
         by_frequency(&mut unknown_codes);
+        // Samples: earliest first; each code keeps its first few.
+        samples.sort_by(|a, b| {
+            (a.time, &a.path, a.line, a.code).cmp(&(b.time, &b.path, b.line, b.code))
+        });
+        for code in codes.iter_mut().chain(unknown_codes.iter_mut()) {
+            code.samples = samples
+                .iter()
+                .filter(|s| s.code == code.code)
+                .take(SAMPLES_PER_CODE)
+                .cloned()
+                .collect();
+        }
+        let all_timed: Vec<(LogTime, u32)> = device_hits.values().flatten().copied().collect();
+        let timeline = Timeline::build(&all_timed, bucket);
+        let devices = sessions::devices(&files, &stories);
+        let inputs: Vec<DeviceErrors<'_>> = devices
+            .iter()
+            .map(|d| DeviceErrors {
+                name: &d.name,
+                // The background is measured inside the window only.
+                span: d.first.zip(d.last).map(|(a, b)| {
+                    (
+                        window.since.map_or(a, |s| a.max(s)),
+                        window.until.map_or(b, |u| b.min(u)),
+                    )
+                }),
+                hits: device_hits.remove(&d.name).unwrap_or_default(),
+            })
+            .collect();
+        let mut bursts = bursts::detect(&inputs);
+        for burst in &mut bursts {
+            burst.samples = burst_samples(burst, &samples);
+        }
         Summary {
             schema: SCHEMA.to_string(),
             root: roots,
@@ -581,6 +919,11 @@ impl<'a> Aggregator<'a> {
             files,
             skipped,
             stats,
+            window: (!window.is_open()).then_some(window),
+            timeline,
+            bursts,
+            devices,
+            unmatched_templates: unmatched::sorted(templates),
         }
     }
 }
@@ -609,15 +952,44 @@ pub struct SummaryInput<'a> {
     pub lang: Lang,
     /// Wall time of the scan.
     pub elapsed_ms: u64,
+    /// Count only what lies in this window.
+    pub window: Window,
+    /// The timeline's bucket width.
+    pub bucket: Bucket,
 }
 
 /// Builds the summary of a scan.
 pub fn summarize(input: SummaryInput<'_>) -> Summary {
-    let mut aggregator = Aggregator::new(input.rules, input.catalog, input.lang);
+    let mut aggregator = Aggregator::new(input.rules, input.catalog, input.lang)
+        .with_window(input.window, input.bucket);
     for (file, result) in input.files.iter().zip(input.results) {
         aggregator.add(file, &result);
     }
     aggregator.finish(input.roots, input.skipped, input.elapsed_ms)
+}
+
+/// A few lines from inside a burst: the first line of each of its most frequent codes.
+fn burst_samples(burst: &Burst, samples: &[SampleLine]) -> Vec<SampleLine> {
+    let inside: Vec<&SampleLine> = samples
+        .iter()
+        .filter(|s| {
+            burst.devices.contains(&s.device)
+                && s.time.is_some_and(|t| t >= burst.start && t <= burst.end)
+        })
+        .collect();
+    let mut codes: Vec<(&String, &u64)> = burst.codes.iter().collect();
+    codes.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let mut out: Vec<SampleLine> = Vec::new();
+    for (code, _) in codes {
+        if out.len() >= SAMPLES_PER_BURST {
+            break;
+        }
+        if let Some(s) = inside.iter().find(|s| s.code.to_string() == *code) {
+            out.push((*s).clone());
+        }
+    }
+    out.sort_by(|a, b| (a.time, &a.path, a.line).cmp(&(b.time, &b.path, b.line)));
+    out
 }
 
 #[cfg(test)]
@@ -732,6 +1104,7 @@ mod tests {
                                 success,
                                 files: files.clone(),
                                 skipped,
+                                ..Summary::empty(catalog(), Lang::En)
                             }
                         },
                     )

@@ -10,9 +10,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use crate::catalog::{Category, Lang, catalog};
 use crate::gate::{CliRules, Policy};
 use crate::progress::Progress;
+use crate::render::report::ReportFormat;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
 use crate::scan::ScanOptions;
-use crate::{Error, ScanConfig, Summary, read_summary, scan_paths, scan_stream};
+use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary, scan_paths, scan_stream};
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +42,7 @@ impl Status {
 
 const EXIT_HELP: &str = "\
 Exit status:
-  0  the command ran (a scan, diff or merge exits 0 whatever it finds); gate: every rule holds
+  0  the command ran (a scan, report, diff or merge exits 0 whatever it finds); gate: every rule holds
   1  gate: a rule broke
   2  usage or input error: unknown code, bad --rule, bad gate rule or policy file, unreadable
      baseline, saved scan or merge input, or no log file could be read
@@ -74,6 +75,23 @@ enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout
     Man,
+    /// Write an incident summary (Markdown or one self-contained HTML file)
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// Log files or folders (folders are searched recursively) [default: sdkdata/easemobLog
+    /// when run from an app's folder that has it, else .]
+    paths: Vec<PathBuf>,
+    /// Write the report to FILE instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Report format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    format: ReportFormat,
+    #[command(flatten)]
+    settings: ScanSettings,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +111,10 @@ struct ScanArgs {
     /// Colour: auto = only when stdout is a terminal and NO_COLOR is unset
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Show the timeline: a sparkline per top code and a histogram of all errors
+    /// (JSON always has it)
+    #[arg(long)]
+    timeline: bool,
     #[command(flatten)]
     settings: ScanSettings,
 }
@@ -160,7 +182,7 @@ struct DiffArgs {
     settings: ScanSettings,
 }
 
-/// How logs are scanned (shared by scan, gate and diff).
+/// How logs are scanned (shared by scan, report, gate and diff).
 #[derive(Debug, Args)]
 struct ScanSettings {
     /// Scan every file in the folders, not only easemob*.log[.gz]
@@ -179,6 +201,8 @@ struct ScanSettings {
     /// Worker threads [default: one per core]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
+    #[command(flatten)]
+    window: WindowArgs,
     /// Target chunk size for splitting files, e.g. 1M
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1M")]
     chunk_size: u64,
@@ -188,6 +212,24 @@ struct ScanSettings {
     /// The most decompressed bytes taken from one gzip file
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
     gzip_limit: u64,
+}
+
+/// Time window and timeline options (every command that scans).
+#[derive(Debug, Args)]
+struct WindowArgs {
+    /// Timeline bucket width: auto fits the span in about 60 buckets
+    #[arg(long, value_enum, default_value_t = Bucket::Auto)]
+    bucket: Bucket,
+    /// Count only from this log time: '2024-03-01 09:00', or relative to the last log time: -2h
+    #[arg(long, value_name = "TIME", value_parser = parse_time, allow_hyphen_values = true)]
+    since: Option<TimeBound>,
+    /// Count only up to this log time (same forms as --since)
+    #[arg(long, value_name = "TIME", value_parser = parse_time, allow_hyphen_values = true)]
+    until: Option<TimeBound>,
+}
+
+fn parse_time(text: &str) -> Result<TimeBound, String> {
+    TimeBound::parse(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -339,7 +381,30 @@ fn dispatch(cli: Cli) -> anyhow::Result<Status> {
                 .context("writing the man page")?;
             Ok(Status::Ok)
         }
+        Command::Report(args) => report(args, &mut out),
     }
+}
+
+fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let summary = run_scan(args.paths, &args.settings)?;
+    let lang = args.settings.lang.unwrap_or_else(Lang::from_env);
+    let text = match args.format {
+        ReportFormat::Markdown => render::report_md::render(&summary, catalog(), lang),
+        ReportFormat::Html => render::report_html::render(&summary, catalog(), lang),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text.as_bytes()).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?,
+        None => out
+            .write_all(text.as_bytes())
+            .context("writing the report")?,
+    }
+    for problem in render::text::problems(&summary) {
+        eprintln!("emscan: warning: {problem}");
+    }
+    Ok(Status::Ok)
 }
 
 /// Writes the completion script of `shell` for `emscan`.
@@ -413,10 +478,13 @@ fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings) -> ScanConfig {
         },
         threads: args.threads.map(usize::from),
         lang: args.lang.unwrap_or_else(Lang::from_env),
+        since: args.window.since,
+        until: args.window.until,
+        bucket: args.window.bucket,
     }
 }
 
-/// Scans for `gate` and `diff`, with the progress bar.
+/// Scans for `gate`, `diff` and `report`, with the progress bar.
 fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings) -> anyhow::Result<Summary> {
     let config = scan_config(paths, args);
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
@@ -450,6 +518,9 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         let summary = result?;
         write_report(out, &summary, args.format, lang, colour(args.color))
             .context("writing the report")?;
+        if args.timeline && args.format == ScanFormat::Table {
+            render::table::write_timeline(out, &summary, lang).context("writing the timeline")?;
+        }
         summary
     };
     Ok(report_problems(

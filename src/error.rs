@@ -45,6 +45,21 @@ pub enum Error {
         #[from]
         source: std::io::Error,
     },
+    /// A `--since`/`--until` value that is not a time.
+    #[error(
+        "{text:?} is not a time: use 2024-03-01 09:00, 2024-03-01 09:00:30, 2024-03-01, or -30m, -2h, -1d (before the last log time)"
+    )]
+    BadTime {
+        /// The value as given.
+        text: String,
+    },
+    /// A relative `--since`/`--until` (`-2h`) where events are streamed before the last log
+    /// time is known.
+    #[error(
+        "relative --since/--until (like -2h) count back from the last log time, which a streamed \
+         scan (--format ndjson) does not know in advance: give absolute times"
+    )]
+    RelativeWindowInStream,
     /// A saved summary that cannot be read back.
     #[error("{path}: not an emscan scan summary: {reason}")]
     BadSummary {

@@ -784,6 +784,7 @@ mod tests {
             files: Vec::new(),
             skipped: Vec::new(),
             stats: Stats::default(),
+            ..Summary::empty(catalog(), Lang::En)
         }
     }
 

@@ -10,7 +10,9 @@
 //! [`scan_paths`] runs the first three stages; renderers read the resulting [`Summary`].
 
 pub mod aggregate;
+pub mod bursts;
 pub mod catalog;
+pub mod chunkline;
 pub mod cli;
 pub mod diff;
 pub mod discover;
@@ -21,7 +23,11 @@ pub mod logtime;
 pub mod progress;
 pub mod render;
 pub mod rules;
+pub mod samples;
 pub mod scan;
+pub mod sessions;
+pub mod timeline;
+pub mod unmatched;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -33,6 +39,59 @@ use catalog::{Lang, catalog};
 use discover::LogFile;
 use rules::RuleSet;
 use scan::{FileScan, ScanOptions};
+pub use timeline::Bucket;
+
+/// One end of a `--since`/`--until` window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeBound {
+    /// A log-local time.
+    At(logtime::LogTime),
+    /// This many milliseconds before the last log time of the scan (`-2h`).
+    BeforeLast(i64),
+}
+
+impl TimeBound {
+    /// Parses `2024-03-01 09:00`, `2024-03-01 09:00:30`, `2024-03-01` or a relative `-90s`,
+    /// `-15m`, `-2h`, `-1d` (before the last log time).
+    pub fn parse(text: &str) -> Result<TimeBound> {
+        let text = text.trim();
+        let bad = || Error::BadTime {
+            text: text.to_string(),
+        };
+        if let Some(rel) = text.strip_prefix('-') {
+            let unit = rel.chars().last().ok_or_else(bad)?;
+            let ms: i64 = match unit {
+                's' => 1000,
+                'm' => 60_000,
+                'h' => 3_600_000,
+                'd' => 86_400_000,
+                _ => return Err(bad()),
+            };
+            let n: i64 = rel[..rel.len() - 1].parse().map_err(|_| bad())?;
+            return n.checked_mul(ms).map(TimeBound::BeforeLast).ok_or_else(bad);
+        }
+        for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+            if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
+                return Ok(TimeBound::At(logtime::LogTime::from_naive(t)));
+            }
+        }
+        if let Some(t) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+        {
+            return Ok(TimeBound::At(logtime::LogTime::from_naive(t)));
+        }
+        Err(bad())
+    }
+
+    /// The time this bound stands for, given the last log time of the scan.
+    pub fn resolve(self, last: Option<logtime::LogTime>) -> Option<logtime::LogTime> {
+        match self {
+            TimeBound::At(t) => Some(t),
+            TimeBound::BeforeLast(ms) => last?.plus_millis(-ms),
+        }
+    }
+}
 
 /// What to scan and how.
 #[derive(Clone, Debug)]
@@ -49,6 +108,12 @@ pub struct ScanConfig {
     pub threads: Option<usize>,
     /// Language of hints in the summary.
     pub lang: Lang,
+    /// Count only what lies in this window (`--since`, `--until`).
+    pub since: Option<TimeBound>,
+    /// See `since`.
+    pub until: Option<TimeBound>,
+    /// The timeline's bucket width.
+    pub bucket: Bucket,
 }
 
 impl ScanConfig {
@@ -61,6 +126,9 @@ impl ScanConfig {
             scan: ScanOptions::default(),
             threads: None,
             lang: Lang::En,
+            since: None,
+            until: None,
+            bucket: Bucket::Auto,
         }
     }
 }
@@ -149,6 +217,11 @@ pub fn scan_paths(
             .filter_map(|(f, r)| Some((f.rel_path.as_str(), r.as_ref().err()?.as_str())));
         return Err(nothing_read(roots, failures));
     }
+    let last = results.iter().filter_map(|r| r.as_ref().ok()?.last).max();
+    let window = aggregate::Window {
+        since: config.since.and_then(|b| b.resolve(last)),
+        until: config.until.and_then(|b| b.resolve(last)),
+    };
     let summary = aggregate::summarize(aggregate::SummaryInput {
         roots,
         files: &found.files,
@@ -158,6 +231,8 @@ pub fn scan_paths(
         catalog: catalog(),
         lang: config.lang,
         elapsed_ms: elapsed_ms(started),
+        window,
+        bucket: config.bucket,
     });
     Ok(summary)
 }
@@ -205,8 +280,19 @@ pub fn scan_stream(
         keep_lines: true,
         ..config.scan
     };
+    // Events go out file by file, before the last log time is known: only absolute bounds.
+    let absolute = |bound: Option<TimeBound>| match bound {
+        Some(TimeBound::BeforeLast(_)) => Err(Error::RelativeWindowInStream),
+        Some(TimeBound::At(t)) => Ok(Some(t)),
+        None => Ok(None),
+    };
+    let window = aggregate::Window {
+        since: absolute(config.since)?,
+        until: absolute(config.until)?,
+    };
     let pool = thread_pool(config.threads);
-    let mut aggregator = aggregate::Aggregator::new(&rules, catalog(), config.lang);
+    let mut aggregator = aggregate::Aggregator::new(&rules, catalog(), config.lang)
+        .with_window(window, config.bucket);
     let mut failures = Vec::new();
     for file in &found.files {
         let run = || scan::scan_file(file, &rules, &options, on_progress);
@@ -215,11 +301,21 @@ pub fn scan_stream(
             None => run(),
         };
         match &result {
-            Ok(scan) => on_file(FileEvents {
+            Ok(scan) if window.is_open() => on_file(FileEvents {
                 file,
                 scan,
                 rules: &rules,
             })?,
+            Ok(scan) => {
+                // Events outside the window are not written (the aggregator skips them too).
+                let mut inside = scan.clone();
+                inside.hits.retain(|h| window.contains(h.time));
+                on_file(FileEvents {
+                    file,
+                    scan: &inside,
+                    rules: &rules,
+                })?
+            }
             Err(reason) => failures.push((file.rel_path.as_str(), reason.clone())),
         }
         aggregator.add(file, &result);
@@ -229,4 +325,57 @@ pub fn scan_stream(
         return Err(nothing_read(roots, failures));
     }
     Ok(aggregator.finish(roots, found.skipped, elapsed_ms(started)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use logtime::LogTime;
+
+    #[test]
+    fn time_bounds_absolute_and_relative() {
+        let at = |s: &str| TimeBound::parse(s).ok();
+        let t = |s: &str| LogTime::parse_display(s).map(TimeBound::At);
+        assert_eq!(at("2024-03-01 09:00"), t("2024-03-01 09:00:00.000"));
+        assert_eq!(at("2024-03-01 09:00:30"), t("2024-03-01 09:00:30.000"));
+        assert_eq!(at("2024-03-01 09:00:30.250"), t("2024-03-01 09:00:30.250"));
+        assert_eq!(at("2024-03-01"), t("2024-03-01 00:00:00.000"));
+        assert_eq!(at("-2h"), Some(TimeBound::BeforeLast(7_200_000)));
+        assert_eq!(at("-90s"), Some(TimeBound::BeforeLast(90_000)));
+        assert_eq!(at("-1d"), Some(TimeBound::BeforeLast(86_400_000)));
+        for bad in [
+            "",
+            "-",
+            "-2",
+            "-2x",
+            "yesterday",
+            "2024-13-01",
+            "-99999999999999999d",
+        ] {
+            assert!(TimeBound::parse(bad).is_err(), "{bad:?}");
+        }
+        let last = LogTime::parse_display("2024-03-01 10:00:00.000");
+        assert_eq!(
+            TimeBound::BeforeLast(1_800_000).resolve(last),
+            LogTime::parse_display("2024-03-01 09:30:00.000")
+        );
+        assert_eq!(TimeBound::BeforeLast(1).resolve(None), None);
+    }
+
+    #[test]
+    fn windows_contain_and_meet() {
+        let t = |s: &str| LogTime::parse_display(s);
+        let open = aggregate::Window::default();
+        assert!(open.contains(None) && open.meets(None, None));
+        let w = aggregate::Window {
+            since: t("2024-03-01 09:00:00.000"),
+            until: t("2024-03-01 10:00:00.000"),
+        };
+        assert!(!w.contains(None));
+        assert!(w.contains(t("2024-03-01 09:00:00.000")));
+        assert!(w.contains(t("2024-03-01 10:00:00.000")));
+        assert!(!w.contains(t("2024-03-01 10:00:00.001")));
+        assert!(w.meets(t("2024-03-01 08:00:00.000"), t("2024-03-01 09:00:00.000")));
+        assert!(!w.meets(t("2024-03-01 10:00:01.000"), t("2024-03-01 11:00:00.000")));
+    }
 }

@@ -29,6 +29,18 @@ impl LogTime {
             .map(LogTime)
     }
 
+    /// Wraps a calendar value.
+    pub fn from_naive(time: NaiveDateTime) -> LogTime {
+        LogTime(time)
+    }
+
+    /// This time moved by `millis` milliseconds (`None` when out of the calendar's range).
+    pub fn plus_millis(&self, millis: i64) -> Option<LogTime> {
+        self.0
+            .checked_add_signed(chrono::Duration::milliseconds(millis))
+            .map(LogTime)
+    }
+
     /// Parses the display form `YYYY-MM-DD HH:MM:SS.mmm` (as written in scan JSON).
     pub fn parse_display(text: &str) -> Option<LogTime> {
         NaiveDateTime::parse_from_str(text, DISPLAY_FORMAT)

@@ -2,6 +2,7 @@
 //! line-aligned chunks, runs [`extract_chunk`] on every chunk in a rayon pool, and stitches the
 //! chunks of a file back together: line numbers, and entry times that cross chunk boundaries.
 
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::ops::Range;
@@ -15,6 +16,9 @@ use crate::discover::LogFile;
 use crate::extract::{ChunkScan, EntryTime, extract_chunk};
 use crate::logtime::{LogTime, PrefixStyle};
 use crate::rules::RuleSet;
+use crate::samples::{self, Sample};
+use crate::sessions::{self, RawEvent, SessionEvent};
+use crate::unmatched;
 
 /// How a scan reads and splits files.
 #[derive(Clone, Copy, Debug)]
@@ -80,6 +84,31 @@ pub struct FileScan {
     pub warning: Option<String>,
     /// The file's text encoding, when it is not UTF-8 (`utf-16le`, `utf-16be`).
     pub encoding: Option<&'static str>,
+    /// Line texts of the first hit of each error code per minute (by index into `hits`).
+    pub samples: Vec<Sample>,
+    /// Connection events that are not codes (`handleDisconnect:N`, `onConnected`), in order.
+    pub events: Vec<SessionEvent>,
+    /// Failure-looking lines without a hit, by template (lines 1-based, times resolved).
+    pub unmatched: BTreeMap<String, unmatched::Group>,
+}
+
+/// What the per-chunk collectors besides [`extract_chunk`] found in one chunk.
+struct ChunkExtras {
+    samples: Vec<Sample>,
+    events: Vec<RawEvent>,
+    unmatched: BTreeMap<String, unmatched::Group>,
+}
+
+impl ChunkExtras {
+    fn collect(chunk: &[u8], scan: &ChunkScan) -> ChunkExtras {
+        let mut hit_lines: Vec<usize> = scan.hits.iter().map(|h| h.line_start).collect();
+        hit_lines.dedup();
+        ChunkExtras {
+            samples: samples::collect_chunk(chunk, scan),
+            events: sessions::collect_chunk(chunk),
+            unmatched: unmatched::collect_chunk(chunk, &hit_lines),
+        }
+    }
 }
 
 /// Reads a gzip file in-process, up to `limit` decompressed bytes. A corrupt or truncated
@@ -358,6 +387,7 @@ struct ChunkResult {
     scan: ChunkScan,
     texts: Option<Vec<String>>,
     ends: BodyEnds,
+    extras: ChunkExtras,
 }
 
 /// Runs extraction on one chunk (a run of whole lines), while its bytes are at hand.
@@ -370,6 +400,7 @@ fn scan_chunk(rules: &RuleSet, bytes: &[u8], keep_lines: bool) -> ChunkResult {
             .collect()
     });
     ChunkResult {
+        extras: ChunkExtras::collect(bytes, &scan),
         scan,
         texts,
         ends: BodyEnds::of(bytes),
@@ -394,13 +425,16 @@ fn stitch(chunks: Vec<ChunkResult>, bytes_scanned: u64) -> FileScan {
     let mut first = None;
     let mut last = None;
     let mut ends = BodyEnds::default();
+    let mut sampled = HashSet::new();
     for ChunkResult {
         scan: chunk,
         texts,
         ends: chunk_ends,
+        extras,
     } in chunks
     {
         let carried = last.map(|p: crate::logtime::Prefix| p.time);
+        let hit_base = scan.hits.len();
         let mut texts = texts.map(Vec::into_iter);
         scan.hits.extend(chunk.hits.iter().map(|h| Hit {
             code: h.code,
@@ -412,6 +446,43 @@ fn stitch(chunks: Vec<ChunkResult>, bytes_scanned: u64) -> FileScan {
             },
             text: texts.as_mut().and_then(Iterator::next),
         }));
+        let resolve = |t: EntryTime| match t {
+            EntryTime::At(time) => Some(time),
+            EntryTime::Inherited => carried,
+        };
+        for sample in extras.samples {
+            let hit = hit_base + sample.hit;
+            if let Some(h) = scan.hits.get(hit)
+                && sampled.insert(samples::key(h.code, h.time))
+            {
+                scan.samples.push(Sample {
+                    hit,
+                    text: sample.text,
+                });
+            }
+        }
+        scan.events
+            .extend(extras.events.iter().map(|e| SessionEvent {
+                line: line_base + e.line_in_chunk + 1,
+                time: resolve(e.time),
+                kind: e.kind,
+            }));
+        let groups = extras
+            .unmatched
+            .into_iter()
+            .map(|(key, mut g)| {
+                g.line += line_base + 1;
+                if g.inherited {
+                    if let Some(c) = carried {
+                        g.min = Some(g.min.map_or(c, |m| m.min(c)));
+                        g.max = Some(g.max.map_or(c, |m| m.max(c)));
+                    }
+                    g.inherited = false;
+                }
+                (key, g)
+            })
+            .collect();
+        unmatched::merge(&mut scan.unmatched, groups);
         first = first.or(chunk.first_entry);
         last = chunk.last_entry.or(last);
         line_base += chunk.newlines;

@@ -244,3 +244,51 @@ fn colour_only_when_asked_or_on_a_terminal() {
         "--color always styles the header"
     );
 }
+
+#[test]
+fn scan_timeline_view_shows_sparklines_histogram_and_bursts() {
+    let bundle = common::own_fixtures().join("sample-bundle");
+    emscan()
+        .arg("scan")
+        .arg(&bundle)
+        .args(["--timeline", "--bucket", "15m", "--no-progress"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Timeline (2024-05-06 09:00:00.000",
+        ))
+        .stdout(predicate::str::contains("× 15m"))
+        .stdout(predicate::str::contains("NETWORK_ERROR"))
+        .stdout(predicate::str::contains("all errors (max"))
+        .stdout(predicate::str::contains("network_outage  PC-ALICE"))
+        .stdout(predicate::str::contains("Error lines no rule understands"));
+}
+
+#[test]
+fn since_until_restrict_the_json_and_bad_times_are_usage_errors() {
+    let bundle = common::own_fixtures().join("sample-bundle");
+    let v = json_of(emscan().arg("scan").arg(&bundle).args([
+        "--format",
+        "json",
+        "--since",
+        "2024-05-06 10:00",
+        "--until",
+        "2024-05-06 10:20",
+    ]));
+    assert_eq!(v["window"]["since"], "2024-05-06 10:00:00.000");
+    assert_eq!(v["bursts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["bursts"][0]["label"], "token_expiry");
+    emscan()
+        .arg("scan")
+        .arg(&bundle)
+        .args(["--since", "yesterday"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a time"));
+    emscan()
+        .arg("report")
+        .arg(&bundle)
+        .args(["--until", "-2x"])
+        .assert()
+        .code(2);
+}

@@ -400,3 +400,39 @@ fn oversized_user_rule_is_rejected_not_run() {
         .code(2)
         .stderr(predicate::str::contains("size limit"));
 }
+
+#[test]
+fn many_continuation_lines_that_look_like_failures_stay_linear() {
+    // One entry, then 150k continuation lines that the unmatched-lines and session collectors
+    // both look at: each must not walk back over the whole chunk for its entry time.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("[2024/03/01 08:00:00:001]: dump follows\n");
+    for i in 0..150_000 {
+        text.push_str(&format!("  item {i} error handleDisconnect:{}\n", i % 7));
+    }
+    fs::write(dir.path().join("easemob.log"), text).unwrap();
+    let started = std::time::Instant::now();
+    let s = scan(dir.path());
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "took {:?}",
+        started.elapsed()
+    );
+    let t = &s.unmatched_templates[0];
+    assert_eq!(t.count, 150_000);
+    assert_eq!(
+        t.first.map(|t| t.to_string()).as_deref(),
+        Some("2024-03-01 08:00:00.001")
+    );
+    let device = &s.devices[0];
+    assert_eq!(device.story_total, 150_000);
+    assert_eq!(device.story.len(), emscan::sessions::STORY_MAX);
+    assert_eq!(
+        device.disconnect_reasons.len(),
+        emscan::sessions::REASONS_MAX
+    );
+    assert_eq!(
+        device.disconnect_reason_counts["0"],
+        150_000_u64.div_ceil(7)
+    );
+}

@@ -18,7 +18,7 @@ use crate::render::text::escape_control;
 /// The widest the hint column gets before it is cut.
 const HINT_WIDTH: usize = 60;
 
-/// Labels in one language (shared with the Markdown report).
+/// Labels in one language (shared with the Markdown outputs).
 pub(crate) struct Labels {
     /// Columns of the catalog-code table.
     pub(crate) header: [&'static str; 8],
@@ -34,6 +34,20 @@ pub(crate) struct Labels {
     pub(crate) skipped: &'static str,
     /// Label of a partly read file.
     pub(crate) partial: &'static str,
+    /// Title above the unmatched-lines table.
+    pub(crate) unmatched_title: &'static str,
+    /// Columns of the unmatched-lines table.
+    pub(crate) unmatched_header: [&'static str; 5],
+    /// Marks a template as known noise.
+    pub(crate) noise: &'static str,
+    /// Title of the timeline view.
+    pub(crate) timeline_title: &'static str,
+    /// Label of the all-errors histogram.
+    pub(crate) all_errors: &'static str,
+    /// Title of the burst list.
+    pub(crate) bursts_title: &'static str,
+    /// Said when no burst was found.
+    pub(crate) no_bursts: &'static str,
 }
 
 /// The labels of `lang`.
@@ -68,6 +82,19 @@ const EN: Labels = Labels {
     success: "Success lines (code 0)",
     skipped: "Skipped",
     partial: "Partly read",
+    unmatched_title: "Error lines no rule understands (top 20 templates; write a --rule for a new shape):",
+    unmatched_header: [
+        "count",
+        "template",
+        "first seen",
+        "example at",
+        "known noise",
+    ],
+    noise: "yes",
+    timeline_title: "Timeline",
+    all_errors: "all errors",
+    bursts_title: "Bursts",
+    no_bursts: "No bursts: errors never rose far above the background.",
 };
 
 const ZH: Labels = Labels {
@@ -94,6 +121,13 @@ const ZH: Labels = Labels {
     success: "成功记录（错误码 0）",
     skipped: "已跳过",
     partial: "部分读取",
+    unmatched_title: "未被规则识别的错误行（前 20 个模板；新格式可用 --rule 补充）：",
+    unmatched_header: ["次数", "模板", "首次出现", "示例位置", "已知噪声"],
+    noise: "是",
+    timeline_title: "时间线",
+    all_errors: "全部错误",
+    bursts_title: "错误突增",
+    no_bursts: "无突增：错误从未明显高于背景水平。",
 };
 
 /// A time for people, `-` when unknown.
@@ -187,6 +221,7 @@ pub fn write_summary(
         time(success.first),
         time(success.last)
     )?;
+    write_unmatched(out, summary, labels, color)?;
     for file in summary.files.iter().filter(|f| f.warning.is_some()) {
         writeln!(
             out,
@@ -206,6 +241,171 @@ pub fn write_summary(
         )?;
     }
     write_footer(out, summary, lang)
+}
+
+/// Templates shown in the table.
+const UNMATCHED_TOP: usize = 20;
+/// The widest a template gets in the table.
+const TEMPLATE_WIDTH: usize = 70;
+
+fn write_unmatched(
+    out: &mut dyn Write,
+    summary: &Summary,
+    labels: &Labels,
+    color: bool,
+) -> io::Result<()> {
+    if summary.unmatched_templates.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", labels.unmatched_title)?;
+    let mut builder = Builder::default();
+    builder.push_record(labels.unmatched_header);
+    for t in summary.unmatched_templates.iter().take(UNMATCHED_TOP) {
+        builder.push_record([
+            HumanCount(t.count).to_string(),
+            escape_control(&t.template).into_owned(),
+            time(t.first),
+            format!("{}:{}", escape_control(&t.first_at.path), t.first_at.line),
+            if t.known_noise { labels.noise } else { "" }.to_string(),
+        ]);
+    }
+    let mut table = builder.build();
+    table
+        .with(Style::sharp())
+        .modify(Columns::new(0..1), Alignment::right())
+        .modify(
+            Columns::new(1..2),
+            Width::truncate(TEMPLATE_WIDTH).suffix("…"),
+        );
+    emphasise_header(&mut table, color);
+    writeln!(out, "{table}")
+}
+
+/// Sparkline levels, lowest first (a bucket without errors is a space).
+const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// Codes with a sparkline in the timeline view.
+const SPARK_CODES: usize = 8;
+/// Rows of the all-errors histogram.
+const HISTOGRAM_ROWS: u64 = 6;
+
+/// One line of sparks, scaled to the series' own maximum.
+pub fn sparkline(series: &[u64]) -> String {
+    let max = series.iter().copied().max().unwrap_or(0);
+    series
+        .iter()
+        .map(|&v| {
+            if v == 0 || max == 0 {
+                ' '
+            } else {
+                let level = (v * 8).div_ceil(max).clamp(1, 8);
+                SPARKS[usize::try_from(level - 1).unwrap_or(0)]
+            }
+        })
+        .collect()
+}
+
+/// A histogram of `series`, [`HISTOGRAM_ROWS`] rows high, one column per bucket.
+pub fn histogram(series: &[u64]) -> Vec<String> {
+    let max = series.iter().copied().max().unwrap_or(0).max(1);
+    let eighths: Vec<u64> = series
+        .iter()
+        .map(|&v| (v * HISTOGRAM_ROWS * 8).div_ceil(max))
+        .collect();
+    (0..HISTOGRAM_ROWS)
+        .rev()
+        .map(|row| {
+            eighths
+                .iter()
+                .map(|&h| {
+                    let filled = h.saturating_sub(row * 8).min(8);
+                    if filled == 0 {
+                        ' '
+                    } else {
+                        SPARKS[usize::try_from(filled - 1).unwrap_or(0)]
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Writes the timeline view: a sparkline per top code over one time axis, a histogram of all
+/// errors, and the bursts.
+pub fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
+    let labels = labels(lang);
+    let tl = &summary.timeline;
+    let (Some(start), Some(end)) = (tl.start, tl.end) else {
+        return writeln!(out, "\n{}: -", labels.timeline_title);
+    };
+    writeln!(
+        out,
+        "\n{} ({} .. {}, {} × {}):",
+        labels.timeline_title,
+        start,
+        end,
+        tl.total.len(),
+        tl.bucket
+    )?;
+    let top = summary
+        .codes
+        .iter()
+        .chain(&summary.unknown_codes)
+        .filter(|c| tl.codes.contains_key(&c.code.to_string()))
+        .take(SPARK_CODES);
+    for code in top {
+        let Some(series) = tl.codes.get(&code.code.to_string()) else {
+            continue;
+        };
+        let name = code.name.as_deref().unwrap_or("?");
+        let max = series.iter().copied().max().unwrap_or(0);
+        writeln!(
+            out,
+            "{:>5} {:<28} │{}│ max {max}",
+            code.code,
+            truncate(name, 28),
+            sparkline(series)
+        )?;
+    }
+    let max = tl.total.iter().copied().max().unwrap_or(0);
+    writeln!(out, "\n{} (max {max} / {}):", labels.all_errors, tl.bucket)?;
+    for row in histogram(&tl.total) {
+        writeln!(out, "  │{row}")?;
+    }
+    writeln!(out, "  └{}", "─".repeat(tl.total.len()))?;
+    let width = tl.total.len();
+    let left = start.to_string();
+    let right = end.to_string();
+    let pad = (width + 1).saturating_sub(left.len() + right.len()).max(1);
+    writeln!(out, "   {left}{}{right}", " ".repeat(pad))?;
+    writeln!(out, "\n{}:", labels.bursts_title)?;
+    if summary.bursts.is_empty() {
+        writeln!(out, "  {}", labels.no_bursts)?;
+    }
+    for b in &summary.bursts {
+        let mut codes: Vec<(&String, &u64)> = b.codes.iter().collect();
+        codes.sort_by(|x, y| y.1.cmp(x.1).then_with(|| x.0.cmp(y.0)));
+        let codes: Vec<String> = codes.iter().map(|(c, n)| format!("{c}×{n}")).collect();
+        writeln!(
+            out,
+            "  {} .. {}  {}  {}  {}",
+            b.start,
+            b.end,
+            b.label.as_deref().unwrap_or("-"),
+            escape_control(&b.devices.join(", ")),
+            codes.join(" ")
+        )?;
+    }
+    Ok(())
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut t: String = text.chars().take(width - 1).collect();
+        t.push('…');
+        t
+    }
 }
 
 /// The footer line: errors, files, bytes, lines, time and throughput.
@@ -241,5 +441,26 @@ pub(crate) fn write_footer(out: &mut dyn Write, summary: &Summary, lang: Lang) -
             HumanCount(stats.lines),
             seconds
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparklines_scale_to_their_maximum() {
+        assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
+        assert_eq!(sparkline(&[0, 0]), "  ");
+        assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn histogram_has_one_column_per_bucket() {
+        let rows = histogram(&[0, 3, 6]);
+        assert_eq!(rows.len(), 6);
+        assert!(rows.iter().all(|r| r.chars().count() == 3));
+        assert_eq!(rows[0], "  █");
+        assert_eq!(rows[5], " ██");
     }
 }

@@ -1,0 +1,89 @@
+//! Small helpers for per-chunk collectors ([`crate::sessions`], [`crate::unmatched`],
+//! [`crate::samples`]): a line's bounds, its entry time and its text, within one chunk.
+
+use memchr::{memchr, memrchr};
+
+use crate::extract::EntryTime;
+use crate::logtime::parse_prefix;
+
+/// The most bytes of a line kept as text (examples, samples).
+pub const MAX_TEXT: usize = 400;
+
+/// The line around byte `pos`, without its terminator: `(start, end)`.
+pub fn bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
+    let pos = pos.min(chunk.len());
+    let start = memrchr(b'\n', &chunk[..pos]).map_or(0, |i| i + 1);
+    let end = memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i);
+    (start, end)
+}
+
+/// The entry time of the line starting at `line_start`: its own prefix, or the last prefixed
+/// line above it in the chunk; [`EntryTime::Inherited`] when there is none in the chunk.
+pub fn entry_time(chunk: &[u8], line_start: usize) -> EntryTime {
+    entry_time_after(chunk, line_start, None)
+}
+
+/// Like [`entry_time`], for lines visited in order: `known` is an earlier line's start and
+/// entry time, so the walk up stops there (no line is walked over twice, however many
+/// continuation lines a chunk holds).
+pub fn entry_time_after(
+    chunk: &[u8],
+    line_start: usize,
+    known: Option<(usize, EntryTime)>,
+) -> EntryTime {
+    let mut start = line_start.min(chunk.len());
+    loop {
+        if let Some((known_start, known_time)) = known
+            && start == known_start
+        {
+            return known_time;
+        }
+        if let Some(prefix) = parse_prefix(&chunk[start..]) {
+            return EntryTime::At(prefix.time);
+        }
+        if start == 0 {
+            return EntryTime::Inherited;
+        }
+        start = memrchr(b'\n', &chunk[..start - 1]).map_or(0, |i| i + 1);
+    }
+}
+
+/// The text of a line, lossily decoded, without `\r`, cut at [`MAX_TEXT`] bytes (on a
+/// character boundary, with `…`).
+pub fn text(line: &[u8]) -> String {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let cut = &line[..line.len().min(MAX_TEXT)];
+    let mut text = String::from_utf8_lossy(cut).into_owned();
+    if cut.len() < line.len() {
+        // A cut through a multi-byte character shows as U+FFFD: drop it.
+        while text.ends_with('\u{FFFD}') {
+            text.pop();
+        }
+        text.push('…');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_entry_time_and_text() {
+        let chunk = b"cont\n[2024/03/01 08:00:00:001]: a\r\n  more\n";
+        assert_eq!(bounds(chunk, 0), (0, 4));
+        assert_eq!(bounds(chunk, 40), (35, 41));
+        assert_eq!(entry_time(chunk, 0), EntryTime::Inherited);
+        match entry_time(chunk, 35) {
+            EntryTime::At(t) => assert_eq!(t.to_string(), "2024-03-01 08:00:00.001"),
+            EntryTime::Inherited => panic!("the prefixed line above gives the time"),
+        }
+        assert_eq!(text(b"abc\r"), "abc");
+        let known = entry_time(chunk, 35);
+        assert_eq!(entry_time_after(chunk, 35, Some((5, known))), known);
+        assert_eq!(entry_time_after(chunk, 0, None), EntryTime::Inherited);
+        let long = "好".repeat(300);
+        let cut = text(long.as_bytes());
+        assert!(cut.ends_with('…') && !cut.contains('\u{FFFD}'));
+    }
+}

@@ -1,0 +1,444 @@
+//! What an incident summary says, shared by the Markdown and HTML renderers: the headline,
+//! label names and hints, and the "what to check first" steps.
+
+use std::collections::BTreeMap;
+
+use crate::Summary;
+use crate::bursts::Burst;
+use crate::catalog::{Catalog, Lang};
+
+/// Report output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown that pastes cleanly into a ticket.
+    #[default]
+    Markdown,
+    /// One self-contained HTML file (inline CSS and SVG, no scripts).
+    Html,
+}
+
+/// A label family of [`crate::bursts::label`], for people: label, English and Chinese
+/// name, the codes, and what to do (English, Chinese).
+type Family = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [u32],
+    &'static str,
+    &'static str,
+);
+
+/// The label families.
+const FAMILIES: [Family; 4] = [
+    (
+        "network_outage",
+        "network outage",
+        "网络中断",
+        &[2, 300, 301, 302],
+        "Check the PC's network, proxy and firewall (the IM and REST hosts and their ports must be reachable); the SDK reconnects by itself once the network is back.",
+        "检查电脑的网络、代理与防火墙（IM 与 REST 服务器地址及端口必须可达）；网络恢复后 SDK 会自动重连。",
+    ),
+    (
+        "token_expiry",
+        "token expiry",
+        "Token 过期",
+        &[104, 108, 109, 202],
+        "Renew the token with RenewToken when onTokenWillExpire fires; once logged out, fetch a fresh token from your app server and log in again.",
+        "在收到 onTokenWillExpire 时调用 RenewToken 续期；已被登出时，从应用服务器获取新 token 后重新登录。",
+    ),
+    (
+        "kicked_offline",
+        "kicked offline",
+        "被踢下线",
+        &[206, 207, 213, 216, 217],
+        "The account was logged in elsewhere, removed, or its password changed: check the multi-device policy and tell the user why on onDisconnect 206/207/216/217 instead of retrying.",
+        "账号在别处登录、被删除或密码被修改：检查多设备登录策略，在 onDisconnect 206/207/216/217 时告知用户原因，不要盲目重试。",
+    ),
+    (
+        "rate_limited",
+        "rate limited",
+        "被限流",
+        &[502, 509],
+        "Slow down: fewer messages or calls per second, batch them, and back off after 502/509.",
+        "降低频率：减少每秒消息或调用次数，合并请求，遇到 502/509 后退避重试。",
+    ),
+];
+
+/// USER_NOT_LOGIN: the aftermath of a token expiry or a kick.
+const NOT_LOGGED_IN: u32 = 201;
+
+/// A burst label for people.
+pub fn label_name(label: Option<&str>, lang: Lang) -> String {
+    let Some(label) = label else {
+        return match lang {
+            Lang::En => "error burst".into(),
+            Lang::Zh => "错误突增".into(),
+        };
+    };
+    FAMILIES.iter().find(|f| f.0 == label).map_or_else(
+        || label.replace('_', " "),
+        |f| match lang {
+            Lang::En => f.1.to_string(),
+            Lang::Zh => f.2.to_string(),
+        },
+    )
+}
+
+/// What to do about a labelled burst.
+pub fn label_hint(label: Option<&str>, lang: Lang) -> Option<&'static str> {
+    let family = FAMILIES.iter().find(|f| Some(f.0) == label)?;
+    Some(match lang {
+        Lang::En => family.4,
+        Lang::Zh => family.5,
+    })
+}
+
+/// One remediation step and how much of the trouble it explains.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// What to do.
+    pub text: String,
+    /// The codes it addresses, most frequent first.
+    pub codes: Vec<u32>,
+    /// Errors it explains.
+    pub explained: u64,
+}
+
+/// The remediation steps, ordered by how many errors each explains (then by text): one per
+/// label family that occurs (its codes, plus the 201s inside its bursts), and one per other
+/// code (the catalog's hint).
+pub fn steps(summary: &Summary, catalog: &Catalog, lang: Lang) -> Vec<Step> {
+    let counts: BTreeMap<u32, u64> = summary
+        .codes
+        .iter()
+        .chain(&summary.unknown_codes)
+        .map(|c| (c.code, c.count))
+        .collect();
+    let mut left = counts.clone();
+    let mut steps = Vec::new();
+    for (label, .., members, en, zh) in FAMILIES {
+        let mut codes: Vec<u32> = members
+            .iter()
+            .copied()
+            .filter(|c| counts.contains_key(c))
+            .collect();
+        if codes.is_empty() {
+            continue;
+        }
+        let mut explained: u64 = codes.iter().filter_map(|c| left.remove(c)).sum();
+        // The 201s of this family's bursts are its aftermath.
+        let aftermath: u64 = summary
+            .bursts
+            .iter()
+            .filter(|b| b.label.as_deref() == Some(label))
+            .filter_map(|b| b.codes.get(&NOT_LOGGED_IN.to_string()))
+            .sum();
+        if let Some(n) = left.get_mut(&NOT_LOGGED_IN) {
+            let taken = aftermath.min(*n);
+            *n -= taken;
+            explained += taken;
+            if taken > 0 {
+                codes.push(NOT_LOGGED_IN);
+            }
+        }
+        codes.sort_by_key(|c| std::cmp::Reverse(counts.get(c).copied().unwrap_or(0)));
+        steps.push(Step {
+            text: match lang {
+                Lang::En => en.to_string(),
+                Lang::Zh => zh.to_string(),
+            },
+            codes,
+            explained,
+        });
+    }
+    for (code, n) in left {
+        if n == 0 {
+            continue;
+        }
+        let text = match catalog.get(code) {
+            Some(info) => info.hint(lang).to_string(),
+            None => match lang {
+                Lang::En => format!(
+                    "Code {code} is not in the catalog (a newer SDK?): look up its first occurrence and the SDK release notes."
+                ),
+                Lang::Zh => format!(
+                    "错误码 {code} 不在目录中（新版 SDK？）：查看其首次出现的位置和 SDK 发布说明。"
+                ),
+            },
+        };
+        steps.push(Step {
+            text,
+            codes: vec![code],
+            explained: n,
+        });
+    }
+    steps.sort_by(|a, b| {
+        b.explained
+            .cmp(&a.explained)
+            .then_with(|| a.codes.cmp(&b.codes))
+    });
+    steps
+}
+
+/// First and last error time, across codes.
+fn error_span(summary: &Summary) -> (Option<String>, Option<String>) {
+    let codes = summary.codes.iter().chain(&summary.unknown_codes);
+    let first = codes.clone().filter_map(|c| c.first).min();
+    let last = codes.filter_map(|c| c.last).max();
+    (first.map(|t| t.to_string()), last.map(|t| t.to_string()))
+}
+
+/// One sentence: what broke, when, on how many devices.
+pub fn headline(summary: &Summary, lang: Lang) -> String {
+    let errors = summary.error_count();
+    let devices = summary.devices.len();
+    let affected = summary.devices.iter().filter(|d| d.errors > 0).count();
+    let (first, last) = error_span(summary);
+    let (first, last) = (
+        first.unwrap_or_else(|| "-".into()),
+        last.unwrap_or_else(|| "-".into()),
+    );
+    if errors == 0 {
+        return match lang {
+            Lang::En => format!(
+                "No SDK errors in {} files from {devices} devices.",
+                summary.stats.files
+            ),
+            Lang::Zh => format!(
+                "{} 个文件（{devices} 台设备）中没有 SDK 错误。",
+                summary.stats.files
+            ),
+        };
+    }
+    let top = summary.codes.first().or(summary.unknown_codes.first());
+    let top = top.map(|c| {
+        format!(
+            "{} {} ({})",
+            c.code,
+            c.name.as_deref().unwrap_or("?"),
+            c.count
+        )
+    });
+    let incidents = burst_list(&summary.bursts, lang);
+    match lang {
+        Lang::En => {
+            let mut s = format!(
+                "{errors} SDK errors on {affected} of {devices} devices between {first} and {last}"
+            );
+            if !incidents.is_empty() {
+                let n = summary.bursts.len();
+                let noun = if n == 1 { "burst" } else { "bursts" };
+                s.push_str(&format!("; {n} {noun}: {incidents}"));
+            }
+            if let Some(top) = top {
+                s.push_str(&format!(". Most frequent: {top}"));
+            }
+            s.push('.');
+            s
+        }
+        Lang::Zh => {
+            let mut s = format!(
+                "{first} 至 {last}，{devices} 台设备中有 {affected} 台出现 {errors} 个 SDK 错误"
+            );
+            if !incidents.is_empty() {
+                s.push_str(&format!("；{} 次突增：{incidents}", summary.bursts.len()));
+            }
+            if let Some(top) = top {
+                s.push_str(&format!("。最多的是 {top}"));
+            }
+            s.push('。');
+            s
+        }
+    }
+}
+
+/// `network outage on PC-ALICE at 09:21, …`
+fn burst_list(bursts: &[Burst], lang: Lang) -> String {
+    let parts: Vec<String> = bursts
+        .iter()
+        .map(|b| {
+            let at = b.start.to_string();
+            let hm = at.get(11..16).unwrap_or(&at);
+            match lang {
+                Lang::En => format!(
+                    "{} on {} at {hm}",
+                    label_name(b.label.as_deref(), lang),
+                    b.devices.join(", ")
+                ),
+                Lang::Zh => format!(
+                    "{} {}（{}）",
+                    hm,
+                    label_name(b.label.as_deref(), lang),
+                    b.devices.join("、")
+                ),
+            }
+        })
+        .collect();
+    match lang {
+        Lang::En => parts.join(", "),
+        Lang::Zh => parts.join("，"),
+    }
+}
+
+/// Codes of a burst, most frequent first.
+pub fn burst_codes(burst: &Burst) -> Vec<(u32, u64)> {
+    let mut codes: Vec<(u32, u64)> = burst
+        .codes
+        .iter()
+        .filter_map(|(c, n)| Some((c.parse().ok()?, *n)))
+        .collect();
+    codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    codes
+}
+
+/// Text labels of the report in one language.
+pub struct Labels {
+    /// Document title.
+    pub title: &'static str,
+    /// Section titles.
+    pub bursts: &'static str,
+    /// No bursts found.
+    pub no_bursts: &'static str,
+    /// Section.
+    pub top_codes: &'static str,
+    /// Section.
+    pub devices: &'static str,
+    /// Section.
+    pub check_first: &'static str,
+    /// Section.
+    pub timeline: &'static str,
+    /// Section.
+    pub unmatched: &'static str,
+    /// Table header of codes.
+    pub code_header: [&'static str; 6],
+    /// Table header of devices.
+    pub device_header: [&'static str; 9],
+    /// Table header of burst codes.
+    pub burst_code_header: [&'static str; 3],
+    /// Table header of unmatched templates.
+    pub unmatched_header: [&'static str; 3],
+    /// "explains N errors".
+    pub explains: &'static str,
+    /// "what to do".
+    pub what_to_do: &'static str,
+    /// Representative lines.
+    pub lines: &'static str,
+    /// Scanned paths.
+    pub scanned: &'static str,
+    /// Time window.
+    pub window: &'static str,
+    /// The bucket unit.
+    pub per_bucket: &'static str,
+}
+
+/// English labels.
+pub const EN: Labels = Labels {
+    title: "Incident summary",
+    bursts: "Bursts",
+    no_bursts: "No bursts: errors never rose far above their background rate.",
+    top_codes: "Top codes",
+    devices: "Devices",
+    check_first: "What to check first",
+    timeline: "Timeline",
+    unmatched: "Error lines no rule understands",
+    code_header: [
+        "code",
+        "name",
+        "count",
+        "devices",
+        "what to do",
+        "likely cause",
+    ],
+    device_header: [
+        "device",
+        "first",
+        "last",
+        "files",
+        "errors",
+        "bursts",
+        "gaps",
+        "prefix",
+        "disconnects",
+    ],
+    burst_code_header: ["code", "name", "count"],
+    unmatched_header: ["count", "template", "example at"],
+    explains: "explains",
+    what_to_do: "What to do",
+    lines: "Representative lines",
+    scanned: "Scanned",
+    window: "Window",
+    per_bucket: "errors per",
+};
+
+/// Chinese labels.
+pub const ZH: Labels = Labels {
+    title: "故障摘要",
+    bursts: "错误突增",
+    no_bursts: "无突增：错误从未明显高于背景水平。",
+    top_codes: "主要错误码",
+    devices: "设备",
+    check_first: "优先检查",
+    timeline: "时间线",
+    unmatched: "未被规则识别的错误行",
+    code_header: ["错误码", "名称", "次数", "设备数", "处理建议", "可能原因"],
+    device_header: [
+        "设备",
+        "开始",
+        "结束",
+        "文件数",
+        "错误数",
+        "突增",
+        "断档",
+        "前缀格式",
+        "断线次数",
+    ],
+    burst_code_header: ["错误码", "名称", "次数"],
+    unmatched_header: ["次数", "模板", "示例位置"],
+    explains: "可解释",
+    what_to_do: "处理建议",
+    lines: "代表性日志",
+    scanned: "扫描路径",
+    window: "时间范围",
+    per_bucket: "错误数 /",
+};
+
+/// The labels of `lang`.
+pub fn labels(lang: Lang) -> &'static Labels {
+    match lang {
+        Lang::En => &EN,
+        Lang::Zh => &ZH,
+    }
+}
+
+/// Bursts a device took part in.
+pub fn device_bursts(summary: &Summary, device: &str) -> usize {
+    summary
+        .bursts
+        .iter()
+        .filter(|b| b.devices.iter().any(|d| d == device))
+        .count()
+}
+
+/// How many codes the "top codes" section lists.
+pub const TOP_CODES: usize = 10;
+/// How many steps "what to check first" lists.
+pub const TOP_STEPS: usize = 6;
+/// How many unmatched templates (not known noise) the report lists.
+pub const TOP_UNMATCHED: usize = 10;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_have_names_and_hints() {
+        assert_eq!(
+            label_name(Some("network_outage"), Lang::En),
+            "network outage"
+        );
+        assert_eq!(label_name(Some("token_expiry"), Lang::Zh), "Token 过期");
+        assert_eq!(label_name(None, Lang::En), "error burst");
+        assert!(label_hint(Some("rate_limited"), Lang::En).is_some());
+        assert!(label_hint(None, Lang::En).is_none());
+    }
+}

@@ -1,0 +1,331 @@
+//! Device sessions: per chunk, the connection events a log states besides error codes
+//! (`handleDisconnect:N` reasons, `onConnected`); per device, the time span, rotated segments
+//! in order, gaps between them, prefix generations and the disconnect/reconnect story.
+
+use std::collections::BTreeMap;
+
+use memchr::memmem;
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::FileSummary;
+use crate::extract::{EntryTime, count_newlines};
+use crate::logtime::{LogTime, PrefixStyle};
+
+/// A hole between one file's last entry and the next file's first entry of at least this many
+/// seconds is a gap (a rotated segment the SDK deleted, or the app not running).
+pub const GAP_SECONDS: i64 = 120;
+
+/// The most story entries kept per device (the first ones; `story_total` has them all).
+pub const STORY_MAX: usize = 200;
+
+/// The most `handleDisconnect:N` reasons listed per device (the first ones;
+/// `disconnect_reason_counts` counts them all).
+pub const REASONS_MAX: usize = 1000;
+
+/// A connection event that is not an error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// `handleDisconnect:N`: the SDK's internal disconnect reason N.
+    HandleDisconnect(u32),
+    /// `[global listener] onConnected`.
+    Connected,
+}
+
+/// An event found in a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawEvent {
+    /// 0-based line index within the chunk.
+    pub line_in_chunk: u64,
+    /// The entry time of the line.
+    pub time: EntryTime,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// An event placed in its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionEvent {
+    /// 1-based line number.
+    pub line: u64,
+    /// The entry time (`None` before the file's first entry).
+    pub time: Option<LogTime>,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+const HANDLE: &[u8] = b"handleDisconnect:";
+const CONNECTED: &[u8] = b"onConnected";
+
+/// Finds the connection events of one chunk, in line order.
+pub fn collect_chunk(chunk: &[u8]) -> Vec<RawEvent> {
+    let mut found: Vec<(usize, EventKind)> = Vec::new();
+    for pos in memmem::find_iter(chunk, HANDLE) {
+        let digits = &chunk[pos + HANDLE.len()..];
+        let n = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+        let reason = std::str::from_utf8(&digits[..n.min(9)])
+            .ok()
+            .and_then(|s| s.parse().ok());
+        if let Some(reason) = reason {
+            found.push((pos, EventKind::HandleDisconnect(reason)));
+        }
+    }
+    for pos in memmem::find_iter(chunk, CONNECTED) {
+        found.push((pos, EventKind::Connected));
+    }
+    found.sort_by_key(|(pos, _)| *pos);
+    let mut events = Vec::with_capacity(found.len());
+    let (mut counted_to, mut newlines) = (0, 0);
+    let mut known: Option<(usize, EntryTime)> = None;
+    for (pos, kind) in found {
+        let (start, _) = crate::chunkline::bounds(chunk, pos);
+        newlines += count_newlines(&chunk[counted_to..start.max(counted_to)]);
+        counted_to = counted_to.max(start);
+        let time = crate::chunkline::entry_time_after(chunk, start, known);
+        known = Some((start, time));
+        events.push(RawEvent {
+            line_in_chunk: newlines,
+            time,
+            kind,
+        });
+    }
+    events
+}
+
+/// A hole in a device's logs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Gap {
+    /// The file whose last entry starts the gap.
+    pub after: String,
+    /// The file whose first entry ends it.
+    pub before: String,
+    /// The last entry before the gap.
+    pub from: LogTime,
+    /// The first entry after it.
+    pub to: LogTime,
+    /// Its length.
+    pub seconds: i64,
+}
+
+/// One step of a device's connection story.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoryEntry {
+    /// The entry time.
+    pub time: Option<LogTime>,
+    /// The file.
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+    /// `disconnect` (an `onDisconnect…` code), `handle_disconnect` (a `handleDisconnect:N`
+    /// reason) or `connected`.
+    pub event: String,
+    /// The code or reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<u32>,
+}
+
+/// Everything known about one device (machine).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceSummary {
+    /// The device name (first folder below the scanned folder).
+    pub name: String,
+    /// First entry time of its logs.
+    pub first: Option<LogTime>,
+    /// Last entry time of its logs.
+    pub last: Option<LogTime>,
+    /// Its files, oldest rotated segment first, `easemob.log` last.
+    pub files: Vec<String>,
+    /// Holes of at least [`GAP_SECONDS`] between consecutive files.
+    pub gaps: Vec<Gap>,
+    /// The prefix generations of its files, in file order, each once (two or more: an SDK
+    /// upgrade).
+    pub prefix_styles: Vec<PrefixStyle>,
+    /// Error occurrences (code 0 excluded).
+    pub errors: u64,
+    /// `onDisconnect…` codes.
+    pub disconnects: u64,
+    /// `handleDisconnect:N` reasons, in time order (the first [`REASONS_MAX`]).
+    pub disconnect_reasons: Vec<u32>,
+    /// Every `handleDisconnect:N` reason (as a string) with its count.
+    pub disconnect_reason_counts: BTreeMap<String, u64>,
+    /// The connection story in order: disconnect codes, disconnect reasons, reconnections
+    /// (the first [`STORY_MAX`]).
+    pub story: Vec<StoryEntry>,
+    /// All story entries, including those beyond [`STORY_MAX`].
+    pub story_total: u64,
+}
+
+/// Builds the device list from the file summaries (in discovery order, devices in order of
+/// first appearance) and each file's story entries.
+pub fn devices(files: &[FileSummary], stories: &[Vec<StoryEntry>]) -> Vec<DeviceSummary> {
+    let mut out: Vec<DeviceSummary> = Vec::new();
+    let mut collected: Vec<Vec<StoryEntry>> = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let idx = match out.iter().position(|d| d.name == file.device) {
+            Some(idx) => idx,
+            None => {
+                out.push(DeviceSummary {
+                    name: file.device.clone(),
+                    first: None,
+                    last: None,
+                    files: Vec::new(),
+                    gaps: Vec::new(),
+                    prefix_styles: Vec::new(),
+                    errors: 0,
+                    disconnects: 0,
+                    disconnect_reasons: Vec::new(),
+                    disconnect_reason_counts: BTreeMap::new(),
+                    story: Vec::new(),
+                    story_total: 0,
+                });
+                collected.push(Vec::new());
+                out.len() - 1
+            }
+        };
+        let device = &mut out[idx];
+        // The previous file of this device with a time, for the gap.
+        let previous = files[..i]
+            .iter()
+            .rev()
+            .find(|f| f.device == file.device && f.last.is_some());
+        if let (Some(prev), Some(to)) = (previous, file.first)
+            && let Some(from) = prev.last
+        {
+            let seconds = (to.epoch_millis() - from.epoch_millis()) / 1000;
+            if seconds >= GAP_SECONDS {
+                device.gaps.push(Gap {
+                    after: prev.path.clone(),
+                    before: file.path.clone(),
+                    from,
+                    to,
+                    seconds,
+                });
+            }
+        }
+        device.files.push(file.path.clone());
+        if let Some(style) = file.style
+            && device.prefix_styles.last() != Some(&style)
+            && !device.prefix_styles.contains(&style)
+        {
+            device.prefix_styles.push(style);
+        }
+        device.first = match (device.first, file.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        device.last = match (device.last, file.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        device.errors += file.errors;
+        if let Some(story) = stories.get(i) {
+            collected[idx].extend(story.iter().cloned());
+        }
+    }
+    for (device, mut story) in out.iter_mut().zip(collected) {
+        // Stable: entries without a time keep their file order, before timed ones.
+        story.sort_by_key(|a| a.time);
+        device.disconnects = story.iter().filter(|s| s.event == "disconnect").count() as u64;
+        for reason in story
+            .iter()
+            .filter(|s| s.event == "handle_disconnect")
+            .filter_map(|s| s.value)
+        {
+            if device.disconnect_reasons.len() < REASONS_MAX {
+                device.disconnect_reasons.push(reason);
+            }
+            *device
+                .disconnect_reason_counts
+                .entry(reason.to_string())
+                .or_default() += 1;
+        }
+        device.story_total = story.len() as u64;
+        story.truncate(STORY_MAX);
+        device.story = story;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_reasons_and_reconnections_with_lines() {
+        let chunk = b"[2017/3/1 19:30:28:214]: log: level: 2, area: 1, handleDisconnect:13\n\
+                      x\n[2017/3/1 19:30:29:000]: [global listener] onConnected\nhandleDisconnect:x\n";
+        let events = collect_chunk(chunk);
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].kind, EventKind::HandleDisconnect(13));
+        assert_eq!(events[0].line_in_chunk, 0);
+        assert_eq!(events[1].kind, EventKind::Connected);
+        assert_eq!(events[1].line_in_chunk, 2);
+    }
+
+    fn file(path: &str, device: &str, first: &str, last: &str, style: PrefixStyle) -> FileSummary {
+        FileSummary {
+            path: path.into(),
+            device: device.into(),
+            bytes: 1,
+            uncompressed_bytes: None,
+            lines: 1,
+            first: LogTime::parse_display(first),
+            last: LogTime::parse_display(last),
+            style: Some(style),
+            crlf: false,
+            gzip: false,
+            truncated_last_line: false,
+            errors: 2,
+            encoding: None,
+            warning: None,
+        }
+    }
+
+    #[test]
+    fn spans_gaps_and_styles() {
+        let files = [
+            file(
+                "A/a1",
+                "A",
+                "2024-03-01 08:00:00.000",
+                "2024-03-01 09:00:00.000",
+                PrefixStyle::V3,
+            ),
+            file(
+                "A/a2",
+                "A",
+                "2024-03-01 09:00:30.000",
+                "2024-03-01 10:00:00.000",
+                PrefixStyle::V3,
+            ),
+            file(
+                "B/b",
+                "B",
+                "2024-03-01 07:00:00.000",
+                "2024-03-01 07:30:00.000",
+                PrefixStyle::V3,
+            ),
+            file(
+                "A/a3",
+                "A",
+                "2024-03-01 11:00:00.000",
+                "2024-03-01 12:00:00.000",
+                PrefixStyle::V4,
+            ),
+        ];
+        let devices = devices(&files, &[]);
+        assert_eq!(devices.len(), 2);
+        let a = &devices[0];
+        assert_eq!(a.files, ["A/a1", "A/a2", "A/a3"]);
+        assert_eq!(a.gaps.len(), 1, "30 s is no gap, an hour is");
+        assert_eq!(
+            (a.gaps[0].after.as_str(), a.gaps[0].seconds),
+            ("A/a2", 3600)
+        );
+        assert_eq!(a.prefix_styles, [PrefixStyle::V3, PrefixStyle::V4]);
+        assert_eq!(a.errors, 6);
+        assert_eq!(
+            a.first.map(|t| t.to_string()).as_deref(),
+            Some("2024-03-01 08:00:00.000")
+        );
+    }
+}

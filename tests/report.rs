@@ -1,0 +1,232 @@
+//! `emscan report`: the Markdown golden file, determinism, and the HTML in a real headless
+//! Chromium (DOM check: one bar per timeline bucket, no scripts, log text escaped).
+//!
+//! Regenerate the golden file with `EMSCAN_BLESS=1 cargo test --test report`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use emscan::catalog::{Lang, catalog};
+use emscan::render::{report_html, report_md};
+use emscan::{ScanConfig, Summary, scan_paths};
+
+fn sample() -> PathBuf {
+    // Relative, as a user would type it: the report shows the path as given.
+    PathBuf::from("fixtures/sample-bundle")
+}
+
+fn scan(config: &ScanConfig) -> Summary {
+    scan_paths(config, &|_| {}, &|_| {}).expect("scan succeeds")
+}
+
+#[test]
+fn markdown_report_of_the_sample_bundle_matches_the_golden_file() {
+    let summary = scan(&ScanConfig::new(vec![sample()]));
+    let got = report_md::render(&summary, catalog(), Lang::En);
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sample-bundle.report.md");
+    if std::env::var_os("EMSCAN_BLESS").is_some() {
+        std::fs::write(&golden, &got).expect("write the golden file");
+    }
+    let want = std::fs::read_to_string(&golden)
+        .expect("tests/golden/sample-bundle.report.md (EMSCAN_BLESS=1 writes it)");
+    assert!(
+        got == want,
+        "the report differs from {}; if the change is intended, rerun with EMSCAN_BLESS=1\n--- got ---\n{got}",
+        golden.display()
+    );
+}
+
+#[test]
+fn reports_are_deterministic_across_chunking_and_threads() {
+    let mut a = ScanConfig::new(vec![sample()]);
+    a.threads = Some(1);
+    let mut b = ScanConfig::new(vec![sample()]);
+    b.threads = Some(3);
+    b.scan.chunk_size = 257;
+    let (a, b) = (scan(&a), scan(&b));
+    for lang in [Lang::En, Lang::Zh] {
+        assert_eq!(
+            report_md::render(&a, catalog(), lang),
+            report_md::render(&b, catalog(), lang)
+        );
+        assert_eq!(
+            report_html::render(&a, catalog(), lang),
+            report_html::render(&b, catalog(), lang)
+        );
+    }
+}
+
+#[test]
+fn report_command_writes_a_file_and_stdout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("r.html");
+    let status = Command::cargo_bin("emscan")
+        .expect("binary")
+        .args([
+            "report",
+            "fixtures/sample-bundle",
+            "--format",
+            "html",
+            "--lang",
+            "zh",
+            "-o",
+        ])
+        .arg(&out)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let html = std::fs::read_to_string(&out).expect("written");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("故障摘要"));
+    let md = Command::cargo_bin("emscan")
+        .expect("binary")
+        .args([
+            "report",
+            "fixtures/sample-bundle",
+            "--lang",
+            "en",
+            "--since",
+            "-30m",
+        ])
+        .output()
+        .expect("runs");
+    assert!(md.status.success());
+    let text = String::from_utf8_lossy(&md.stdout);
+    assert!(text.starts_with("# Incident summary"), "{text}");
+    assert!(text.contains("Window: "), "{text}");
+}
+
+/// A bundle whose device name and log lines carry markup and terminal controls.
+fn hostile_bundle(dir: &Path) -> PathBuf {
+    let root = dir.join("bundle");
+    let device = root.join("<i>evil&x");
+    std::fs::create_dir_all(&device).expect("mkdir");
+    let mut log = String::new();
+    for i in 0..40 {
+        log.push_str(&format!(
+            "[2024/03/01 08:{:02}:{:02}:001]: X failed, code: 300; desc: <script>alert(1)</script>\u{1b}[2J\n",
+            10 + i / 30,
+            i % 30
+        ));
+    }
+    for m in 0..50 {
+        log.push_str(&format!(
+            "[2024/03/01 09:{m:02}:00:001]: <img src=x onerror=alert(2)> upload failed\n"
+        ));
+    }
+    std::fs::write(device.join("easemob.log"), log).expect("write");
+    root
+}
+
+#[test]
+fn html_escapes_every_log_derived_string() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = scan(&ScanConfig::new(vec![hostile_bundle(dir.path())]));
+    assert!(!summary.bursts.is_empty(), "the hostile lines form a burst");
+    let html = report_html::render(&summary, catalog(), Lang::En);
+    assert!(!html.contains("<script"), "{html}");
+    assert!(!html.contains("<i>evil"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(!html.contains('\u{1b}'));
+    assert!(html.contains("&lt;script&gt;"));
+    let md = report_md::render(&summary, catalog(), Lang::En);
+    assert!(!md.contains('\u{1b}'));
+    // Outside code spans, markup in names is backslash-escaped.
+    let headline = md.lines().nth(2).unwrap_or_default();
+    assert!(headline.contains("\\<i\\>evil\\&x"), "{headline}");
+    assert!(
+        md.contains("`<i>evil&x`"),
+        "names sit in code spans elsewhere"
+    );
+}
+
+/// Chromium from the OS packages, if installed.
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            let ok = Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success());
+            ok.then(|| PathBuf::from(name))
+        })
+}
+
+/// Loads a file in headless Chromium and returns (DOM, stderr).
+fn dump_dom(browser: &Path, file: &Path) -> (String, String) {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn html_report_renders_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        if std::env::var("EMSCAN_SKIP_BROWSER").as_deref() == Ok("1") {
+            eprintln!("SKIPPED: chromium is not installed and EMSCAN_SKIP_BROWSER=1");
+            return;
+        }
+        panic!(
+            "chromium is not installed: `apt-get install -y chromium` (.ci/run does it), \
+             or set EMSCAN_SKIP_BROWSER=1 to skip this test"
+        );
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (scan(&ScanConfig::new(vec![sample()])), "sample.html"),
+        (
+            scan(&ScanConfig::new(vec![hostile_bundle(dir.path())])),
+            "hostile.html",
+        ),
+    ];
+    for (summary, name) in &cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, report_html::render(summary, catalog(), Lang::En)).expect("write");
+        let (dom, stderr) = dump_dom(&browser, &path);
+        let bars = dom.matches("<rect class=\"bar\"").count();
+        assert_eq!(
+            bars,
+            summary.timeline.total.len(),
+            "{name}: one bar per bucket"
+        );
+        assert!(bars > 0, "{name}: the timeline has buckets");
+        assert_eq!(
+            dom.matches("<h3 class=\"burst\"").count(),
+            summary.bursts.len(),
+            "{name}"
+        );
+        assert!(!dom.contains("<script"), "{name}: no script element");
+        assert!(!dom.contains("<img"), "{name}: no injected element");
+        assert!(
+            !stderr.contains(":CONSOLE(") && !stderr.contains("Uncaught"),
+            "{name}: console errors: {stderr}"
+        );
+    }
+}
