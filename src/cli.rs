@@ -115,6 +115,11 @@ struct ScanArgs {
     /// (JSON always has it)
     #[arg(long)]
     timeline: bool,
+    /// The deep pass: also build each device's connection story (handleDisconnect reasons,
+    /// reconnects) and group failure-looking lines that no rule understands by template;
+    /// several times slower than the code scan. `report` always does it
+    #[arg(long, alias = "unmatched")]
+    deep: bool,
     #[command(flatten)]
     settings: ScanSettings,
 }
@@ -386,7 +391,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<Status> {
 }
 
 fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let summary = run_scan(args.paths, &args.settings)?;
+    let summary = run_scan(args.paths, &args.settings, true)?;
     let lang = args.settings.lang.unwrap_or_else(Lang::from_env);
     let text = match args.format {
         ReportFormat::Markdown => render::report_md::render(&summary, catalog(), lang),
@@ -475,6 +480,7 @@ fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings) -> ScanConfig {
             mmap_min: args.mmap_min,
             gzip_limit: args.gzip_limit,
             keep_lines: false,
+            deep: false,
         },
         threads: args.threads.map(usize::from),
         lang: args.lang.unwrap_or_else(Lang::from_env),
@@ -484,9 +490,11 @@ fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings) -> ScanConfig {
     }
 }
 
-/// Scans for `gate`, `diff` and `report`, with the progress bar.
-fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings) -> anyhow::Result<Summary> {
-    let config = scan_config(paths, args);
+/// Scans for `gate`, `diff` and `report`, with the progress bar; `deep` adds the connection
+/// story and the lines no rule understands.
+fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Result<Summary> {
+    let mut config = scan_config(paths, args);
+    config.scan.deep = deep;
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
     let result = scan_paths(&config, &|total| progress.set_total(total), &|bytes| {
         progress.advance(bytes)
@@ -496,7 +504,8 @@ fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings) -> anyhow::Result<Summary>
 }
 
 fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let config = scan_config(args.paths, &args.settings);
+    let mut config = scan_config(args.paths, &args.settings);
+    config.scan.deep = args.deep;
     let lang = config.lang;
     let show_progress = !args.settings.no_progress && !args.quiet && io::stderr().is_terminal();
     let progress = Progress::new(show_progress);
@@ -590,7 +599,7 @@ fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let baseline = args.baseline.as_deref().map(read_summary).transpose()?;
     // Refuse an unusable policy before spending time on the scan.
     policy.validate(baseline.is_some())?;
-    let summary = run_scan(args.paths, &args.settings)?;
+    let summary = run_scan(args.paths, &args.settings, false)?;
     let verdict = crate::gate::evaluate(&policy, &summary, baseline.as_ref())?;
     let status = if verdict.passed {
         Status::Ok
@@ -623,7 +632,7 @@ fn diff_side(path: &Path, settings: &ScanSettings) -> anyhow::Result<Summary> {
     if saved {
         Ok(read_summary(path)?)
     } else {
-        run_scan(vec![path.to_path_buf()], settings)
+        run_scan(vec![path.to_path_buf()], settings, false)
     }
 }
 

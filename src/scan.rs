@@ -32,6 +32,29 @@ pub struct ScanOptions {
     /// Keep each hit's line text ([`Hit::text`]), for event output. Off for summaries, which
     /// never need it.
     pub keep_lines: bool,
+    /// The deep pass: the connection story (`handleDisconnect` reasons, reconnects) and
+    /// failure-looking lines that no rule understands, grouped by template. It looks at many
+    /// lines, not only hits: several times the cost of the code scan, so only when asked.
+    pub deep: bool,
+}
+
+/// What a chunk's scan keeps besides codes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Collect {
+    /// Each hit's line text.
+    pub line_text: bool,
+    /// The deep pass (see [`ScanOptions::deep`]).
+    pub deep: bool,
+}
+
+impl ScanOptions {
+    /// What these options ask a chunk scan to keep.
+    pub fn collect(&self) -> Collect {
+        Collect {
+            line_text: self.keep_lines,
+            deep: self.deep,
+        }
+    }
 }
 
 impl Default for ScanOptions {
@@ -41,6 +64,7 @@ impl Default for ScanOptions {
             mmap_min: 4 << 20,
             gzip_limit: 1 << 30,
             keep_lines: false,
+            deep: false,
         }
     }
 }
@@ -100,7 +124,14 @@ struct ChunkExtras {
 }
 
 impl ChunkExtras {
-    fn collect(chunk: &[u8], scan: &ChunkScan) -> ChunkExtras {
+    fn collect(chunk: &[u8], scan: &ChunkScan, deep: bool) -> ChunkExtras {
+        if !deep {
+            return ChunkExtras {
+                samples: samples::collect_chunk(chunk, scan),
+                events: Vec::new(),
+                unmatched: BTreeMap::new(),
+            };
+        }
         let mut hit_lines: Vec<usize> = scan.hits.iter().map(|h| h.line_start).collect();
         hit_lines.dedup();
         ChunkExtras {
@@ -288,7 +319,7 @@ fn scan_positional(
     body_start: u64,
     rules: &RuleSet,
     chunk_size: usize,
-    keep_lines: bool,
+    collect: Collect,
     progress: &(dyn Fn(u64) + Sync),
 ) -> std::io::Result<FileScan> {
     let size = (chunk_size.max(1) as u64).min(file_len.max(1));
@@ -299,7 +330,7 @@ fn scan_positional(
         .map(|index| {
             READ_BUFFER.with_borrow_mut(|buf| {
                 let range = read_chunk(file, body_start, body_len, index, size, buf)?;
-                let result = scan_chunk(rules, &buf.filled()[range], keep_lines);
+                let result = scan_chunk(rules, &buf.filled()[range], collect);
                 progress(size.min(body_len - (index * size).min(body_len)));
                 Ok(result)
             })
@@ -357,15 +388,15 @@ pub fn scan_bytes(
     chunk_size: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> FileScan {
-    scan_bytes_keeping(data, rules, chunk_size, false, progress)
+    scan_bytes_keeping(data, rules, chunk_size, Collect::default(), progress)
 }
 
-/// [`scan_bytes`], keeping each hit's line text when `keep_lines` is set.
+/// [`scan_bytes`], keeping what `collect` asks for besides codes.
 pub fn scan_bytes_keeping(
     data: &[u8],
     rules: &RuleSet,
     chunk_size: usize,
-    keep_lines: bool,
+    collect: Collect,
     progress: &(dyn Fn(u64) + Sync),
 ) -> FileScan {
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
@@ -373,7 +404,7 @@ pub fn scan_bytes_keeping(
     let chunks: Vec<ChunkResult> = ranges
         .par_iter()
         .map(|range| {
-            let result = scan_chunk(rules, &body[range.clone()], keep_lines);
+            let result = scan_chunk(rules, &body[range.clone()], collect);
             progress(range.len() as u64);
             result
         })
@@ -391,16 +422,16 @@ struct ChunkResult {
 }
 
 /// Runs extraction on one chunk (a run of whole lines), while its bytes are at hand.
-fn scan_chunk(rules: &RuleSet, bytes: &[u8], keep_lines: bool) -> ChunkResult {
+fn scan_chunk(rules: &RuleSet, bytes: &[u8], collect: Collect) -> ChunkResult {
     let scan = extract_chunk(rules, bytes);
-    let texts = keep_lines.then(|| {
+    let texts = collect.line_text.then(|| {
         scan.hits
             .iter()
             .map(|h| line_text(bytes, h.line_start))
             .collect()
     });
     ChunkResult {
-        extras: ChunkExtras::collect(bytes, &scan),
+        extras: ChunkExtras::collect(bytes, &scan, collect.deep),
         scan,
         texts,
         ends: BodyEnds::of(bytes),
@@ -511,7 +542,7 @@ fn scan_in_memory(
     progress: &(dyn Fn(u64) + Sync),
 ) -> FileScan {
     let decoded = bytes.len() as u64;
-    scan_bytes_keeping(bytes, rules, opts.chunk_size, opts.keep_lines, &|done| {
+    scan_bytes_keeping(bytes, rules, opts.chunk_size, opts.collect(), &|done| {
         if decoded != on_disk && decoded > 0 {
             progress(done * on_disk / decoded);
         } else {
@@ -581,7 +612,7 @@ pub fn scan_file(
         bom,
         rules,
         opts.chunk_size,
-        opts.keep_lines,
+        opts.collect(),
         progress,
     )
     .map_err(|e| e.to_string())?;
@@ -649,7 +680,16 @@ mod tests {
         let rules = RuleSet::builtin();
         let text = b"[2024/03/01 08:00:00:001]: a failed, code: 300; desc: x\r\n  cont errorCode=3, desc=\xff\r\nlast onDisconnect2";
         for chunk in [1, 7, 64, usize::MAX] {
-            let kept = scan_bytes_keeping(text, &rules, chunk, true, &|_| {});
+            let kept = scan_bytes_keeping(
+                text,
+                &rules,
+                chunk,
+                Collect {
+                    line_text: true,
+                    deep: true,
+                },
+                &|_| {},
+            );
             let lines: Vec<&str> = kept.hits.iter().filter_map(|h| h.text.as_deref()).collect();
             assert_eq!(
                 lines,
@@ -716,8 +756,8 @@ mod tests {
             let mut text = lines.join(eol);
             if final_newline && !text.is_empty() { text.push_str(eol); }
             let rules = RuleSet::builtin();
-            let whole = scan_bytes_keeping(text.as_bytes(), &rules, usize::MAX, true, &|_| {});
-            let split = scan_bytes_keeping(text.as_bytes(), &rules, chunk, true, &|_| {});
+            let whole = scan_bytes_keeping(text.as_bytes(), &rules, usize::MAX, Collect { line_text: true, deep: true }, &|_| {});
+            let split = scan_bytes_keeping(text.as_bytes(), &rules, chunk, Collect { line_text: true, deep: true }, &|_| {});
             prop_assert_eq!(whole, split);
         }
 
@@ -768,8 +808,8 @@ mod tests {
             let mut file = tempfile::tempfile().unwrap();
             std::io::Write::write_all(&mut file, &bytes).unwrap();
             let rules = RuleSet::builtin();
-            let whole = scan_bytes_keeping(&bytes, &rules, usize::MAX, true, &|_| {});
-            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, true, &|_| {}).unwrap();
+            let whole = scan_bytes_keeping(&bytes, &rules, usize::MAX, Collect { line_text: true, deep: true }, &|_| {});
+            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, Collect { line_text: true, deep: true }, &|_| {}).unwrap();
             prop_assert_eq!(whole, read);
         }
 

@@ -251,7 +251,13 @@ fn scan_timeline_view_shows_sparklines_histogram_and_bursts() {
     emscan()
         .arg("scan")
         .arg(&bundle)
-        .args(["--timeline", "--bucket", "15m", "--no-progress"])
+        .args([
+            "--timeline",
+            "--unmatched",
+            "--bucket",
+            "15m",
+            "--no-progress",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -291,4 +297,43 @@ fn since_until_restrict_the_json_and_bad_times_are_usage_errors() {
         .args(["--until", "-2x"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn the_deep_pass_runs_only_when_asked() {
+    // The connection story and the lines no rule understands need a per-line pass: scan does
+    // it with --deep, report always.
+    let bundle = common::own_fixtures().join("sample-bundle");
+    let plain = json_of(emscan().arg("scan").arg(&bundle).args(["--format", "json"]));
+    assert_eq!(
+        plain["unmatched_templates"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let asked = json_of(
+        emscan()
+            .arg("scan")
+            .arg(&bundle)
+            .args(["--format", "json", "--deep"]),
+    );
+    assert!(
+        asked["unmatched_templates"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty())
+    );
+    // Without it the story holds only the listener codes' disconnects (found with the codes).
+    let story = |v: &serde_json::Value| v["devices"][0]["story_total"].as_u64().unwrap_or(0);
+    let disconnects = plain["devices"][0]["disconnects"].as_u64().unwrap_or(0);
+    assert_eq!(story(&plain), disconnects);
+    assert!(
+        story(&asked) > disconnects,
+        "handleDisconnect reasons join the story"
+    );
+    // Everything else is the same either way.
+    let strip = |mut v: serde_json::Value| {
+        v["unmatched_templates"] = serde_json::Value::Null;
+        v["devices"] = serde_json::Value::Null;
+        v["stats"]["elapsed_ms"] = 0.into();
+        v
+    };
+    assert_eq!(strip(plain), strip(asked));
 }

@@ -411,13 +411,11 @@ fn many_continuation_lines_that_look_like_failures_stay_linear() {
         text.push_str(&format!("  item {i} error handleDisconnect:{}\n", i % 7));
     }
     fs::write(dir.path().join("easemob.log"), text).unwrap();
-    let started = std::time::Instant::now();
-    let s = scan(dir.path());
-    assert!(
-        started.elapsed().as_secs() < 60,
-        "took {:?}",
-        started.elapsed()
-    );
+    // (A quadratic walk would make this test run for hours rather than fail an assertion:
+    // no timing assertions in tests.)
+    let mut config = ScanConfig::new(vec![dir.path().to_path_buf()]);
+    config.scan.deep = true;
+    let s = scan_paths(&config, &|_| {}, &|_| {}).expect("scan runs");
     let t = &s.unmatched_templates[0];
     assert_eq!(t.count, 150_000);
     assert_eq!(

@@ -22,9 +22,16 @@ fn scan(config: &ScanConfig) -> Summary {
     scan_paths(config, &|_| {}, &|_| {}).expect("scan succeeds")
 }
 
+/// The configuration `emscan report` scans with: unmatched lines grouped too.
+fn report_config(paths: Vec<PathBuf>) -> ScanConfig {
+    let mut config = ScanConfig::new(paths);
+    config.scan.deep = true;
+    config
+}
+
 #[test]
 fn markdown_report_of_the_sample_bundle_matches_the_golden_file() {
-    let summary = scan(&ScanConfig::new(vec![sample()]));
+    let summary = scan(&report_config(vec![sample()]));
     let got = report_md::render(&summary, catalog(), Lang::En);
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sample-bundle.report.md");
     if std::env::var_os("EMSCAN_BLESS").is_some() {
@@ -41,9 +48,9 @@ fn markdown_report_of_the_sample_bundle_matches_the_golden_file() {
 
 #[test]
 fn reports_are_deterministic_across_chunking_and_threads() {
-    let mut a = ScanConfig::new(vec![sample()]);
+    let mut a = report_config(vec![sample()]);
     a.threads = Some(1);
-    let mut b = ScanConfig::new(vec![sample()]);
+    let mut b = report_config(vec![sample()]);
     b.threads = Some(3);
     b.scan.chunk_size = 257;
     let (a, b) = (scan(&a), scan(&b));
@@ -123,7 +130,7 @@ fn hostile_bundle(dir: &Path) -> PathBuf {
 #[test]
 fn html_escapes_every_log_derived_string() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let summary = scan(&ScanConfig::new(vec![hostile_bundle(dir.path())]));
+    let summary = scan(&report_config(vec![hostile_bundle(dir.path())]));
     assert!(!summary.bursts.is_empty(), "the hostile lines form a burst");
     let html = report_html::render(&summary, catalog(), Lang::En);
     assert!(!html.contains("<script"), "{html}");
@@ -200,9 +207,9 @@ fn html_report_renders_in_headless_chromium() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let cases = [
-        (scan(&ScanConfig::new(vec![sample()])), "sample.html"),
+        (scan(&report_config(vec![sample()])), "sample.html"),
         (
-            scan(&ScanConfig::new(vec![hostile_bundle(dir.path())])),
+            scan(&report_config(vec![hostile_bundle(dir.path())])),
             "hostile.html",
         ),
     ];
