@@ -666,14 +666,44 @@ fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
     }
 }
 
+/// The minute key of the last time asked for: hits come in time order, so consecutive hits
+/// mostly share a minute, and its key is formatted once.
+#[derive(Default)]
+struct MinuteKeys {
+    last: Option<(i64, String)>,
+}
+
+impl MinuteKeys {
+    /// Calls `f` with the per-minute key of `time`.
+    fn with<R>(&mut self, time: LogTime, f: impl FnOnce(&str) -> R) -> R {
+        let minute = time.epoch_millis().div_euclid(60_000);
+        match &self.last {
+            Some((m, key)) if *m == minute => f(key),
+            _ => {
+                let key = time.minute_key();
+                let out = f(&key);
+                self.last = Some((minute, key));
+                out
+            }
+        }
+    }
+}
+
 /// Adds one hit to a code's summary.
-fn absorb(entry: &mut CodeSummary, file: &LogFile, shape: &str, line: u64, time: Option<LogTime>) {
+fn absorb(
+    entry: &mut CodeSummary,
+    file: &LogFile,
+    shape: &str,
+    line: u64,
+    time: Option<LogTime>,
+    minute_keys: &mut MinuteKeys,
+) {
     entry.count += 1;
     bump(&mut entry.per_file, &file.rel_path);
     bump(&mut entry.per_device, &file.device);
     bump(&mut entry.per_shape, shape);
     if let Some(time) = time {
-        bump(&mut entry.per_minute, &time.minute_key());
+        minute_keys.with(time, |key| bump(&mut entry.per_minute, key));
         if entry.first.is_none_or(|first| time < first) {
             entry.first = Some(time);
             entry.first_at = Some(Location {
@@ -713,6 +743,7 @@ pub struct Aggregator<'a> {
     device_hits: BTreeMap<String, Vec<(LogTime, u32)>>,
     stories: Vec<Vec<StoryEntry>>,
     templates: BTreeMap<String, UnmatchedTemplate>,
+    minute_keys: MinuteKeys,
 }
 
 impl<'a> Aggregator<'a> {
@@ -732,6 +763,7 @@ impl<'a> Aggregator<'a> {
             device_hits: BTreeMap::new(),
             stories: Vec::new(),
             templates: BTreeMap::new(),
+            minute_keys: MinuteKeys::default(),
         }
     }
 
@@ -783,7 +815,14 @@ impl<'a> Aggregator<'a> {
                 .by_code
                 .entry(hit.code)
                 .or_insert_with(|| CodeSummary::empty(hit.code, self.catalog, self.lang));
-            absorb(entry, file, shape, hit.line, hit.time);
+            absorb(
+                entry,
+                file,
+                shape,
+                hit.line,
+                hit.time,
+                &mut self.minute_keys,
+            );
             errors += u64::from(hit.code != SUCCESS_CODE);
         }
         for sample in &scan.samples {
@@ -881,13 +920,16 @@ impl<'a> Aggregator<'a> {
         samples.sort_by(|a, b| {
             (a.time, &a.path, a.line, a.code).cmp(&(b.time, &b.path, b.line, b.code))
         });
+        // One pass: each code keeps its earliest few.
+        let mut per_code: HashMap<u32, Vec<SampleLine>> = HashMap::new();
+        for sample in &samples {
+            let kept = per_code.entry(sample.code).or_default();
+            if kept.len() < SAMPLES_PER_CODE {
+                kept.push(sample.clone());
+            }
+        }
         for code in codes.iter_mut().chain(unknown_codes.iter_mut()) {
-            code.samples = samples
-                .iter()
-                .filter(|s| s.code == code.code)
-                .take(SAMPLES_PER_CODE)
-                .cloned()
-                .collect();
+            code.samples = per_code.remove(&code.code).unwrap_or_default();
         }
         let all_timed: Vec<(LogTime, u32)> = device_hits.values().flatten().copied().collect();
         let timeline = Timeline::build(&all_timed, bucket);

@@ -188,6 +188,9 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
             _ => runs.push((minute, minute)),
         }
     }
+    // Hits by time, so that each run's hits are one slice (not a pass over all hits per run).
+    let mut by_time: Vec<&(LogTime, u32)> = device.hits.iter().collect();
+    by_time.sort_by_key(|h| h.0);
     let mut out = Vec::new();
     for (mut a, mut b) in runs {
         for _ in 0..GROW_MINUTES {
@@ -204,11 +207,9 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
                 break;
             }
         }
-        let inside: Vec<&(LogTime, u32)> = device
-            .hits
-            .iter()
-            .filter(|(t, _)| (a..=b).contains(&minute_of(*t)))
-            .collect();
+        let from = by_time.partition_point(|h| minute_of(h.0) < a);
+        let to = by_time.partition_point(|h| minute_of(h.0) <= b);
+        let inside = &by_time[from..to];
         let errors = inside.len() as u64;
         let (Some(start), Some(end)) = (
             inside.iter().map(|h| h.0).min(),
@@ -220,7 +221,7 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
             continue;
         }
         let mut codes: BTreeMap<u32, u64> = BTreeMap::new();
-        for (_, code) in &inside {
+        for (_, code) in inside {
             *codes.entry(*code).or_default() += 1;
         }
         out.push(Burst {
