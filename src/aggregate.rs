@@ -1011,13 +1011,15 @@ pub fn summarize(input: SummaryInput<'_>) -> Summary {
 }
 
 /// A few lines from inside a burst: the first line of each of its most frequent codes.
+///
+/// `samples` must be sorted by time (untimed first), as `finish` sorts them: the burst's
+/// samples are then one slice, found by binary search.
 fn burst_samples(burst: &Burst, samples: &[SampleLine]) -> Vec<SampleLine> {
-    let inside: Vec<&SampleLine> = samples
+    let from = samples.partition_point(|s| s.time.is_none_or(|t| t < burst.start));
+    let to = samples.partition_point(|s| s.time.is_none_or(|t| t <= burst.end));
+    let inside: Vec<&SampleLine> = samples[from..to.max(from)]
         .iter()
-        .filter(|s| {
-            burst.devices.contains(&s.device)
-                && s.time.is_some_and(|t| t >= burst.start && t <= burst.end)
-        })
+        .filter(|s| burst.devices.contains(&s.device))
         .collect();
     let mut codes: Vec<(&String, &u64)> = burst.codes.iter().collect();
     codes.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
