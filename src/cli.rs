@@ -102,15 +102,8 @@ struct ScanArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     format: ScanFormat,
-    /// No warnings on stderr (and no progress bar)
-    #[arg(long, short)]
-    quiet: bool,
-    /// Exit 3 when any file was skipped or only partly read, so CI cannot miss it
-    #[arg(long)]
-    strict: bool,
-    /// Colour: auto = only when stdout is a terminal and NO_COLOR is unset
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Show the timeline: a sparkline per top code and a histogram of all errors
     /// (JSON always has it)
     #[arg(long)]
@@ -219,6 +212,21 @@ struct ScanSettings {
     gzip_limit: u64,
 }
 
+/// How `scan` and `merge` report what they found.
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// No warnings on stderr (and no progress bar)
+    #[arg(long, short)]
+    quiet: bool,
+    /// Exit 3 when any file was skipped or only partly read (for merge: in any input), so CI
+    /// cannot miss it
+    #[arg(long)]
+    strict: bool,
+    /// Colour: auto = only when stdout is a terminal and NO_COLOR is unset
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
 /// Time window and timeline options (every command that scans).
 #[derive(Debug, Args)]
 struct WindowArgs {
@@ -248,15 +256,8 @@ struct MergeArgs {
     /// Language of labels in the table and Markdown formats [default: from LANG]
     #[arg(long, value_enum)]
     lang: Option<Lang>,
-    /// No warnings on stderr
-    #[arg(long, short)]
-    quiet: bool,
-    /// Exit 3 when any merged scan skipped a file or read one only partly
-    #[arg(long)]
-    strict: bool,
-    /// Colour for the table: auto = only when stdout is a terminal and NO_COLOR is unset
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -507,7 +508,8 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let mut config = scan_config(args.paths, &args.settings);
     config.scan.deep = args.deep;
     let lang = config.lang;
-    let show_progress = !args.settings.no_progress && !args.quiet && io::stderr().is_terminal();
+    let show_progress =
+        !args.settings.no_progress && !args.output.quiet && io::stderr().is_terminal();
     let progress = Progress::new(show_progress);
     let on_total = |total| progress.set_total(total);
     let on_progress = |bytes| progress.advance(bytes);
@@ -525,7 +527,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         let result = scan_paths(&config, &on_total, &on_progress);
         progress.finish();
         let summary = result?;
-        write_report(out, &summary, args.format, lang, colour(args.color))
+        write_report(out, &summary, args.format, lang, colour(args.output.color))
             .context("writing the report")?;
         if args.timeline && args.format == ScanFormat::Table {
             render::table::write_timeline(out, &summary, lang).context("writing the timeline")?;
@@ -535,8 +537,8 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     Ok(report_problems(
         &summary,
         args.format,
-        args.quiet,
-        args.strict,
+        args.output.quiet,
+        args.output.strict,
     ))
 }
 
@@ -555,13 +557,13 @@ fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         });
     }
     let summary = merged.unwrap_or_else(|| Summary::empty(catalog(), lang));
-    write_report(out, &summary, args.format, lang, colour(args.color))
+    write_report(out, &summary, args.format, lang, colour(args.output.color))
         .context("writing the merged report")?;
     Ok(report_problems(
         &summary,
         args.format,
-        args.quiet,
-        args.strict,
+        args.output.quiet,
+        args.output.strict,
     ))
 }
 
