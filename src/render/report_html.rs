@@ -3,7 +3,6 @@
 //! fetches. Every log-derived string goes through [`html`]; nothing depends on the clock.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
 
 use crate::Summary;
 use crate::catalog::{Catalog, Lang};
@@ -293,12 +292,3 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
     h
 }
 
-/// Writes the report.
-pub fn write(
-    out: &mut dyn Write,
-    summary: &Summary,
-    catalog: &Catalog,
-    lang: Lang,
-) -> io::Result<()> {
-    out.write_all(render(summary, catalog, lang).as_bytes())
-}

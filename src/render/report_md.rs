@@ -4,7 +4,6 @@
 //! same bytes.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
 
 use crate::Summary;
 use crate::catalog::{Catalog, Lang};
@@ -256,15 +255,6 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
     md
 }
 
-/// Writes the report.
-pub fn write(
-    out: &mut dyn Write,
-    summary: &Summary,
-    catalog: &Catalog,
-    lang: Lang,
-) -> io::Result<()> {
-    out.write_all(render(summary, catalog, lang).as_bytes())
-}
 
 #[cfg(test)]
 mod tests {
