@@ -368,9 +368,17 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<Status> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    match cli.command {
+    // Buffered: stdout alone is line-buffered, a write call per line of a large JSON report.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let result = run_command(cli.command, &mut out);
+    let flushed = out.flush();
+    let status = result?;
+    flushed.context("writing the output")?;
+    Ok(status)
+}
+
+fn run_command(command: Command, mut out: &mut dyn Write) -> anyhow::Result<Status> {
+    match command {
         Command::Scan(args) => scan(args, &mut out),
         Command::Merge(args) => merge(args, &mut out),
         Command::Explain(args) => explain(args, &mut out),

@@ -291,4 +291,3 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
     h.push_str("</body></html>\n");
     h
 }
-

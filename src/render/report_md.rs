@@ -255,7 +255,6 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
     md
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
