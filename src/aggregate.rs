@@ -656,12 +656,12 @@ fn merge_code_lists(
     codes
 }
 
-/// Counts one more under `key`, allocating the key only the first time it is seen.
-fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
+/// Counts `n` more under `key`, allocating the key only the first time it is seen.
+fn bump_by(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     match counts.get_mut(key) {
-        Some(count) => *count += 1,
+        Some(count) => *count += n,
         None => {
-            counts.insert(key.to_string(), 1);
+            counts.insert(key.to_string(), n);
         }
     }
 }
@@ -689,21 +689,16 @@ impl MinuteKeys {
     }
 }
 
-/// Adds one hit to a code's summary.
-fn absorb(
+/// Adds one hit's time to a code's summary: per-minute count, first (with its place) and last.
+fn absorb_time(
     entry: &mut CodeSummary,
     file: &LogFile,
-    shape: &str,
     line: u64,
     time: Option<LogTime>,
     minute_keys: &mut MinuteKeys,
 ) {
-    entry.count += 1;
-    bump(&mut entry.per_file, &file.rel_path);
-    bump(&mut entry.per_device, &file.device);
-    bump(&mut entry.per_shape, shape);
     if let Some(time) = time {
-        minute_keys.with(time, |key| bump(&mut entry.per_minute, key));
+        minute_keys.with(time, |key| bump_by(&mut entry.per_minute, key, 1));
         if entry.first.is_none_or(|first| time < first) {
             entry.first = Some(time);
             entry.first_at = Some(Location {
@@ -790,6 +785,7 @@ impl<'a> Aggregator<'a> {
         let window = self.window;
         let mut errors = 0;
         let mut story = Vec::new();
+        let mut per_shape_here: HashMap<(u32, usize), u64> = HashMap::new();
         let timed = self.device_hits.entry(file.device.clone()).or_default();
         for hit in scan.hits.iter().filter(|h| window.contains(h.time)) {
             let shape = self
@@ -815,15 +811,23 @@ impl<'a> Aggregator<'a> {
                 .by_code
                 .entry(hit.code)
                 .or_insert_with(|| CodeSummary::empty(hit.code, self.catalog, self.lang));
-            absorb(
-                entry,
-                file,
-                shape,
-                hit.line,
-                hit.time,
-                &mut self.minute_keys,
-            );
+            absorb_time(entry, file, hit.line, hit.time, &mut self.minute_keys);
+            // Counts per file, device and shape are added once per code and shape below.
+            *per_shape_here.entry((hit.code, hit.rule)).or_default() += 1;
             errors += u64::from(hit.code != SUCCESS_CODE);
+        }
+        for (&(code, rule), &n) in &per_shape_here {
+            let shape = self
+                .rules
+                .rules()
+                .get(rule)
+                .map_or("?", |r| r.name.as_str());
+            if let Some(entry) = self.by_code.get_mut(&code) {
+                entry.count += n;
+                bump_by(&mut entry.per_file, &file.rel_path, n);
+                bump_by(&mut entry.per_device, &file.device, n);
+                bump_by(&mut entry.per_shape, shape, n);
+            }
         }
         for sample in &scan.samples {
             let Some(hit) = scan.hits.get(sample.hit) else {
