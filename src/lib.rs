@@ -140,7 +140,8 @@ struct Prepared {
     roots: Vec<String>,
 }
 
-fn prepare(config: &ScanConfig) -> Result<Prepared> {
+/// Compiles the rules and discovers the files; tells `on_total` the bytes to read.
+fn prepare(config: &ScanConfig, on_total: &dyn Fn(u64)) -> Result<Prepared> {
     let rules = RuleSet::with_user_rules(&config.user_rules)?;
     let found = discover::discover(&config.paths, config.all_files);
     let roots: Vec<String> = config
@@ -161,6 +162,7 @@ fn prepare(config: &ScanConfig) -> Result<Prepared> {
         }
         return Err(Error::NoInput { paths: roots, hint });
     }
+    on_total(found.files.iter().map(|f| f.size).sum());
     Ok(Prepared {
         rules,
         found,
@@ -202,8 +204,7 @@ pub fn scan_paths(
         rules,
         found,
         roots,
-    } = prepare(config)?;
-    on_total(found.files.iter().map(|f| f.size).sum());
+    } = prepare(config, on_total)?;
     let run = || scan::scan_files(&found.files, &rules, &config.scan, on_progress);
     let results = match thread_pool(config.threads) {
         Some(pool) => pool.install(run),
@@ -274,8 +275,7 @@ pub fn scan_stream(
         rules,
         found,
         roots,
-    } = prepare(config)?;
-    on_total(found.files.iter().map(|f| f.size).sum());
+    } = prepare(config, on_total)?;
     let options = ScanOptions {
         keep_lines: true,
         ..config.scan

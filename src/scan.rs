@@ -466,21 +466,18 @@ fn stitch(chunks: Vec<ChunkResult>, bytes_scanned: u64) -> FileScan {
     {
         let carried = last.map(|p: crate::logtime::Prefix| p.time);
         let hit_base = scan.hits.len();
+        let resolve = |t: EntryTime| match t {
+            EntryTime::At(time) => Some(time),
+            EntryTime::Inherited => carried,
+        };
         let mut texts = texts.map(Vec::into_iter);
         scan.hits.extend(chunk.hits.iter().map(|h| Hit {
             code: h.code,
             rule: h.rule,
             line: line_base + h.line_in_chunk + 1,
-            time: match h.time {
-                EntryTime::At(time) => Some(time),
-                EntryTime::Inherited => carried,
-            },
+            time: resolve(h.time),
             text: texts.as_mut().and_then(Iterator::next),
         }));
-        let resolve = |t: EntryTime| match t {
-            EntryTime::At(time) => Some(time),
-            EntryTime::Inherited => carried,
-        };
         for sample in extras.samples {
             let hit = hit_base + sample.hit;
             if let Some(h) = scan.hits.get(hit)

@@ -8,7 +8,7 @@ use indicatif::HumanCount;
 use crate::Summary;
 use crate::catalog::Lang;
 use crate::render::table::{first_at, labels, share, time, write_footer};
-use crate::render::text::escape_control;
+use crate::render::text::{ProblemKind, escape_control, problem_entries};
 
 /// Makes text safe in a Markdown table cell: control characters escaped, and the characters
 /// that would end a cell or start markup (`\ | * _ ` [ ] < >`) backslash-escaped.
@@ -91,23 +91,12 @@ pub fn write_summary(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::
         time(success.first),
         time(success.last)
     )?;
-    for file in summary.files.iter().filter(|f| f.warning.is_some()) {
-        writeln!(
-            out,
-            "- {}: {}: {}",
-            labels.partial,
-            cell(&file.path),
-            cell(file.warning.as_deref().unwrap_or_default())
-        )?;
-    }
-    for skipped in &summary.skipped {
-        writeln!(
-            out,
-            "- {}: {}: {}",
-            labels.skipped,
-            cell(&skipped.path),
-            cell(&skipped.reason)
-        )?;
+    for (kind, path, reason) in problem_entries(summary) {
+        let label = match kind {
+            ProblemKind::Partial => labels.partial,
+            ProblemKind::Skipped => labels.skipped,
+        };
+        writeln!(out, "- {label}: {}: {}", cell(path), cell(reason))?;
     }
     writeln!(out)?;
     write_footer(out, summary, lang)

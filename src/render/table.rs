@@ -13,7 +13,7 @@ use crate::Summary;
 use crate::aggregate::CodeSummary;
 use crate::catalog::Lang;
 use crate::logtime::LogTime;
-use crate::render::text::escape_control;
+use crate::render::text::{ProblemKind, escape_control, problem_entries};
 
 /// The widest the hint column gets before it is cut.
 const HINT_WIDTH: usize = 60;
@@ -222,22 +222,16 @@ pub fn write_summary(
         time(success.last)
     )?;
     write_unmatched(out, summary, labels, color)?;
-    for file in summary.files.iter().filter(|f| f.warning.is_some()) {
+    for (kind, path, reason) in problem_entries(summary) {
+        let label = match kind {
+            ProblemKind::Partial => labels.partial,
+            ProblemKind::Skipped => labels.skipped,
+        };
         writeln!(
             out,
-            "{}: {}: {}",
-            labels.partial,
-            escape_control(&file.path),
-            escape_control(file.warning.as_deref().unwrap_or_default())
-        )?;
-    }
-    for skipped in &summary.skipped {
-        writeln!(
-            out,
-            "{}: {}: {}",
-            labels.skipped,
-            escape_control(&skipped.path),
-            escape_control(&skipped.reason)
+            "{label}: {}: {}",
+            escape_control(path),
+            escape_control(reason)
         )?;
     }
     write_footer(out, summary, lang)

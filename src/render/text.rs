@@ -39,22 +39,35 @@ pub fn csv_cell(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// One line per file that was skipped or only partly read, `path: reason`, escaped for a
-/// terminal.
-pub fn problems(summary: &Summary) -> Vec<String> {
-    let partial = summary.files.iter().filter_map(|f| {
-        let warning = f.warning.as_deref()?;
-        Some(format!(
-            "{}: {}",
-            escape_control(&f.path),
-            escape_control(warning)
-        ))
-    });
+/// Whether a problem entry is a partly read file or a skipped path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Read, but only in part (the file carries a warning).
+    Partial,
+    /// Not read at all.
+    Skipped,
+}
+
+/// Every file that was only partly read, then every skipped path: `(kind, path, reason)`,
+/// unescaped (each output escapes for its medium).
+pub fn problem_entries(summary: &Summary) -> impl Iterator<Item = (ProblemKind, &str, &str)> {
+    let partial = summary
+        .files
+        .iter()
+        .filter_map(|f| Some((ProblemKind::Partial, f.path.as_str(), f.warning.as_deref()?)));
     let skipped = summary
         .skipped
         .iter()
-        .map(|s| format!("{}: {}", escape_control(&s.path), escape_control(&s.reason)));
-    partial.chain(skipped).collect()
+        .map(|s| (ProblemKind::Skipped, s.path.as_str(), s.reason.as_str()));
+    partial.chain(skipped)
+}
+
+/// One line per file that was skipped or only partly read, `path: reason`, escaped for a
+/// terminal.
+pub fn problems(summary: &Summary) -> Vec<String> {
+    problem_entries(summary)
+        .map(|(_, path, reason)| format!("{}: {}", escape_control(path), escape_control(reason)))
+        .collect()
 }
 
 #[cfg(test)]
