@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::bursts::{self, Burst, DeviceErrors};
@@ -666,54 +667,175 @@ fn bump_by(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     }
 }
 
-/// The minute key of the last time asked for: hits come in time order, so consecutive hits
-/// mostly share a minute, and its key is formatted once.
-#[derive(Default)]
-struct MinuteKeys {
-    last: Option<(i64, String)>,
+/// One code's occurrences in one file (inside the window).
+#[derive(Clone, Debug, Default)]
+struct CodeTally {
+    code: u32,
+    count: u64,
+    /// Occurrences per rule index.
+    per_rule: Vec<(usize, u64)>,
+    /// Occurrences per minute (minutes since the epoch of the log's clock), in runs as the
+    /// hits come: mostly one run per minute, since a file is written in time order.
+    minutes: Vec<(i64, u64)>,
+    /// The earliest timed occurrence (the first in line order among equal times).
+    first: Option<(LogTime, u64)>,
+    /// The line of the first occurrence without a time.
+    first_untimed_line: Option<u64>,
+    last: Option<LogTime>,
 }
 
-impl MinuteKeys {
-    /// Calls `f` with the per-minute key of `time`.
-    fn with<R>(&mut self, time: LogTime, f: impl FnOnce(&str) -> R) -> R {
-        let minute = time.epoch_millis().div_euclid(60_000);
-        match &self.last {
-            Some((m, key)) if *m == minute => f(key),
-            _ => {
-                let key = time.minute_key();
-                let out = f(&key);
-                self.last = Some((minute, key));
-                out
-            }
+impl CodeTally {
+    fn add(&mut self, rule: usize, line: u64, time: Option<LogTime>) {
+        self.count += 1;
+        match self.per_rule.iter_mut().find(|(r, _)| *r == rule) {
+            Some((_, n)) => *n += 1,
+            None => self.per_rule.push((rule, 1)),
+        }
+        let Some(time) = time else {
+            self.first_untimed_line.get_or_insert(line);
+            return;
+        };
+        let minute = crate::samples::minute_of(time);
+        match self.minutes.last_mut() {
+            Some((m, n)) if *m == minute => *n += 1,
+            _ => self.minutes.push((minute, 1)),
+        }
+        if self.first.is_none_or(|(first, _)| time < first) {
+            self.first = Some((time, line));
+        }
+        if self.last.is_none_or(|last| time > last) {
+            self.last = Some(time);
         }
     }
 }
 
-/// Adds one hit's time to a code's summary: per-minute count, first (with its place) and last.
-fn absorb_time(
-    entry: &mut CodeSummary,
-    file: &LogFile,
-    line: u64,
-    time: Option<LogTime>,
-    minute_keys: &mut MinuteKeys,
-) {
-    if let Some(time) = time {
-        minute_keys.with(time, |key| bump_by(&mut entry.per_minute, key, 1));
-        if entry.first.is_none_or(|first| time < first) {
-            entry.first = Some(time);
-            entry.first_at = Some(Location {
+/// What one file adds to a summary. It is worked out for each file on its own (in parallel,
+/// by [`summarize`]), then absorbed file by file in report order, which is cheap: per code,
+/// not per hit.
+pub struct FileTally {
+    rel_path: String,
+    device: String,
+    /// The file could not be scanned: why.
+    failed: Option<String>,
+    summary: Option<FileSummary>,
+    bytes_scanned: u64,
+    codes: Vec<CodeTally>,
+    /// Timed error hits, for bursts.
+    timed: Vec<(LogTime, u32)>,
+    story: Vec<StoryEntry>,
+    samples: Vec<SampleLine>,
+    groups: BTreeMap<String, unmatched::Group>,
+}
+
+impl FileTally {
+    /// The tally of one file's scan result, counting only what lies in `window`.
+    pub fn new(
+        file: &LogFile,
+        result: &Result<FileScan, String>,
+        rules: &RuleSet,
+        window: Window,
+    ) -> FileTally {
+        let mut tally = FileTally {
+            rel_path: file.rel_path.clone(),
+            device: file.device.clone(),
+            failed: None,
+            summary: None,
+            bytes_scanned: 0,
+            codes: Vec::new(),
+            timed: Vec::new(),
+            story: Vec::new(),
+            samples: Vec::new(),
+            groups: BTreeMap::new(),
+        };
+        let scan = match result {
+            Ok(scan) => scan,
+            Err(reason) => {
+                tally.failed = Some(reason.clone());
+                return tally;
+            }
+        };
+        let shape = |rule: usize| rules.rules().get(rule).map_or("?", |r| r.name.as_str());
+        let mut index_of_code: HashMap<u32, usize> = HashMap::new();
+        let mut errors = 0;
+        for hit in scan.hits.iter().filter(|h| window.contains(h.time)) {
+            if hit.code != SUCCESS_CODE {
+                errors += 1;
+                if let Some(t) = hit.time {
+                    tally.timed.push((t, hit.code));
+                }
+                if shape(hit.rule) == LISTENER_SHAPE {
+                    tally.story.push(StoryEntry {
+                        time: hit.time,
+                        path: file.rel_path.clone(),
+                        line: hit.line,
+                        event: "disconnect".into(),
+                        value: Some(hit.code),
+                    });
+                }
+            }
+            let index = *index_of_code.entry(hit.code).or_insert_with(|| {
+                tally.codes.push(CodeTally {
+                    code: hit.code,
+                    ..CodeTally::default()
+                });
+                tally.codes.len() - 1
+            });
+            tally.codes[index].add(hit.rule, hit.line, hit.time);
+        }
+        for sample in &scan.samples {
+            let Some(hit) = scan.hits.get(sample.hit) else {
+                continue;
+            };
+            if window.contains(hit.time) {
+                tally.samples.push(SampleLine {
+                    code: hit.code,
+                    device: file.device.clone(),
+                    path: file.rel_path.clone(),
+                    line: hit.line,
+                    time: hit.time,
+                    text: sample.text.clone(),
+                });
+            }
+        }
+        for event in scan.events.iter().filter(|e| window.contains(e.time)) {
+            let (name, value) = match event.kind {
+                EventKind::HandleDisconnect(reason) => ("handle_disconnect", Some(reason)),
+                EventKind::Connected => ("connected", None),
+            };
+            tally.story.push(StoryEntry {
+                time: event.time,
                 path: file.rel_path.clone(),
-                line,
+                line: event.line,
+                event: name.into(),
+                value,
             });
         }
-        if entry.last.is_none_or(|last| time > last) {
-            entry.last = Some(time);
-        }
-    } else if entry.first_at.is_none() {
-        entry.first_at = Some(Location {
+        // Within a file: line order.
+        tally.story.sort_by_key(|s| s.line);
+        tally.groups = scan
+            .unmatched
+            .iter()
+            .filter(|(_, g)| window.meets(g.min, g.max))
+            .map(|(k, g)| (k.clone(), g.clone()))
+            .collect();
+        tally.bytes_scanned = scan.bytes_scanned;
+        tally.summary = Some(FileSummary {
             path: file.rel_path.clone(),
-            line,
+            device: file.device.clone(),
+            bytes: file.size,
+            uncompressed_bytes: file.gzip.then_some(scan.bytes_scanned),
+            lines: scan.lines,
+            first: scan.first,
+            last: scan.last,
+            style: scan.style,
+            crlf: scan.crlf,
+            gzip: file.gzip,
+            truncated_last_line: scan.truncated_last_line,
+            errors,
+            encoding: scan.encoding.map(str::to_string),
+            warning: scan.warning.clone(),
         });
+        tally
     }
 }
 
@@ -738,7 +860,9 @@ pub struct Aggregator<'a> {
     device_hits: BTreeMap<String, Vec<(LogTime, u32)>>,
     stories: Vec<Vec<StoryEntry>>,
     templates: BTreeMap<String, UnmatchedTemplate>,
-    minute_keys: MinuteKeys,
+    /// Per code, occurrences per minute (minutes since the epoch): keyed by number while
+    /// counting, formatted once at the end.
+    minutes: HashMap<u32, BTreeMap<i64, u64>>,
 }
 
 impl<'a> Aggregator<'a> {
@@ -758,7 +882,7 @@ impl<'a> Aggregator<'a> {
             device_hits: BTreeMap::new(),
             stories: Vec::new(),
             templates: BTreeMap::new(),
-            minute_keys: MinuteKeys::default(),
+            minutes: HashMap::new(),
         }
     }
 
@@ -772,122 +896,88 @@ impl<'a> Aggregator<'a> {
     /// Adds one file's scan (or the reason it could not be scanned). Files must be added in
     /// report order: on equal times, the first occurrence added stays `first_at`.
     pub fn add(&mut self, file: &LogFile, result: &Result<FileScan, String>) {
-        let scan = match result {
-            Ok(scan) => scan,
-            Err(reason) => {
-                self.failed.push(Skipped {
-                    path: file.rel_path.clone(),
-                    reason: reason.clone(),
-                });
-                return;
-            }
+        let tally = FileTally::new(file, result, self.rules, self.window);
+        self.absorb(file, tally);
+    }
+
+    /// Adds a file's [`FileTally`] (made with this aggregator's rules and window).
+    pub fn absorb(&mut self, file: &LogFile, tally: FileTally) {
+        let FileTally {
+            rel_path,
+            device,
+            failed,
+            summary,
+            bytes_scanned,
+            codes,
+            timed,
+            story,
+            samples,
+            groups,
+        } = tally;
+        if let Some(reason) = failed {
+            self.failed.push(Skipped {
+                path: rel_path,
+                reason,
+            });
+            return;
+        }
+        let Some(summary) = summary else {
+            return;
         };
-        let window = self.window;
-        let mut errors = 0;
-        let mut story = Vec::new();
-        let mut per_shape_here: HashMap<(u32, usize), u64> = HashMap::new();
-        let timed = self.device_hits.entry(file.device.clone()).or_default();
-        for hit in scan.hits.iter().filter(|h| window.contains(h.time)) {
-            let shape = self
-                .rules
-                .rules()
-                .get(hit.rule)
-                .map_or("?", |r| r.name.as_str());
-            if hit.code != SUCCESS_CODE {
-                if let Some(t) = hit.time {
-                    timed.push((t, hit.code));
-                }
-                if shape == LISTENER_SHAPE {
-                    story.push(StoryEntry {
-                        time: hit.time,
-                        path: file.rel_path.clone(),
-                        line: hit.line,
-                        event: "disconnect".into(),
-                        value: Some(hit.code),
-                    });
-                }
-            }
+        for code in codes {
             let entry = self
                 .by_code
-                .entry(hit.code)
-                .or_insert_with(|| CodeSummary::empty(hit.code, self.catalog, self.lang));
-            absorb_time(entry, file, hit.line, hit.time, &mut self.minute_keys);
-            // Counts per file, device and shape are added once per code and shape below.
-            *per_shape_here.entry((hit.code, hit.rule)).or_default() += 1;
-            errors += u64::from(hit.code != SUCCESS_CODE);
-        }
-        for (&(code, rule), &n) in &per_shape_here {
-            let shape = self
-                .rules
-                .rules()
-                .get(rule)
-                .map_or("?", |r| r.name.as_str());
-            if let Some(entry) = self.by_code.get_mut(&code) {
-                entry.count += n;
-                bump_by(&mut entry.per_file, &file.rel_path, n);
-                bump_by(&mut entry.per_device, &file.device, n);
+                .entry(code.code)
+                .or_insert_with(|| CodeSummary::empty(code.code, self.catalog, self.lang));
+            entry.count += code.count;
+            bump_by(&mut entry.per_file, &rel_path, code.count);
+            bump_by(&mut entry.per_device, &device, code.count);
+            for (rule, n) in code.per_rule {
+                let shape = self
+                    .rules
+                    .rules()
+                    .get(rule)
+                    .map_or("?", |r| r.name.as_str());
                 bump_by(&mut entry.per_shape, shape, n);
             }
-        }
-        for sample in &scan.samples {
-            let Some(hit) = scan.hits.get(sample.hit) else {
-                continue;
-            };
-            if window.contains(hit.time) {
-                self.samples.push(SampleLine {
-                    code: hit.code,
-                    device: file.device.clone(),
-                    path: file.rel_path.clone(),
-                    line: hit.line,
-                    time: hit.time,
-                    text: sample.text.clone(),
+            if let Some((time, line)) = code.first
+                && entry.first.is_none_or(|first| time < first)
+            {
+                entry.first = Some(time);
+                entry.first_at = Some(Location {
+                    path: rel_path.clone(),
+                    line,
                 });
             }
+            if let Some(line) = code.first_untimed_line
+                && entry.first_at.is_none()
+            {
+                entry.first_at = Some(Location {
+                    path: rel_path.clone(),
+                    line,
+                });
+            }
+            entry.last = entry.last.max(code.last);
+            let minutes = self.minutes.entry(code.code).or_default();
+            for (minute, n) in code.minutes {
+                *minutes.entry(minute).or_default() += n;
+            }
         }
-        for event in scan.events.iter().filter(|e| window.contains(e.time)) {
-            let (name, value) = match event.kind {
-                EventKind::HandleDisconnect(reason) => ("handle_disconnect", Some(reason)),
-                EventKind::Connected => ("connected", None),
-            };
-            story.push(StoryEntry {
-                time: event.time,
-                path: file.rel_path.clone(),
-                line: event.line,
-                event: name.into(),
-                value,
-            });
+        if !timed.is_empty() {
+            self.device_hits
+                .entry(device.clone())
+                .or_default()
+                .extend(timed);
         }
-        // Within a file: line order.
-        story.sort_by_key(|s| s.line);
+        self.samples.extend(samples);
         self.stories.push(story);
-        let groups: BTreeMap<_, _> = scan
-            .unmatched
-            .iter()
-            .filter(|(_, g)| window.meets(g.min, g.max))
-            .map(|(k, g)| (k.clone(), g.clone()))
-            .collect();
         unmatched::absorb(&mut self.templates, &file.rel_path, &file.device, &groups);
         self.stats.files += 1;
         self.stats.bytes += file.size;
-        self.stats.bytes_scanned += scan.bytes_scanned;
-        self.stats.lines += scan.lines;
-        self.stats.errors += errors;
-        self.files.push(FileSummary {
-            path: file.rel_path.clone(),
-            device: file.device.clone(),
-            bytes: file.size,
-            uncompressed_bytes: file.gzip.then_some(scan.bytes_scanned),
-            lines: scan.lines,
-            first: scan.first,
-            last: scan.last,
-            style: scan.style,
-            crlf: scan.crlf,
-            gzip: file.gzip,
-            truncated_last_line: scan.truncated_last_line,
-            errors,
-            encoding: scan.encoding.map(str::to_string),
-            warning: scan.warning.clone(),
-        });
+        self.stats.bytes_scanned += bytes_scanned;
+        self.stats.lines += summary.lines;
+        self.stats.errors += summary.errors;
+        self.files.push(summary);
     }
 
     /// The summary: `roots` as given, `skipped` from discovery (files that failed to read are
@@ -907,9 +997,17 @@ impl<'a> Aggregator<'a> {
             mut device_hits,
             stories,
             templates,
+            mut minutes,
             ..
         } = self;
         stats.elapsed_ms = elapsed_ms;
+        for (code, entry) in &mut by_code {
+            for (minute, n) in minutes.remove(code).unwrap_or_default() {
+                if let Some(time) = LogTime::from_epoch_millis(minute.saturating_mul(60_000)) {
+                    *entry.per_minute.entry(time.minute_key()).or_default() += n;
+                }
+            }
+        }
         skipped.extend(failed);
         sort_skipped(&mut skipped);
         let success = by_code
@@ -1008,8 +1106,14 @@ pub struct SummaryInput<'a> {
 pub fn summarize(input: SummaryInput<'_>) -> Summary {
     let mut aggregator = Aggregator::new(input.rules, input.catalog, input.lang)
         .with_window(input.window, input.bucket);
-    for (file, result) in input.files.iter().zip(input.results) {
-        aggregator.add(file, &result);
+    let tallies: Vec<FileTally> = input
+        .files
+        .par_iter()
+        .zip(input.results.par_iter())
+        .map(|(file, result)| FileTally::new(file, result, input.rules, input.window))
+        .collect();
+    for (file, tally) in input.files.iter().zip(tallies) {
+        aggregator.absorb(file, tally);
     }
     aggregator.finish(input.roots, input.skipped, input.elapsed_ms)
 }

@@ -1,8 +1,8 @@
 //! Extraction: finds the error codes a chunk of log states, with their lines and entry times.
 //!
-//! A chunk is a line-aligned slice of one file. One multi-pattern pass (Aho-Corasick over the
-//! rules' anchors) finds candidate lines; the exact pattern runs only on those lines. Line
-//! numbers and entry times are worked out only for hits. A hit on a continuation line takes the
+//! A chunk is a line-aligned slice of one file. One pass of the [`crate::kernel::AnchorKernel`] over the
+//! rules' anchors finds candidate lines and counts lines; the exact pattern runs only on those
+//! lines. Entry times are worked out only for hits. A hit on a continuation line takes the
 //! time of the last prefixed line above it; when that line lies in an earlier chunk the hit is
 //! marked [`EntryTime::Inherited`] and the scan resolves it when it stitches chunks together.
 
@@ -70,40 +70,46 @@ fn previous_line_start(chunk: &[u8], line_start: usize) -> usize {
     memrchr(b'\n', &chunk[..line_start - 1]).map_or(0, |i| i + 1)
 }
 
-/// Finds the verified `(line_start, rule, code)` triples of a chunk, in line order.
-fn find_codes(rules: &RuleSet, chunk: &[u8]) -> Vec<(usize, usize, u32)> {
+/// A verified code in a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Found {
+    line_start: usize,
+    rule: usize,
+    code: u32,
+    line_index: u64,
+}
+
+/// Finds the verified codes of a chunk, in line order (by rule within a line), and counts
+/// the chunk's `\n` bytes.
+fn find_codes(rules: &RuleSet, chunk: &[u8]) -> (Vec<Found>, u64) {
     let mut found = Vec::new();
-    // Anchored rules: one pass over all anchors, then the exact pattern on each candidate line
-    // (once per line and rule, however many anchors the line holds).
+    // Anchored rules: one kernel pass, then the exact pattern on each candidate line (once
+    // per line and rule, however many anchors the line holds).
     let mut checked_line_of_rule = vec![usize::MAX; rules.rules().len()];
     let mut slots: Vec<_> = rules
         .rules()
         .iter()
         .map(|r| r.regex.capture_locations())
         .collect();
-    let mut line = (usize::MAX, 0);
-    let candidates: Box<dyn Iterator<Item = aho_corasick::Match>> = if rules.anchors_overlap() {
-        Box::new(rules.anchors().find_overlapping_iter(chunk))
-    } else {
-        // Non-overlapping search runs the automaton's SIMD prefilter; it misses nothing when
-        // no two rules' anchors can overlap.
-        Box::new(rules.anchors().find_iter(chunk))
-    };
-    for m in candidates {
-        let rule = rules.rule_of_anchor(m.pattern().as_usize());
-        if !(line.0..line.1).contains(&m.start()) {
-            line = line_bounds(chunk, m.start());
+    let newlines = rules.kernel().scan(chunk, &mut |hit| {
+        let rule = rules.rule_of_anchor(hit.anchor);
+        if checked_line_of_rule[rule] == hit.line_start {
+            return;
         }
-        if checked_line_of_rule[rule] == line.0 {
-            continue;
-        }
-        checked_line_of_rule[rule] = line.0;
-        let text = trim_cr(&chunk[line.0..line.1]);
+        checked_line_of_rule[rule] = hit.line_start;
+        let end = memchr(b'\n', &chunk[hit.start..]).map_or(chunk.len(), |i| hit.start + i);
+        let text = trim_cr(&chunk[hit.line_start..end]);
         if let Some(code) = rules.rules()[rule].code_in_with(text, &mut slots[rule]) {
-            found.push((line.0, rule, code));
+            found.push(Found {
+                line_start: hit.line_start,
+                rule,
+                code,
+                line_index: hit.line_index,
+            });
         }
-    }
+    });
     // Unanchored (user) rules: their own regex over the chunk, then the exact line check.
+    let anchored = found.len();
     for &rule in rules.unanchored() {
         let search = &rules.rules()[rule].chunk_regex;
         let mut pos = 0;
@@ -114,15 +120,30 @@ fn find_codes(rules: &RuleSet, chunk: &[u8]) -> Vec<(usize, usize, u32)> {
             let (start, end) = line_bounds(chunk, m.start().min(chunk.len()));
             let text = trim_cr(&chunk[start..end]);
             if let Some(code) = rules.rules()[rule].code_in_with(text, &mut slots[rule]) {
-                found.push((start, rule, code));
+                found.push(Found {
+                    line_start: start,
+                    rule,
+                    code,
+                    line_index: 0,
+                });
             }
             pos = end + 1;
         }
     }
-    // Overlapping matches arrive by end position; user rules come after: order by line, rule.
-    found.sort_unstable();
-    found.dedup_by_key(|(start, rule, _)| (*start, *rule));
-    found
+    if found.len() > anchored {
+        // User rules come after, without line indexes: count them, then order by line, rule.
+        let user = &mut found[anchored..];
+        user.sort_unstable();
+        let (mut counted_to, mut newlines_before) = (0, 0);
+        for f in user {
+            newlines_before += count_newlines(&chunk[counted_to..f.line_start]);
+            counted_to = f.line_start;
+            f.line_index = newlines_before;
+        }
+        found.sort_unstable();
+        found.dedup_by_key(|f| (f.line_start, f.rule));
+    }
+    (found, newlines)
 }
 
 /// The time of the entry that the line at `line_start` belongs to, looking no further up than
@@ -175,32 +196,28 @@ fn last_entry(chunk: &[u8]) -> Option<Prefix> {
 
 /// Extracts every hit of `rules` in `chunk` (a run of whole lines).
 pub fn extract_chunk(rules: &RuleSet, chunk: &[u8]) -> ChunkScan {
-    let codes = find_codes(rules, chunk);
-    let mut hits = Vec::with_capacity(codes.len());
-    let mut newlines_before = 0;
-    let mut counted_to = 0;
+    let (found, newlines) = find_codes(rules, chunk);
+    let mut hits = Vec::with_capacity(found.len());
     let mut previous: Option<(usize, EntryTime)> = None;
-    for (line_start, rule, code) in codes {
-        newlines_before += count_newlines(&chunk[counted_to..line_start]);
-        counted_to = line_start;
+    for f in found {
         let time = match previous {
-            Some((prev_start, prev_time)) if prev_start == line_start => prev_time,
-            _ => match entry_time(chunk, line_start, previous.map(|p| p.0)) {
+            Some((prev_start, prev_time)) if prev_start == f.line_start => prev_time,
+            _ => match entry_time(chunk, f.line_start, previous.map(|p| p.0)) {
                 Some(time) => EntryTime::At(time),
                 None => previous.map_or(EntryTime::Inherited, |p| p.1),
             },
         };
-        previous = Some((line_start, time));
+        previous = Some((f.line_start, time));
         hits.push(RawHit {
-            code,
-            rule,
-            line_in_chunk: newlines_before,
-            line_start,
+            code: f.code,
+            rule: f.rule,
+            line_in_chunk: f.line_index,
+            line_start: f.line_start,
             time,
         });
     }
     ChunkScan {
-        newlines: newlines_before + count_newlines(&chunk[counted_to..]),
+        newlines,
         hits,
         first_entry: first_entry(chunk),
         last_entry: last_entry(chunk),

@@ -19,6 +19,7 @@ pub mod discover;
 pub mod error;
 pub mod extract;
 pub mod gate;
+pub mod kernel;
 pub mod logtime;
 pub mod progress;
 pub mod render;

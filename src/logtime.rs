@@ -63,6 +63,12 @@ impl LogTime {
         )
     }
 
+    /// The time `millis` milliseconds after 1970-01-01 00:00:00 of the log's clock (the
+    /// inverse of [`LogTime::epoch_millis`]).
+    pub fn from_epoch_millis(millis: i64) -> Option<LogTime> {
+        chrono::DateTime::from_timestamp_millis(millis).map(|t| LogTime(t.naive_utc()))
+    }
+
     /// Milliseconds since 1970-01-01 00:00:00 of the same local clock.
     pub fn epoch_millis(&self) -> i64 {
         self.0.and_utc().timestamp_millis()

@@ -1,16 +1,17 @@
 //! Extraction rules: the shapes in which a log line states an SDK error code.
 //!
 //! The built-in shapes are data (`data/rules.toml`); a user adds more with `--rule REGEX`.
-//! Built-in rules carry an *anchor*, a literal every match contains, so that one multi-pattern
-//! pass over a chunk finds every candidate line and the exact pattern runs only on those lines.
+//! Built-in rules carry an *anchor*, a literal every match contains, so that one pass of the
+//! [`AnchorKernel`] over a chunk finds every candidate line and the exact pattern runs only on
+//! those lines.
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::kernel::AnchorKernel;
 
 /// The compiled-size limit for a user's `--rule` (bytes of compiled program).
 pub const USER_RULE_SIZE_LIMIT: usize = 1 << 20;
@@ -46,28 +47,16 @@ impl Rule {
     }
 }
 
-/// The rules of one scan, with the prefilter built over their anchors.
+/// The rules of one scan, with the candidate kernel built over their anchors.
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    /// Aho-Corasick over the anchors of anchored rules.
-    anchors: AhoCorasick,
-    /// For each anchor pattern id, the index of its rule.
+    /// The kernel over the anchors of anchored rules.
+    kernel: AnchorKernel,
+    /// For each anchor (in kernel order), the index of its rule.
     anchor_rule: Vec<usize>,
     /// Rules with no anchor: searched with their own regex.
     unanchored: Vec<usize>,
-    /// Whether an occurrence of one rule's anchor can overlap another rule's anchor. Only then
-    /// must the prefilter report overlapping matches (a much slower, byte-at-a-time search).
-    anchors_overlap: bool,
-}
-
-/// Whether an occurrence of `a` can share bytes with an occurrence of `b`: one contains the
-/// other, or a proper suffix of one is a prefix of the other.
-fn can_overlap(a: &[u8], b: &[u8]) -> bool {
-    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
-    let suffix_is_prefix =
-        |x: &[u8], y: &[u8]| (1..x.len().min(y.len())).any(|k| x[x.len() - k..] == y[..k]);
-    contains(a, b) || contains(b, a) || suffix_is_prefix(a, b) || suffix_is_prefix(b, a)
 }
 
 /// The built-in rule data compiled into the binary.
@@ -186,34 +175,18 @@ impl RuleSet {
                 _ => unanchored.push(index),
             }
         }
-        // Two anchors of one rule overlapping is harmless: the whole line is checked once per
-        // rule. Anchors of different rules that can overlap need overlapping matches, or the
-        // second rule's candidate could be hidden by the first's.
-        let anchors_overlap = anchor_literals.iter().enumerate().any(|(i, a)| {
-            anchor_literals[i + 1..]
-                .iter()
-                .any(|b| can_overlap(a.as_bytes(), b.as_bytes()))
-        });
-        // Leftmost-first semantics let the automaton use its packed SIMD (Teddy) prefilter;
-        // overlapping search needs standard semantics and runs byte at a time.
-        let match_kind = if anchors_overlap {
-            MatchKind::Standard
-        } else {
-            MatchKind::LeftmostFirst
-        };
-        let anchors = AhoCorasick::builder()
-            .match_kind(match_kind)
-            .build(&anchor_literals)
-            .map_err(|e| Error::Rule {
-                pattern: anchor_literals.join(" | "),
-                reason: e.to_string(),
-            })?;
+        let literals: Vec<&[u8]> = anchor_literals.iter().map(|a| a.as_bytes()).collect();
+        if let Some(bad) = anchor_literals.iter().find(|a| a.contains('\n')) {
+            return Err(Error::Rule {
+                pattern: bad.clone(),
+                reason: "an anchor is matched within one line: it cannot hold a line feed".into(),
+            });
+        }
         Ok(RuleSet {
+            kernel: AnchorKernel::new(&literals),
             rules,
-            anchors,
             anchor_rule,
             unanchored,
-            anchors_overlap,
         })
     }
 
@@ -222,19 +195,14 @@ impl RuleSet {
         &self.rules
     }
 
-    /// The prefilter automaton over the anchors.
-    pub fn anchors(&self) -> &AhoCorasick {
-        &self.anchors
+    /// The candidate kernel over the anchors.
+    pub fn kernel(&self) -> &AnchorKernel {
+        &self.kernel
     }
 
-    /// The rule index of an anchor pattern id.
-    pub fn rule_of_anchor(&self, pattern: usize) -> usize {
-        self.anchor_rule[pattern]
-    }
-
-    /// Whether anchors of different rules can overlap (see [`RuleSet::new`]).
-    pub fn anchors_overlap(&self) -> bool {
-        self.anchors_overlap
+    /// The rule index of an anchor (its index in the kernel).
+    pub fn rule_of_anchor(&self, anchor: usize) -> usize {
+        self.anchor_rule[anchor]
     }
 
     /// Indexes of rules that have no anchor.
@@ -310,21 +278,12 @@ mod tests {
     }
 
     #[test]
-    fn overlap_of_anchors_is_detected() {
-        assert!(can_overlap(b"abc", b"cde"));
-        assert!(can_overlap(b"error", b"errorCode"));
-        assert!(can_overlap(b"xyz", b"y"));
-        assert!(!can_overlap(b"onDisconnect", b"desc:"));
-        assert!(
-            !RuleSet::builtin().anchors_overlap(),
-            "the built-in anchors never overlap"
-        );
-        let overlapping = RuleSet::new(vec![
-            Rule::new("a", Some("ab"), "ab(?P<code>\\d)", 1 << 20).unwrap(),
-            Rule::new("b", Some("bc"), "bc(?P<code>\\d)", 1 << 20).unwrap(),
+    fn anchors_cannot_hold_a_line_feed() {
+        let err = RuleSet::new(vec![
+            Rule::new("a", Some("a\nb"), "a(?P<code>\\d)", 1 << 20).unwrap(),
         ])
-        .unwrap();
-        assert!(overlapping.anchors_overlap());
+        .unwrap_err();
+        assert!(err.to_string().contains("line feed"), "{err}");
     }
 
     #[test]
