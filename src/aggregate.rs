@@ -13,9 +13,10 @@ use crate::discover::{FileOrderKey, LogFile, Skipped, under_root};
 use crate::error::{Error, Result};
 use crate::logtime::{LogTime, PrefixStyle};
 use crate::rules::RuleSet;
+use crate::samples;
 use crate::scan::FileScan;
 use crate::sessions::{self, DeviceSummary, EventKind, StoryEntry};
-use crate::timeline::{Bucket, Timeline};
+use crate::timeline::{Bucket, Cell, Timeline};
 use crate::unmatched::{self, UnmatchedTemplate};
 
 /// Sample lines kept per code (the earliest).
@@ -695,7 +696,7 @@ impl CodeTally {
             self.first_untimed_line.get_or_insert(line);
             return;
         };
-        let minute = crate::samples::minute_of(time);
+        let minute = samples::minute_of(time);
         match self.minutes.last_mut() {
             Some((m, n)) if *m == minute => *n += 1,
             _ => self.minutes.push((minute, 1)),
@@ -839,6 +840,69 @@ impl FileTally {
     }
 }
 
+/// One code's summary from its tallies in each file (`parts`, by index into `files`, in the
+/// order the files were added), with its per-minute counts as timeline cells.
+fn assemble_code(
+    code: u32,
+    parts: Vec<(usize, CodeTally)>,
+    files: &[FileSummary],
+    rules: &RuleSet,
+    catalog: &Catalog,
+    lang: Lang,
+) -> (CodeSummary, Vec<Cell>) {
+    let mut entry = CodeSummary::empty(code, catalog, lang);
+    let mut minutes = Vec::new();
+    for (index, tally) in parts {
+        let Some(file) = files.get(index) else {
+            continue;
+        };
+        entry.count += tally.count;
+        bump_by(&mut entry.per_file, &file.path, tally.count);
+        bump_by(&mut entry.per_device, &file.device, tally.count);
+        for (rule, n) in tally.per_rule {
+            let shape = rules.rules().get(rule).map_or("?", |r| r.name.as_str());
+            bump_by(&mut entry.per_shape, shape, n);
+        }
+        // Equal times keep the place added first.
+        if let Some((time, line)) = tally.first
+            && entry.first.is_none_or(|first| time < first)
+        {
+            entry.first = Some(time);
+            entry.first_at = Some(Location {
+                path: file.path.clone(),
+                line,
+            });
+        }
+        if let Some(line) = tally.first_untimed_line
+            && entry.first_at.is_none()
+        {
+            entry.first_at = Some(Location {
+                path: file.path.clone(),
+                line,
+            });
+        }
+        entry.last = entry.last.max(tally.last);
+        minutes.extend(tally.minutes);
+    }
+    minutes.sort_unstable_by_key(|&(minute, _)| minute);
+    let mut cells: Vec<Cell> = Vec::new();
+    for (minute, n) in minutes {
+        match cells.last_mut() {
+            Some(last) if samples::minute_of(last.0) == minute => last.2 += n,
+            _ => {
+                if let Some(time) = LogTime::from_epoch_millis(minute.saturating_mul(60_000)) {
+                    cells.push((time, code, n));
+                }
+            }
+        }
+    }
+    entry.per_minute = cells
+        .iter()
+        .map(|&(time, _, n)| (time.minute_key(), n))
+        .collect();
+    (entry, cells)
+}
+
 /// Orders codes most frequent first, then by code.
 fn by_frequency(codes: &mut [CodeSummary]) {
     codes.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
@@ -852,7 +916,8 @@ pub struct Aggregator<'a> {
     lang: Lang,
     window: Window,
     bucket: Bucket,
-    by_code: HashMap<u32, CodeSummary>,
+    /// Per code, its tally in each file (by index into `files`), in the order added.
+    by_code: HashMap<u32, Vec<(usize, CodeTally)>>,
     files: Vec<FileSummary>,
     failed: Vec<Skipped>,
     stats: Stats,
@@ -860,9 +925,6 @@ pub struct Aggregator<'a> {
     device_hits: BTreeMap<String, Vec<(LogTime, u32)>>,
     stories: Vec<Vec<StoryEntry>>,
     templates: BTreeMap<String, UnmatchedTemplate>,
-    /// Per code, occurrences per minute (minutes since the epoch): keyed by number while
-    /// counting, formatted once at the end.
-    minutes: HashMap<u32, BTreeMap<i64, u64>>,
 }
 
 impl<'a> Aggregator<'a> {
@@ -882,7 +944,6 @@ impl<'a> Aggregator<'a> {
             device_hits: BTreeMap::new(),
             stories: Vec::new(),
             templates: BTreeMap::new(),
-            minutes: HashMap::new(),
         }
     }
 
@@ -924,44 +985,12 @@ impl<'a> Aggregator<'a> {
         let Some(summary) = summary else {
             return;
         };
+        let index = self.files.len();
         for code in codes {
-            let entry = self
-                .by_code
+            self.by_code
                 .entry(code.code)
-                .or_insert_with(|| CodeSummary::empty(code.code, self.catalog, self.lang));
-            entry.count += code.count;
-            bump_by(&mut entry.per_file, &rel_path, code.count);
-            bump_by(&mut entry.per_device, &device, code.count);
-            for (rule, n) in code.per_rule {
-                let shape = self
-                    .rules
-                    .rules()
-                    .get(rule)
-                    .map_or("?", |r| r.name.as_str());
-                bump_by(&mut entry.per_shape, shape, n);
-            }
-            if let Some((time, line)) = code.first
-                && entry.first.is_none_or(|first| time < first)
-            {
-                entry.first = Some(time);
-                entry.first_at = Some(Location {
-                    path: rel_path.clone(),
-                    line,
-                });
-            }
-            if let Some(line) = code.first_untimed_line
-                && entry.first_at.is_none()
-            {
-                entry.first_at = Some(Location {
-                    path: rel_path.clone(),
-                    line,
-                });
-            }
-            entry.last = entry.last.max(code.last);
-            let minutes = self.minutes.entry(code.code).or_default();
-            for (minute, n) in code.minutes {
-                *minutes.entry(minute).or_default() += n;
-            }
+                .or_default()
+                .push((index, code));
         }
         if !timed.is_empty() {
             self.device_hits
@@ -989,7 +1018,7 @@ impl<'a> Aggregator<'a> {
             lang,
             window,
             bucket,
-            mut by_code,
+            by_code,
             files,
             failed,
             mut stats,
@@ -997,29 +1026,41 @@ impl<'a> Aggregator<'a> {
             mut device_hits,
             stories,
             templates,
-            mut minutes,
+            rules,
             ..
         } = self;
         stats.elapsed_ms = elapsed_ms;
-        for (code, entry) in &mut by_code {
-            for (minute, n) in minutes.remove(code).unwrap_or_default() {
-                if let Some(time) = LogTime::from_epoch_millis(minute.saturating_mul(60_000)) {
-                    *entry.per_minute.entry(time.minute_key()).or_default() += n;
-                }
-            }
-        }
         skipped.extend(failed);
         sort_skipped(&mut skipped);
-        let success = by_code
-            .remove(&SUCCESS_CODE)
-            .unwrap_or_else(|| CodeSummary::empty(SUCCESS_CODE, catalog, lang));
-        let (mut codes, mut unknown_codes): (Vec<_>, Vec<_>) = by_code
-            .into_values()
-            .partition(|c| catalog.get(c.code).is_some());
+        // Per code, its files' tallies become its summary: codes in parallel.
+        let assembled: Vec<(CodeSummary, Vec<Cell>)> = by_code
+            .into_par_iter()
+            .map(|(code, parts)| assemble_code(code, parts, &files, rules, catalog, lang))
+            .collect();
+        let mut span: Option<(LogTime, LogTime)> = None;
+        let mut cells = Vec::new();
+        let mut success = CodeSummary::empty(SUCCESS_CODE, catalog, lang);
+        let mut codes = Vec::new();
+        let mut unknown_codes = Vec::new();
+        for (code, minutes) in assembled {
+            if code.code == SUCCESS_CODE {
+                success = code;
+                continue;
+            }
+            if let (Some(first), Some(last)) = (code.first, code.last) {
+                span = Some(span.map_or((first, last), |(a, b)| (a.min(first), b.max(last))));
+            }
+            cells.extend(minutes);
+            if catalog.get(code.code).is_some() {
+                codes.push(code);
+            } else {
+                unknown_codes.push(code);
+            }
+        }
         by_frequency(&mut codes);
         by_frequency(&mut unknown_codes);
         // Samples: earliest first; each code keeps its first few.
-        samples.sort_by(|a, b| {
+        samples.par_sort_by(|a, b| {
             (a.time, &a.path, a.line, a.code).cmp(&(b.time, &b.path, b.line, b.code))
         });
         // One pass: each code keeps its earliest few.
@@ -1033,8 +1074,9 @@ impl<'a> Aggregator<'a> {
         for code in codes.iter_mut().chain(unknown_codes.iter_mut()) {
             code.samples = per_code.remove(&code.code).unwrap_or_default();
         }
-        let all_timed: Vec<(LogTime, u32)> = device_hits.values().flatten().copied().collect();
-        let timeline = Timeline::build(&all_timed, bucket);
+        let timeline = span.map_or_else(Timeline::default, |span| {
+            Timeline::from_counts(&cells, span, bucket)
+        });
         let devices = sessions::devices(&files, &stories);
         let inputs: Vec<DeviceErrors<'_>> = devices
             .iter()
@@ -1106,11 +1148,12 @@ pub struct SummaryInput<'a> {
 pub fn summarize(input: SummaryInput<'_>) -> Summary {
     let mut aggregator = Aggregator::new(input.rules, input.catalog, input.lang)
         .with_window(input.window, input.bucket);
+    // Each result is dropped by the worker that tallied it, not freed one by one afterwards.
     let tallies: Vec<FileTally> = input
         .files
         .par_iter()
-        .zip(input.results.par_iter())
-        .map(|(file, result)| FileTally::new(file, result, input.rules, input.window))
+        .zip(input.results.into_par_iter())
+        .map(|(file, result)| FileTally::new(file, &result, input.rules, input.window))
         .collect();
     for (file, tally) in input.files.iter().zip(tallies) {
         aggregator.absorb(file, tally);

@@ -17,6 +17,7 @@
 //! label are one incident (one burst listing every device). The label comes from the mix of
 //! codes ([`label`]).
 
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -268,7 +269,7 @@ fn join(a: &mut Burst, b: Burst) {
 /// Finds the bursts of every device, joins overlapping ones with the same label across
 /// devices, and returns them in time order.
 pub fn detect(devices: &[DeviceErrors<'_>]) -> Vec<Burst> {
-    let mut all: Vec<Burst> = devices.iter().flat_map(device_bursts).collect();
+    let mut all: Vec<Burst> = devices.par_iter().flat_map_iter(device_bursts).collect();
     all.sort_by(|a, b| {
         a.start
             .cmp(&b.start)

@@ -584,7 +584,10 @@ mod tests {
         for level in levels() {
             let kernel = AnchorKernel::with_level(&BUILTIN, level);
             assert_eq!(kernel.level(), level);
-            assert_eq!(run(&kernel, log.as_bytes()), naive(&BUILTIN, log.as_bytes()));
+            assert_eq!(
+                run(&kernel, log.as_bytes()),
+                naive(&BUILTIN, log.as_bytes())
+            );
         }
     }
 

@@ -70,6 +70,9 @@ impl Bucket {
     }
 }
 
+/// `count` errors of `code` at a time (or in the minute starting then): `(time, code, count)`.
+pub type Cell = (LogTime, u32, u64);
+
 /// Counts per bucket. Bucket `i` starts at `start + i × bucket_seconds`; buckets are aligned
 /// to whole multiples of their width on the log's clock (a `1h` bucket starts on the hour).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -97,21 +100,33 @@ impl Timeline {
         ) else {
             return Timeline::default();
         };
-        let span = (max.epoch_millis() - min.epoch_millis()) / 1000;
-        let (secs, name) = bucket.resolve(span);
+        let counts: Vec<Cell> = hits.iter().map(|&(t, c)| (t, c, 1)).collect();
+        Timeline::from_counts(&counts, (min, max), bucket)
+    }
+
+    /// Builds the timeline of `(time, code, count)`: `count` errors of `code` at `time` (or
+    /// in the minute starting at `time`: every bucket is whole minutes, so per-minute counts
+    /// give exact buckets). `span` is the first and last error time, which sets the `auto` width.
+    pub fn from_counts(counts: &[Cell], span: (LogTime, LogTime), bucket: Bucket) -> Timeline {
+        if counts.is_empty() {
+            return Timeline::default();
+        }
+        let (min, max) = span;
+        let seconds = (max.epoch_millis() - min.epoch_millis()) / 1000;
+        let (secs, name) = bucket.resolve(seconds);
         let width = secs * 1000;
         let first = min.epoch_millis().div_euclid(width);
         let n = usize::try_from(max.epoch_millis().div_euclid(width) - first + 1).unwrap_or(1);
         let mut total = vec![0; n];
-        let mut codes: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-        for &(time, code) in hits {
+        let mut by_code: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+        for &(time, code, count) in counts {
             let i = usize::try_from(time.epoch_millis().div_euclid(width) - first).unwrap_or(0);
             if let Some(slot) = total.get_mut(i) {
-                *slot += 1;
+                *slot += count;
             }
-            let series = codes.entry(code.to_string()).or_insert_with(|| vec![0; n]);
+            let series = by_code.entry(code).or_insert_with(|| vec![0; n]);
             if let Some(slot) = series.get_mut(i) {
-                *slot += 1;
+                *slot += count;
             }
         }
         let start_ms = first * width;
@@ -122,7 +137,10 @@ impl Timeline {
             start: shift(start_ms),
             end: shift(start_ms + width * n as i64),
             total,
-            codes,
+            codes: by_code
+                .into_iter()
+                .map(|(code, series)| (code.to_string(), series))
+                .collect(),
         }
     }
 
