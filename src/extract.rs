@@ -91,15 +91,30 @@ fn find_codes(rules: &RuleSet, chunk: &[u8]) -> (Vec<Found>, u64) {
         .iter()
         .map(|r| r.regex.capture_locations())
         .collect();
+    let mut scratch: Vec<_> = rules.rules().iter().map(|r| r.anchor_scratch()).collect();
     let newlines = rules.kernel().scan(chunk, &mut |hit| {
         let rule = rules.rule_of_anchor(hit.anchor);
         if checked_line_of_rule[rule] == hit.line_start {
             return;
         }
-        checked_line_of_rule[rule] = hit.line_start;
         let end = memchr(b'\n', &chunk[hit.start..]).map_or(chunk.len(), |i| hit.start + i);
         let text = trim_cr(&chunk[hit.line_start..end]);
-        if let Some(code) = rules.rules()[rule].code_in_with(text, &mut slots[rule]) {
+        let code = match &mut scratch[rule] {
+            // A match begins at an anchor: try this one (a later one may still match).
+            Some(scratch) => {
+                let at = (hit.start - hit.line_start).min(text.len());
+                let code = rules.rules()[rule].code_at_anchor(text, at, scratch);
+                if code.is_some() {
+                    checked_line_of_rule[rule] = hit.line_start;
+                }
+                code
+            }
+            None => {
+                checked_line_of_rule[rule] = hit.line_start;
+                rules.rules()[rule].code_in_with(text, &mut slots[rule])
+            }
+        };
+        if let Some(code) = code {
             found.push(Found {
                 line_start: hit.line_start,
                 rule,

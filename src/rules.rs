@@ -8,6 +8,8 @@
 use std::sync::OnceLock;
 
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input, meta};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -29,6 +31,16 @@ pub struct Rule {
     pub chunk_regex: Regex,
     /// The index of the `code` group.
     code_group: usize,
+    /// For a rule whose matches begin where its anchor begins: the pattern, to run anchored
+    /// at each anchor occurrence (it fails or succeeds within a few bytes, instead of
+    /// searching the whole line).
+    at_anchor: Option<meta::Regex>,
+}
+
+/// Reused state for [`Rule::code_at_anchor`].
+#[derive(Clone, Debug)]
+pub struct AnchorScratch {
+    captures: Captures,
 }
 
 impl Rule {
@@ -43,8 +55,46 @@ impl Rule {
     pub fn code_in_with(&self, line: &[u8], slots: &mut CaptureLocations) -> Option<u32> {
         self.regex.captures_read(slots, line)?;
         let (start, end) = slots.get(self.code_group)?;
-        std::str::from_utf8(&line[start..end]).ok()?.parse().ok()
+        parse_code(&line[start..end])
     }
+
+    /// Whether the rule's matches begin where its anchor begins (see `data/rules.toml`).
+    pub fn matches_at_anchor(&self) -> bool {
+        self.at_anchor.is_some()
+    }
+
+    /// Scratch space for [`Rule::code_at_anchor`] (`None` for rules that do not match at their
+    /// anchor).
+    pub fn anchor_scratch(&self) -> Option<AnchorScratch> {
+        let regex = self.at_anchor.as_ref()?;
+        Some(AnchorScratch {
+            captures: regex.create_captures(),
+        })
+    }
+
+    /// The code stated by a match that begins at `start` of `line` (a line without its
+    /// terminator; the bytes before `start` count as context for `\b`). For rules that match
+    /// at their anchor only, `start` being where an anchor occurrence begins.
+    pub fn code_at_anchor(
+        &self,
+        line: &[u8],
+        start: usize,
+        scratch: &mut AnchorScratch,
+    ) -> Option<u32> {
+        let regex = self.at_anchor.as_ref()?;
+        let input = Input::new(line).range(start..).anchored(Anchored::Yes);
+        // Most candidates fail within a few bytes: find where a match ends (a DFA) before
+        // asking where its groups are.
+        let end = regex.search_half(&input)?.offset();
+        regex.search_captures(&input.range(start..end), &mut scratch.captures);
+        let span = scratch.captures.get_group(self.code_group)?;
+        parse_code(&line[span.start..span.end])
+    }
+}
+
+/// A code's digits as a number (`None` when they do not fit a code).
+fn parse_code(digits: &[u8]) -> Option<u32> {
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// The rules of one scan, with the candidate kernel built over their anchors.
@@ -72,6 +122,9 @@ pub struct RuleSpec {
     pub anchor: String,
     /// Regex with a `code` group.
     pub pattern: String,
+    /// Every match begins where an occurrence of the anchor begins.
+    #[serde(default)]
+    pub matches_at_anchor: bool,
     /// Lines that must match, with their code.
     pub examples: Vec<(String, u32)>,
     /// Lines that must not match.
@@ -114,9 +167,38 @@ fn compile(pattern: &str, size_limit: usize) -> Result<Regex> {
     Ok(regex)
 }
 
+/// Compiles a pattern for anchored searches, with the same syntax as [`compile`].
+fn compile_anchored(pattern: &str, size_limit: usize) -> Result<meta::Regex> {
+    meta::Regex::builder()
+        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .nfa_size_limit(Some(size_limit))
+                .hybrid_cache_capacity(size_limit),
+        )
+        .build(pattern)
+        .map_err(|e| Error::Rule {
+            pattern: pattern.to_string(),
+            reason: e.to_string(),
+        })
+}
+
 impl Rule {
     /// Compiles a rule from its pattern.
     pub fn new(name: &str, anchor: Option<&str>, pattern: &str, size_limit: usize) -> Result<Rule> {
+        Rule::with_anchor_match(name, anchor, pattern, size_limit, false)
+    }
+
+    /// [`Rule::new`] for a rule whose every match begins where an occurrence of its anchor
+    /// begins, when `matches_at_anchor` (candidates are then checked by an anchored search).
+    pub fn with_anchor_match(
+        name: &str,
+        anchor: Option<&str>,
+        pattern: &str,
+        size_limit: usize,
+        matches_at_anchor: bool,
+    ) -> Result<Rule> {
         let regex = compile(pattern, size_limit)?;
         let code_group = regex
             .capture_names()
@@ -132,6 +214,10 @@ impl Rule {
             regex,
             // `m`: ^ and $ at line boundaries; `R`: a `\r\n` ends a line too.
             chunk_regex: compile(&format!("(?mR:{pattern})"), size_limit)?,
+            at_anchor: match (matches_at_anchor, anchor) {
+                (true, Some(_)) => Some(compile_anchored(pattern, size_limit)?),
+                _ => None,
+            },
         })
     }
 }
@@ -141,11 +227,12 @@ impl RuleSet {
     pub fn with_user_rules(user_patterns: &[String]) -> Result<RuleSet> {
         let mut rules = Vec::new();
         for spec in builtin_specs() {
-            rules.push(Rule::new(
+            rules.push(Rule::with_anchor_match(
                 &spec.name,
                 Some(&spec.anchor),
                 &spec.pattern,
                 10 * USER_RULE_SIZE_LIMIT,
+                spec.matches_at_anchor,
             )?);
         }
         for (i, pattern) in user_patterns.iter().enumerate() {
@@ -275,6 +362,29 @@ mod tests {
         let huge = "(?P<code>\\d+)(a{1000}){1000}".to_string();
         let err = RuleSet::with_user_rules(&[huge]).unwrap_err();
         assert!(err.to_string().contains("size limit"), "{err}");
+    }
+
+    #[test]
+    fn rules_that_match_at_their_anchor_agree_with_the_line_search() {
+        let set = RuleSet::builtin();
+        for (spec, rule) in builtin_specs().iter().zip(set.rules()) {
+            assert_eq!(rule.matches_at_anchor(), spec.matches_at_anchor);
+            let Some(mut scratch) = rule.anchor_scratch() else {
+                continue;
+            };
+            let lines = spec.examples.iter().map(|(l, _)| l).chain(&spec.decoys);
+            for line in lines {
+                let line = line.as_bytes();
+                let at_anchor = memchr::memmem::find_iter(line, spec.anchor.as_bytes())
+                    .find_map(|start| rule.code_at_anchor(line, start, &mut scratch));
+                assert_eq!(
+                    at_anchor,
+                    rule.code_in(line),
+                    "{}",
+                    String::from_utf8_lossy(line)
+                );
+            }
+        }
     }
 
     #[test]
