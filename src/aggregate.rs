@@ -724,15 +724,55 @@ pub struct FileTally {
     /// Timed error hits, for bursts.
     timed: Vec<(LogTime, u32)>,
     story: Vec<StoryEntry>,
-    samples: Vec<SampleLine>,
+    samples: Vec<FileSample>,
     groups: BTreeMap<String, unmatched::Group>,
+}
+
+/// A sample line of one file: its code, time and line, and the text (moved, not copied,
+/// from the file's scan).
+struct FileSample {
+    code: u32,
+    time: Option<LogTime>,
+    line: u64,
+    text: String,
+}
+
+/// A sample line as the aggregator holds it until the end: the file by index into its files,
+/// and a sort key in which that file's path is its rank in path order.
+struct HeldSample {
+    time: Option<LogTime>,
+    path_rank: usize,
+    line: u64,
+    code: u32,
+    file: usize,
+    text: String,
+}
+
+impl HeldSample {
+    /// The order samples are reported in: time (untimed first), path, line, code.
+    fn key(&self) -> (Option<LogTime>, usize, u64, u32) {
+        (self.time, self.path_rank, self.line, self.code)
+    }
+
+    /// The sample as reported.
+    fn to_line(&self, files: &[FileSummary]) -> SampleLine {
+        let file = files.get(self.file);
+        SampleLine {
+            code: self.code,
+            device: file.map(|f| f.device.clone()).unwrap_or_default(),
+            path: file.map(|f| f.path.clone()).unwrap_or_default(),
+            line: self.line,
+            time: self.time,
+            text: self.text.clone(),
+        }
+    }
 }
 
 impl FileTally {
     /// The tally of one file's scan result, counting only what lies in `window`.
     pub fn new(
         file: &LogFile,
-        result: &Result<FileScan, String>,
+        result: Result<FileScan, String>,
         rules: &RuleSet,
         window: Window,
     ) -> FileTally {
@@ -748,10 +788,10 @@ impl FileTally {
             samples: Vec::new(),
             groups: BTreeMap::new(),
         };
-        let scan = match result {
+        let mut scan = match result {
             Ok(scan) => scan,
             Err(reason) => {
-                tally.failed = Some(reason.clone());
+                tally.failed = Some(reason);
                 return tally;
             }
         };
@@ -783,18 +823,16 @@ impl FileTally {
             });
             tally.codes[index].add(hit.rule, hit.line, hit.time);
         }
-        for sample in &scan.samples {
+        for sample in std::mem::take(&mut scan.samples) {
             let Some(hit) = scan.hits.get(sample.hit) else {
                 continue;
             };
             if window.contains(hit.time) {
-                tally.samples.push(SampleLine {
+                tally.samples.push(FileSample {
                     code: hit.code,
-                    device: file.device.clone(),
-                    path: file.rel_path.clone(),
-                    line: hit.line,
                     time: hit.time,
-                    text: sample.text.clone(),
+                    line: hit.line,
+                    text: sample.text,
                 });
             }
         }
@@ -834,7 +872,7 @@ impl FileTally {
             truncated_last_line: scan.truncated_last_line,
             errors,
             encoding: scan.encoding.map(str::to_string),
-            warning: scan.warning.clone(),
+            warning: scan.warning.take(),
         });
         tally
     }
@@ -921,7 +959,7 @@ pub struct Aggregator<'a> {
     files: Vec<FileSummary>,
     failed: Vec<Skipped>,
     stats: Stats,
-    samples: Vec<SampleLine>,
+    samples: Vec<HeldSample>,
     device_hits: BTreeMap<String, Vec<(LogTime, u32)>>,
     stories: Vec<Vec<StoryEntry>>,
     templates: BTreeMap<String, UnmatchedTemplate>,
@@ -956,7 +994,7 @@ impl<'a> Aggregator<'a> {
 
     /// Adds one file's scan (or the reason it could not be scanned). Files must be added in
     /// report order: on equal times, the first occurrence added stays `first_at`.
-    pub fn add(&mut self, file: &LogFile, result: &Result<FileScan, String>) {
+    pub fn add(&mut self, file: &LogFile, result: Result<FileScan, String>) {
         let tally = FileTally::new(file, result, self.rules, self.window);
         self.absorb(file, tally);
     }
@@ -998,7 +1036,14 @@ impl<'a> Aggregator<'a> {
                 .or_default()
                 .extend(timed);
         }
-        self.samples.extend(samples);
+        self.samples.extend(samples.into_iter().map(|s| HeldSample {
+            time: s.time,
+            path_rank: 0,
+            line: s.line,
+            code: s.code,
+            file: index,
+            text: s.text,
+        }));
         self.stories.push(story);
         unmatched::absorb(&mut self.templates, &file.rel_path, &file.device, &groups);
         self.stats.files += 1;
@@ -1059,16 +1104,23 @@ impl<'a> Aggregator<'a> {
         }
         by_frequency(&mut codes);
         by_frequency(&mut unknown_codes);
-        // Samples: earliest first; each code keeps its first few.
-        samples.par_sort_by(|a, b| {
-            (a.time, &a.path, a.line, a.code).cmp(&(b.time, &b.path, b.line, b.code))
-        });
-        // One pass: each code keeps its earliest few.
+        // Samples: earliest first (by time, then path: ranks stand for paths); each code
+        // keeps its first few.
+        let mut by_path: Vec<usize> = (0..files.len()).collect();
+        by_path.sort_by(|&a, &b| files[a].path.cmp(&files[b].path));
+        let mut rank_of_file = vec![0; files.len()];
+        for (rank, &file) in by_path.iter().enumerate() {
+            rank_of_file[file] = rank;
+        }
+        for sample in &mut samples {
+            sample.path_rank = rank_of_file.get(sample.file).copied().unwrap_or(usize::MAX);
+        }
+        samples.par_sort_unstable_by_key(HeldSample::key);
         let mut per_code: HashMap<u32, Vec<SampleLine>> = HashMap::new();
         for sample in &samples {
             let kept = per_code.entry(sample.code).or_default();
             if kept.len() < SAMPLES_PER_CODE {
-                kept.push(sample.clone());
+                kept.push(sample.to_line(&files));
             }
         }
         for code in codes.iter_mut().chain(unknown_codes.iter_mut()) {
@@ -1093,9 +1145,9 @@ impl<'a> Aggregator<'a> {
             })
             .collect();
         let mut bursts = bursts::detect(&inputs);
-        for burst in &mut bursts {
-            burst.samples = burst_samples(burst, &samples);
-        }
+        bursts
+            .par_iter_mut()
+            .for_each(|burst| burst.samples = burst_samples(burst, &samples, &files));
         Summary {
             schema: SCHEMA.to_string(),
             root: roots,
@@ -1153,7 +1205,7 @@ pub fn summarize(input: SummaryInput<'_>) -> Summary {
         .files
         .par_iter()
         .zip(input.results.into_par_iter())
-        .map(|(file, result)| FileTally::new(file, &result, input.rules, input.window))
+        .map(|(file, result)| FileTally::new(file, result, input.rules, input.window))
         .collect();
     for (file, tally) in input.files.iter().zip(tallies) {
         aggregator.absorb(file, tally);
@@ -1165,12 +1217,16 @@ pub fn summarize(input: SummaryInput<'_>) -> Summary {
 ///
 /// `samples` must be sorted by time (untimed first), as `finish` sorts them: the burst's
 /// samples are then one slice, found by binary search.
-fn burst_samples(burst: &Burst, samples: &[SampleLine]) -> Vec<SampleLine> {
+fn burst_samples(burst: &Burst, samples: &[HeldSample], files: &[FileSummary]) -> Vec<SampleLine> {
     let from = samples.partition_point(|s| s.time.is_none_or(|t| t < burst.start));
     let to = samples.partition_point(|s| s.time.is_none_or(|t| t <= burst.end));
-    let inside: Vec<&SampleLine> = samples[from..to.max(from)]
+    let inside: Vec<&HeldSample> = samples[from..to.max(from)]
         .iter()
-        .filter(|s| burst.devices.contains(&s.device))
+        .filter(|s| {
+            files
+                .get(s.file)
+                .is_some_and(|f| burst.devices.contains(&f.device))
+        })
         .collect();
     let mut codes: Vec<(&String, &u64)> = burst.codes.iter().collect();
     codes.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
@@ -1179,8 +1235,11 @@ fn burst_samples(burst: &Burst, samples: &[SampleLine]) -> Vec<SampleLine> {
         if out.len() >= SAMPLES_PER_BURST {
             break;
         }
-        if let Some(s) = inside.iter().find(|s| s.code.to_string() == *code) {
-            out.push((*s).clone());
+        let Ok(code) = code.parse::<u32>() else {
+            continue;
+        };
+        if let Some(s) = inside.iter().find(|s| s.code == code) {
+            out.push(s.to_line(files));
         }
     }
     out.sort_by(|a, b| (a.time, &a.path, a.line).cmp(&(b.time, &b.path, b.line)));

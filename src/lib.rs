@@ -319,7 +319,7 @@ pub fn scan_stream(
             }
             Err(reason) => failures.push((file.rel_path.as_str(), reason.clone())),
         }
-        aggregator.add(file, &result);
+        aggregator.add(file, result);
     }
     if failures.len() == found.files.len() {
         let failures = failures.iter().map(|(p, r)| (*p, r.as_str()));
