@@ -573,6 +573,9 @@ pub fn scan_file(
         return Ok(scan);
     }
     let len = handle.metadata().map_err(|e| e.to_string())?.len();
+    if len <= opts.chunk_size as u64 {
+        return scan_small(&handle, len, file.explicit, rules, opts, progress);
+    }
     let mut head = ReadBuffer::default();
     read_at(&handle, 0, SNIFF_LEN, &mut head).map_err(|e| e.to_string())?;
     let head = head.filled();
@@ -620,6 +623,48 @@ pub fn scan_file(
         ));
     }
     Ok(scan)
+}
+
+/// Scans a file of at most one chunk: one read into the worker's buffer, sniffed and scanned
+/// there (no mapping, no second read for the sniff).
+fn scan_small(
+    handle: &File,
+    len: u64,
+    explicit: bool,
+    rules: &RuleSet,
+    opts: &ScanOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<FileScan, String> {
+    READ_BUFFER.with_borrow_mut(|buf| {
+        buf.clear();
+        let want = usize::try_from(len).unwrap_or(usize::MAX);
+        read_at(handle, 0, want, buf).map_err(|e| e.to_string())?;
+        let bytes = buf.filled();
+        let mut scan = match sniff(bytes, explicit) {
+            Sniff::Binary(what) => return Err(binary_reason(what)),
+            Sniff::Utf16(encoding) => {
+                let (text, name) = transcode(bytes, encoding);
+                let mut scan = scan_whole(&text, bytes.len() as u64, rules, opts.collect());
+                scan.encoding = Some(name);
+                scan
+            }
+            Sniff::Text => scan_whole(bytes, bytes.len() as u64, rules, opts.collect()),
+        };
+        progress(len);
+        let len_now = handle.metadata().map(|m| m.len()).unwrap_or(len);
+        if len_now != len {
+            scan.warning = Some(format!(
+                "the file changed size while it was scanned ({len} -> {len_now} bytes); counts reflect what was read"
+            ));
+        }
+        Ok(scan)
+    })
+}
+
+/// Scans `data` (a whole file) as one chunk, on this thread.
+fn scan_whole(data: &[u8], bytes_scanned: u64, rules: &RuleSet, collect: Collect) -> FileScan {
+    let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    stitch(vec![scan_chunk(rules, body, collect)], bytes_scanned)
 }
 
 /// Scans every file in parallel; results are in the order of `files`.
