@@ -205,7 +205,7 @@ struct ScanSettings {
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1M")]
     chunk_size: u64,
     /// Files at least this large are memory-mapped, e.g. 4M
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "4M")]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1M")]
     mmap_min: u64,
     /// The most decompressed bytes taken from one gzip file
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]

@@ -61,7 +61,7 @@ impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
             chunk_size: 1 << 20,
-            mmap_min: 4 << 20,
+            mmap_min: 1 << 20,
             gzip_limit: 1 << 30,
             keep_lines: false,
             deep: false,
