@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::bursts::{self, Burst, DeviceErrors};
@@ -796,7 +797,7 @@ impl FileTally {
             }
         };
         let shape = |rule: usize| rules.rules().get(rule).map_or("?", |r| r.name.as_str());
-        let mut index_of_code: HashMap<u32, usize> = HashMap::new();
+        let mut index_of_code: FxHashMap<u32, usize> = FxHashMap::default();
         let mut errors = 0;
         for hit in scan.hits.iter().filter(|h| window.contains(h.time)) {
             if hit.code != SUCCESS_CODE {
@@ -955,7 +956,7 @@ pub struct Aggregator<'a> {
     window: Window,
     bucket: Bucket,
     /// Per code, its tally in each file (by index into `files`), in the order added.
-    by_code: HashMap<u32, Vec<(usize, CodeTally)>>,
+    by_code: FxHashMap<u32, Vec<(usize, CodeTally)>>,
     files: Vec<FileSummary>,
     failed: Vec<Skipped>,
     stats: Stats,
@@ -974,7 +975,7 @@ impl<'a> Aggregator<'a> {
             lang,
             window: Window::default(),
             bucket: Bucket::default(),
-            by_code: HashMap::new(),
+            by_code: FxHashMap::default(),
             files: Vec::new(),
             failed: Vec::new(),
             stats: Stats::default(),
@@ -1116,7 +1117,7 @@ impl<'a> Aggregator<'a> {
             sample.path_rank = rank_of_file.get(sample.file).copied().unwrap_or(usize::MAX);
         }
         samples.par_sort_unstable_by_key(HeldSample::key);
-        let mut per_code: HashMap<u32, Vec<SampleLine>> = HashMap::new();
+        let mut per_code: FxHashMap<u32, Vec<SampleLine>> = FxHashMap::default();
         for sample in &samples {
             let kept = per_code.entry(sample.code).or_default();
             if kept.len() < SAMPLES_PER_CODE {

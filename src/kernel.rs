@@ -142,28 +142,49 @@ pub struct AnchorKernel {
     level: Level,
 }
 
+/// An anchor to find: a literal (non-empty, without `\n`) and, if known, the two of its bytes
+/// (by index) that are rarest together in logs, for the block test.
+#[derive(Clone, Copy, Debug)]
+pub struct AnchorSpec<'a> {
+    /// The literal.
+    pub literal: &'a [u8],
+    /// Indexes of the two bytes the block test checks (`None`: `memchr`'s heuristic picks).
+    pub pair: Option<(usize, usize)>,
+}
+
+impl<'a> From<&'a [u8]> for AnchorSpec<'a> {
+    fn from(literal: &'a [u8]) -> AnchorSpec<'a> {
+        AnchorSpec {
+            literal,
+            pair: None,
+        }
+    }
+}
+
 impl AnchorKernel {
-    /// A kernel for `literals` (non-empty, without `\n`) at the best level this CPU runs.
-    pub fn new(literals: &[&[u8]]) -> AnchorKernel {
-        AnchorKernel::with_level(literals, Level::detect())
+    /// A kernel for `anchors` at the best level this CPU runs.
+    pub fn new(anchors: &[AnchorSpec<'_>]) -> AnchorKernel {
+        AnchorKernel::with_level(anchors, Level::detect())
     }
 
     /// A kernel that runs the block test at `level` (which must be supported by this CPU;
     /// an unsupported level falls back to the scalar path).
-    pub fn with_level(literals: &[&[u8]], level: Level) -> AnchorKernel {
-        let anchors: Vec<Anchor> = literals
+    pub fn with_level(anchors: &[AnchorSpec<'_>], level: Level) -> AnchorKernel {
+        let anchors: Vec<Anchor> = anchors
             .iter()
-            .map(|literal| {
-                let (index1, index2) = match Pair::new(literal) {
-                    Some(pair) => (usize::from(pair.index1()), usize::from(pair.index2())),
+            .map(|&AnchorSpec { literal, pair }| {
+                let given = pair.filter(|&(i, j)| i < literal.len() && j < literal.len());
+                let (index1, index2) = match (given, Pair::new(literal)) {
+                    (Some(pair), _) => pair,
+                    (None, Some(pair)) => (usize::from(pair.index1()), usize::from(pair.index2())),
                     // One byte (or a needle too long for the heuristic): its first byte twice.
-                    None => (0, 0),
+                    (None, None) => (0, 0),
                 };
                 let mut head = [0u8; 8];
                 let used = literal.len().min(8);
                 head[..used].copy_from_slice(&literal[..used]);
                 Anchor {
-                    literal: (*literal).into(),
+                    literal: literal.into(),
                     head: u64::from_le_bytes(head),
                     head_mask: u64::MAX >> (8 * (8 - used)),
                     index1,
@@ -574,6 +595,10 @@ mod tests {
         levels
     }
 
+    fn specs<'a>(literals: &[&'a [u8]]) -> Vec<AnchorSpec<'a>> {
+        literals.iter().map(|&l| AnchorSpec::from(l)).collect()
+    }
+
     const BUILTIN: [&[u8]; 4] = [b"\"error\"", b"desc:", b"onDisconnect", b"errorC"];
 
     #[test]
@@ -582,7 +607,7 @@ mod tests {
                    x code: 5; desc: y\nonDisconnect2 onDisconnect3\nerrorCode=1\n"
             .repeat(9);
         for level in levels() {
-            let kernel = AnchorKernel::with_level(&BUILTIN, level);
+            let kernel = AnchorKernel::with_level(&specs(&BUILTIN), level);
             assert_eq!(kernel.level(), level);
             assert_eq!(
                 run(&kernel, log.as_bytes()),
@@ -596,7 +621,7 @@ mod tests {
         let literals: [&[u8]; 3] = [b"aba", b"bab", b"b"];
         let hay = b"ababab\nbab".repeat(20);
         for level in levels() {
-            let kernel = AnchorKernel::with_level(&literals, level);
+            let kernel = AnchorKernel::with_level(&specs(&literals), level);
             assert_eq!(run(&kernel, &hay), naive(&literals, &hay), "{level:?}");
         }
     }
@@ -626,7 +651,7 @@ mod tests {
             let hay = &text.as_bytes()[skip.min(text.len())..];
             let want = naive(&BUILTIN, hay);
             for level in levels() {
-                let kernel = AnchorKernel::with_level(&BUILTIN, level);
+                let kernel = AnchorKernel::with_level(&specs(&BUILTIN), level);
                 prop_assert_eq!(&run(&kernel, hay), &want, "{:?}", level);
             }
         }

@@ -13,7 +13,7 @@ use regex_automata::{Anchored, Input, meta};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::kernel::AnchorKernel;
+use crate::kernel::{AnchorKernel, AnchorSpec};
 
 /// The compiled-size limit for a user's `--rule` (bytes of compiled program).
 pub const USER_RULE_SIZE_LIMIT: usize = 1 << 20;
@@ -25,6 +25,8 @@ pub struct Rule {
     pub name: String,
     /// A literal every match contains, if known.
     pub anchor: Option<String>,
+    /// Indexes of the two anchor bytes the candidate kernel tests (`None`: picked by heuristic).
+    pub anchor_pair: Option<(usize, usize)>,
     /// The pattern, applied to one line; its group `code` captures the code.
     pub regex: Regex,
     /// The same pattern in multi-line CRLF-aware mode, to search a whole chunk for lines to check.
@@ -125,6 +127,9 @@ pub struct RuleSpec {
     /// Every match begins where an occurrence of the anchor begins.
     #[serde(default)]
     pub matches_at_anchor: bool,
+    /// Indexes of the two anchor bytes the candidate kernel tests.
+    #[serde(default)]
+    pub pair: Option<[usize; 2]>,
     /// Lines that must match, with their code.
     pub examples: Vec<(String, u32)>,
     /// Lines that must not match.
@@ -210,6 +215,7 @@ impl Rule {
         Ok(Rule {
             name: name.to_string(),
             anchor: anchor.map(str::to_string),
+            anchor_pair: None,
             code_group,
             regex,
             // `m`: ^ and $ at line boundaries; `R`: a `\r\n` ends a line too.
@@ -227,13 +233,15 @@ impl RuleSet {
     pub fn with_user_rules(user_patterns: &[String]) -> Result<RuleSet> {
         let mut rules = Vec::new();
         for spec in builtin_specs() {
-            rules.push(Rule::with_anchor_match(
+            let mut rule = Rule::with_anchor_match(
                 &spec.name,
                 Some(&spec.anchor),
                 &spec.pattern,
                 10 * USER_RULE_SIZE_LIMIT,
                 spec.matches_at_anchor,
-            )?);
+            )?;
+            rule.anchor_pair = spec.pair.map(|[i, j]| (i, j));
+            rules.push(rule);
         }
         for (i, pattern) in user_patterns.iter().enumerate() {
             let name = format!("rule{}", i + 1);
@@ -251,18 +259,27 @@ impl RuleSet {
     /// Builds the prefilter over `rules`.
     pub fn new(rules: Vec<Rule>) -> Result<RuleSet> {
         let mut anchor_literals = Vec::new();
+        let mut anchor_pairs = Vec::new();
         let mut anchor_rule = Vec::new();
         let mut unanchored = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             match &rule.anchor {
                 Some(anchor) if !anchor.is_empty() => {
                     anchor_literals.push(anchor.clone());
+                    anchor_pairs.push(rule.anchor_pair);
                     anchor_rule.push(index);
                 }
                 _ => unanchored.push(index),
             }
         }
-        let literals: Vec<&[u8]> = anchor_literals.iter().map(|a| a.as_bytes()).collect();
+        let specs: Vec<AnchorSpec<'_>> = anchor_literals
+            .iter()
+            .zip(&anchor_pairs)
+            .map(|(literal, &pair)| AnchorSpec {
+                literal: literal.as_bytes(),
+                pair,
+            })
+            .collect();
         if let Some(bad) = anchor_literals.iter().find(|a| a.contains('\n')) {
             return Err(Error::Rule {
                 pattern: bad.clone(),
@@ -270,7 +287,7 @@ impl RuleSet {
             });
         }
         Ok(RuleSet {
-            kernel: AnchorKernel::new(&literals),
+            kernel: AnchorKernel::new(&specs),
             rules,
             anchor_rule,
             unanchored,
@@ -383,6 +400,15 @@ mod tests {
                     "{}",
                     String::from_utf8_lossy(line)
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn anchor_pairs_point_into_their_anchors() {
+        for spec in builtin_specs() {
+            if let Some([i, j]) = spec.pair {
+                assert!(i != j && i.max(j) < spec.anchor.len(), "{}", spec.name);
             }
         }
     }

@@ -26,7 +26,7 @@ pub fn key(code: u32, time: Option<LogTime>) -> (u32, Option<i64>) {
 
 /// The first hit of each error code per minute of one chunk, with its line text.
 pub fn collect_chunk(chunk: &[u8], scan: &ChunkScan) -> Vec<Sample> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = rustc_hash::FxHashSet::default();
     let mut out = Vec::new();
     for (i, hit) in scan.hits.iter().enumerate() {
         if hit.code == crate::catalog::SUCCESS_CODE {

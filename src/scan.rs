@@ -2,7 +2,7 @@
 //! line-aligned chunks, runs [`extract_chunk`] on every chunk in a rayon pool, and stitches the
 //! chunks of a file back together: line numbers, and entry times that cross chunk boundaries.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::ops::Range;
@@ -456,7 +456,7 @@ fn stitch(chunks: Vec<ChunkResult>, bytes_scanned: u64) -> FileScan {
     let mut first = None;
     let mut last = None;
     let mut ends = BodyEnds::default();
-    let mut sampled = HashSet::new();
+    let mut sampled = rustc_hash::FxHashSet::default();
     for ChunkResult {
         scan: chunk,
         texts,
