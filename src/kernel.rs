@@ -650,9 +650,17 @@ mod tests {
             let text = pieces.concat();
             let hay = &text.as_bytes()[skip.min(text.len())..];
             let want = naive(&BUILTIN, hay);
+            // The pairs the heuristic picks, and the pairs `data/rules.toml` gives.
+            let given: Vec<AnchorSpec<'_>> = BUILTIN
+                .iter()
+                .zip([(5, 6), (0, 4), (1, 2), (1, 5)])
+                .map(|(&literal, pair)| AnchorSpec { literal, pair: Some(pair) })
+                .collect();
             for level in levels() {
-                let kernel = AnchorKernel::with_level(&specs(&BUILTIN), level);
-                prop_assert_eq!(&run(&kernel, hay), &want, "{:?}", level);
+                for anchors in [specs(&BUILTIN), given.clone()] {
+                    let kernel = AnchorKernel::with_level(&anchors, level);
+                    prop_assert_eq!(&run(&kernel, hay), &want, "{:?}", level);
+                }
             }
         }
     }
