@@ -770,6 +770,16 @@ impl HeldSample {
 }
 
 impl FileTally {
+    /// Why the file could not be scanned, if it could not.
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    /// The latest entry time of the file (`None` when it has none or failed).
+    pub fn last(&self) -> Option<LogTime> {
+        self.summary.as_ref()?.last
+    }
+
     /// The tally of one file's scan result, counting only what lies in `window`.
     pub fn new(
         file: &LogFile,
@@ -1179,8 +1189,8 @@ pub struct SummaryInput<'a> {
     pub roots: Vec<String>,
     /// The files scanned.
     pub files: &'a [LogFile],
-    /// The scan result of each file, in the same order.
-    pub results: Vec<Result<FileScan, String>>,
+    /// The tally of each file, in the same order (see [`FileTally::new`] and [`tally_all`]).
+    pub tallies: Vec<FileTally>,
     /// Paths discovery skipped.
     pub skipped: Vec<Skipped>,
     /// The rules used (for shape names).
@@ -1201,17 +1211,25 @@ pub struct SummaryInput<'a> {
 pub fn summarize(input: SummaryInput<'_>) -> Summary {
     let mut aggregator = Aggregator::new(input.rules, input.catalog, input.lang)
         .with_window(input.window, input.bucket);
-    // Each result is dropped by the worker that tallied it, not freed one by one afterwards.
-    let tallies: Vec<FileTally> = input
-        .files
-        .par_iter()
-        .zip(input.results.into_par_iter())
-        .map(|(file, result)| FileTally::new(file, result, input.rules, input.window))
-        .collect();
-    for (file, tally) in input.files.iter().zip(tallies) {
+    for (file, tally) in input.files.iter().zip(input.tallies) {
         aggregator.absorb(file, tally);
     }
     aggregator.finish(input.roots, input.skipped, input.elapsed_ms)
+}
+
+/// The tallies of scan results (in parallel; each result is dropped by the worker that
+/// tallied it, not freed one by one afterwards).
+pub fn tally_all(
+    files: &[LogFile],
+    results: Vec<Result<FileScan, String>>,
+    rules: &RuleSet,
+    window: Window,
+) -> Vec<FileTally> {
+    files
+        .par_iter()
+        .zip(results.into_par_iter())
+        .map(|(file, result)| FileTally::new(file, result, rules, window))
+        .collect()
 }
 
 /// A few lines from inside a burst: the first line of each of its most frequent codes.

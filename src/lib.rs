@@ -37,6 +37,7 @@ pub use aggregate::Summary;
 pub use error::{Error, Result};
 
 use catalog::{Lang, catalog};
+use aggregate::FileTally;
 use discover::LogFile;
 use rules::RuleSet;
 use scan::{FileScan, ScanOptions};
@@ -206,28 +207,49 @@ pub fn scan_paths(
         found,
         roots,
     } = prepare(config, on_total)?;
-    let run = || scan::scan_files(&found.files, &rules, &config.scan, on_progress);
-    let results = match thread_pool(config.threads) {
+    let fixed = |bound: Option<TimeBound>| !matches!(bound, Some(TimeBound::BeforeLast(_)));
+    let run = || {
+        if fixed(config.since) && fixed(config.until) {
+            // The window is known before the scan: each worker tallies the file it scanned,
+            // and its hits go as soon as it is counted.
+            let window = aggregate::Window {
+                since: config.since.and_then(|b| b.resolve(None)),
+                until: config.until.and_then(|b| b.resolve(None)),
+            };
+            let tally = |file: &LogFile, result| FileTally::new(file, result, &rules, window);
+            let tallies =
+                scan::scan_files_into(&found.files, &rules, &config.scan, on_progress, &tally);
+            (tallies, window)
+        } else {
+            // A window relative to the last log time: scan everything first.
+            let results = scan::scan_files(&found.files, &rules, &config.scan, on_progress);
+            let last = results.iter().filter_map(|r| r.as_ref().ok()?.last).max();
+            let window = aggregate::Window {
+                since: config.since.and_then(|b| b.resolve(last)),
+                until: config.until.and_then(|b| b.resolve(last)),
+            };
+            (
+                aggregate::tally_all(&found.files, results, &rules, window),
+                window,
+            )
+        }
+    };
+    let (tallies, window) = match thread_pool(config.threads) {
         Some(pool) => pool.install(run),
         None => run(),
     };
-    if results.iter().all(|r| r.is_err()) {
+    if tallies.iter().all(|t| t.failure().is_some()) {
         let failures = found
             .files
             .iter()
-            .zip(&results)
-            .filter_map(|(f, r)| Some((f.rel_path.as_str(), r.as_ref().err()?.as_str())));
+            .zip(&tallies)
+            .filter_map(|(f, t)| Some((f.rel_path.as_str(), t.failure()?)));
         return Err(nothing_read(roots, failures));
     }
-    let last = results.iter().filter_map(|r| r.as_ref().ok()?.last).max();
-    let window = aggregate::Window {
-        since: config.since.and_then(|b| b.resolve(last)),
-        until: config.until.and_then(|b| b.resolve(last)),
-    };
     let summary = aggregate::summarize(aggregate::SummaryInput {
         roots,
         files: &found.files,
-        results,
+        tallies,
         skipped: found.skipped,
         rules: &rules,
         catalog: catalog(),

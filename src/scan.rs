@@ -674,9 +674,22 @@ pub fn scan_files(
     opts: &ScanOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Vec<Result<FileScan, String>> {
+    scan_files_into(files, rules, opts, progress, &|_, result| result)
+}
+
+/// Scans every file in parallel and hands each result to `each` on the worker that scanned
+/// it (which can reduce it, so that hits need not outlive their file); the outputs are in the
+/// order of `files`.
+pub fn scan_files_into<T: Send>(
+    files: &[LogFile],
+    rules: &RuleSet,
+    opts: &ScanOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    each: &(dyn Fn(&LogFile, Result<FileScan, String>) -> T + Sync),
+) -> Vec<T> {
     files
         .par_iter()
-        .map(|file| scan_file(file, rules, opts, progress))
+        .map(|file| each(file, scan_file(file, rules, opts, progress)))
         .collect()
 }
 
