@@ -36,8 +36,8 @@ use std::time::Instant;
 pub use aggregate::Summary;
 pub use error::{Error, Result};
 
-use catalog::{Lang, catalog};
 use aggregate::FileTally;
+use catalog::{Lang, catalog};
 use discover::LogFile;
 use rules::RuleSet;
 use scan::{FileScan, ScanOptions};
