@@ -1,4 +1,5 @@
-//! Throughput of the extractor on one chunk and of a whole bundle scan.
+//! Throughput of the candidate kernel (per SIMD level) and the extractor on one chunk, and of a
+//! whole bundle scan.
 //!
 //! `cargo bench --bench scan` — reads the shared fixture bundle (`../shared/fixtures`).
 
@@ -7,7 +8,8 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use emscan::extract::extract_chunk;
-use emscan::rules::RuleSet;
+use emscan::kernel::{AnchorKernel, AnchorSpec, Level};
+use emscan::rules::{RuleSet, builtin_specs};
 use emscan::{ScanConfig, scan_paths};
 
 fn bundle() -> std::path::PathBuf {
@@ -26,6 +28,34 @@ fn extractor(c: &mut Criterion) {
     group.finish();
 }
 
+fn kernel(c: &mut Criterion) {
+    let file = bundle().join("DESKTOP-03/sdkdata/easemobLog/easemob.log");
+    let data = std::fs::read(&file).expect("fixture file is readable");
+    let anchors: Vec<AnchorSpec<'_>> = builtin_specs()
+        .iter()
+        .map(|spec| AnchorSpec {
+            literal: spec.anchor.as_bytes(),
+            pair: spec.pair.map(|[i, j]| (i, j)),
+        })
+        .collect();
+    let mut group = c.benchmark_group("kernel");
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    for level in [Level::Scalar, Level::Avx2, Level::Avx512] {
+        if !level.is_supported() {
+            continue;
+        }
+        let kernel = AnchorKernel::with_level(&anchors, level);
+        group.bench_function(format!("{level:?}"), |b| {
+            b.iter(|| {
+                kernel.scan(black_box(&data), &mut |hit| {
+                    black_box(hit);
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
 fn whole_scan(c: &mut Criterion) {
     let config = ScanConfig::new(vec![bundle()]);
     let bytes: u64 = scan_paths(&config, &|_| {}, &|_| {})
@@ -41,5 +71,5 @@ fn whole_scan(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, extractor, whole_scan);
+criterion_group!(benches, kernel, extractor, whole_scan);
 criterion_main!(benches);

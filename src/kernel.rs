@@ -8,8 +8,10 @@
 //! a few instructions; at a candidate the whole anchor is compared, and the hit gets its line
 //! start and line index from the newline masks, with no second pass over the bytes.
 //!
-//! AVX-512BW and AVX2 are chosen at run time; a scalar path computes the same masks on any
-//! target (and for the tail of every chunk), and tests hold the paths to the same answers.
+//! AVX-512BW and AVX2 are chosen at run time. Elsewhere (or with more anchors than the SIMD
+//! paths take) a portable path finds each anchor with `memchr`'s substring search, which is
+//! vectorised on other targets too; a byte-by-byte version of the block test handles the tail
+//! of every chunk. Tests hold every path to the answers of a naive search.
 
 use memchr::arch::all::packedpair::Pair;
 
@@ -52,7 +54,7 @@ impl Anchor {
 /// Which implementation of the block test runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
-    /// Plain Rust: any target.
+    /// Any target: `memchr` substring search per anchor.
     Scalar,
     /// x86-64 with AVX2.
     Avx2,
@@ -140,6 +142,8 @@ pub struct AnchorKernel {
     /// The largest pair index: a block test at `p` reads up to `p + 63 + reach`.
     reach: usize,
     level: Level,
+    /// Substring finders for the portable path, one per anchor.
+    finders: Vec<memchr::memmem::Finder<'static>>,
 }
 
 /// An anchor to find: a literal (non-empty, without `\n`) and, if known, the two of its bytes
@@ -204,10 +208,15 @@ impl AnchorKernel {
         } else {
             Level::Scalar
         };
+        let finders = anchors
+            .iter()
+            .map(|a| memchr::memmem::Finder::new(&a.literal).into_owned())
+            .collect();
         AnchorKernel {
             anchors,
             reach,
             level,
+            finders,
         }
     }
 
@@ -219,6 +228,9 @@ impl AnchorKernel {
     /// Reports every anchor occurrence in `hay`, by position (by anchor at one position), and
     /// returns the number of `\n` bytes in `hay`.
     pub fn scan(&self, hay: &[u8], on_hit: &mut dyn FnMut(AnchorHit)) -> u64 {
+        if self.level == Level::Scalar {
+            return self.scan_portable(hay, on_hit);
+        }
         let mut lines = Lines::default();
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `with_level` keeps a SIMD level only when the CPU supports it.
@@ -233,6 +245,38 @@ impl AnchorKernel {
             at += 64;
         }
         lines.newlines
+    }
+
+    /// The portable path: each anchor found by `memchr`'s substring search (vectorised on
+    /// every target memchr supports, NEON included), the hits merged in position order and
+    /// lines counted between them.
+    fn scan_portable(&self, hay: &[u8], on_hit: &mut dyn FnMut(AnchorHit)) -> u64 {
+        let mut starts: Vec<(usize, usize)> = Vec::new();
+        for (a, finder) in self.finders.iter().enumerate() {
+            // Overlapping occurrences too: resume one byte after each.
+            let mut from = 0;
+            while let Some(i) = hay.get(from..).and_then(|rest| finder.find(rest)) {
+                starts.push((from + i, a));
+                from += i + 1;
+            }
+        }
+        starts.sort_unstable();
+        let (mut newlines, mut line_start, mut counted) = (0, 0, 0);
+        for (start, anchor) in starts {
+            let gap = &hay[counted..start];
+            newlines += bytecount::count(gap, b'\n') as u64;
+            if let Some(i) = memchr::memrchr(b'\n', gap) {
+                line_start = counted + i + 1;
+            }
+            counted = start;
+            on_hit(AnchorHit {
+                anchor,
+                start,
+                line_start,
+                line_index: newlines,
+            });
+        }
+        newlines + bytecount::count(&hay[counted..], b'\n') as u64
     }
 
     /// Where the SIMD paths stop: blocks at `p < end` can be read in full (pair loads
