@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::bursts::{self, Burst, DeviceErrors};
@@ -889,27 +889,42 @@ impl FileTally {
     }
 }
 
+/// What assembling a code's summary needs besides its tallies.
+struct Assembly<'a> {
+    files: &'a [FileSummary],
+    rules: &'a RuleSet,
+    catalog: &'a Catalog,
+    lang: Lang,
+    /// Each file's rank in path order (by index into `files`).
+    path_rank: &'a [usize],
+    /// The per-minute key of every minute that occurs, formatted once.
+    minute_keys: &'a FxHashMap<i64, String>,
+}
+
 /// One code's summary from its tallies in each file (`parts`, by index into `files`, in the
 /// order the files were added), with its per-minute counts as timeline cells.
 fn assemble_code(
     code: u32,
     parts: Vec<(usize, CodeTally)>,
-    files: &[FileSummary],
-    rules: &RuleSet,
-    catalog: &Catalog,
-    lang: Lang,
+    with: &Assembly<'_>,
 ) -> (CodeSummary, Vec<Cell>) {
-    let mut entry = CodeSummary::empty(code, catalog, lang);
+    let mut entry = CodeSummary::empty(code, with.catalog, with.lang);
     let mut minutes = Vec::new();
+    let mut per_file: Vec<(usize, &str, u64)> = Vec::with_capacity(parts.len());
     for (index, tally) in parts {
-        let Some(file) = files.get(index) else {
+        let Some(file) = with.files.get(index) else {
             continue;
         };
         entry.count += tally.count;
-        bump_by(&mut entry.per_file, &file.path, tally.count);
+        let rank = with.path_rank.get(index).copied().unwrap_or(usize::MAX);
+        per_file.push((rank, &file.path, tally.count));
         bump_by(&mut entry.per_device, &file.device, tally.count);
         for (rule, n) in tally.per_rule {
-            let shape = rules.rules().get(rule).map_or("?", |r| r.name.as_str());
+            let shape = with
+                .rules
+                .rules()
+                .get(rule)
+                .map_or("?", |r| r.name.as_str());
             bump_by(&mut entry.per_shape, shape, n);
         }
         // Equal times keep the place added first.
@@ -933,22 +948,37 @@ fn assemble_code(
         entry.last = entry.last.max(tally.last);
         minutes.extend(tally.minutes);
     }
+    // In path order, the map is built in one pass (equal paths of different roots summed).
+    per_file.sort_unstable_by_key(|&(rank, _, _)| rank);
+    let mut sorted: Vec<(String, u64)> = Vec::with_capacity(per_file.len());
+    for (_, path, n) in per_file {
+        match sorted.last_mut() {
+            Some((last, count)) if last == path => *count += n,
+            _ => sorted.push((path.to_string(), n)),
+        }
+    }
+    entry.per_file = sorted.into_iter().collect();
     minutes.sort_unstable_by_key(|&(minute, _)| minute);
     let mut cells: Vec<Cell> = Vec::new();
+    let mut per_minute: Vec<(String, u64)> = Vec::new();
     for (minute, n) in minutes {
-        match cells.last_mut() {
-            Some(last) if samples::minute_of(last.0) == minute => last.2 += n,
+        match (cells.last_mut(), per_minute.last_mut()) {
+            (Some(last), Some(keyed)) if samples::minute_of(last.0) == minute => {
+                last.2 += n;
+                keyed.1 += n;
+            }
             _ => {
-                if let Some(time) = LogTime::from_epoch_millis(minute.saturating_mul(60_000)) {
+                if let (Some(time), Some(key)) = (
+                    LogTime::from_epoch_millis(minute.saturating_mul(60_000)),
+                    with.minute_keys.get(&minute),
+                ) {
                     cells.push((time, code, n));
+                    per_minute.push((key.clone(), n));
                 }
             }
         }
     }
-    entry.per_minute = cells
-        .iter()
-        .map(|&(time, _, n)| (time.minute_key(), n))
-        .collect();
+    entry.per_minute = per_minute.into_iter().collect();
     (entry, cells)
 }
 
@@ -1088,10 +1118,39 @@ impl<'a> Aggregator<'a> {
         stats.elapsed_ms = elapsed_ms;
         skipped.extend(failed);
         sort_skipped(&mut skipped);
+        // Paths in order once, as ranks: per-file maps and samples sort by them.
+        let mut by_path: Vec<usize> = (0..files.len()).collect();
+        by_path.sort_by(|&a, &b| files[a].path.cmp(&files[b].path));
+        let mut path_rank = vec![0; files.len()];
+        for (rank, &file) in by_path.iter().enumerate() {
+            path_rank[file] = rank;
+        }
+        let minutes: FxHashSet<i64> = by_code
+            .values()
+            .flatten()
+            .flat_map(|(_, tally)| tally.minutes.iter().map(|&(minute, _)| minute))
+            .collect();
+        let minute_keys: FxHashMap<i64, String> = minutes
+            .into_iter()
+            .filter_map(|m| {
+                Some((
+                    m,
+                    LogTime::from_epoch_millis(m.checked_mul(60_000)?)?.minute_key(),
+                ))
+            })
+            .collect();
+        let with = Assembly {
+            files: &files,
+            rules,
+            catalog,
+            lang,
+            path_rank: &path_rank,
+            minute_keys: &minute_keys,
+        };
         // Per code, its files' tallies become its summary: codes in parallel.
         let assembled: Vec<(CodeSummary, Vec<Cell>)> = by_code
             .into_par_iter()
-            .map(|(code, parts)| assemble_code(code, parts, &files, rules, catalog, lang))
+            .map(|(code, parts)| assemble_code(code, parts, &with))
             .collect();
         let mut span: Option<(LogTime, LogTime)> = None;
         let mut cells = Vec::new();
@@ -1117,14 +1176,8 @@ impl<'a> Aggregator<'a> {
         by_frequency(&mut unknown_codes);
         // Samples: earliest first (by time, then path: ranks stand for paths); each code
         // keeps its first few.
-        let mut by_path: Vec<usize> = (0..files.len()).collect();
-        by_path.sort_by(|&a, &b| files[a].path.cmp(&files[b].path));
-        let mut rank_of_file = vec![0; files.len()];
-        for (rank, &file) in by_path.iter().enumerate() {
-            rank_of_file[file] = rank;
-        }
         for sample in &mut samples {
-            sample.path_rank = rank_of_file.get(sample.file).copied().unwrap_or(usize::MAX);
+            sample.path_rank = path_rank.get(sample.file).copied().unwrap_or(usize::MAX);
         }
         samples.par_sort_unstable_by_key(HeldSample::key);
         let mut per_code: FxHashMap<u32, Vec<SampleLine>> = FxHashMap::default();
