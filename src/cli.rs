@@ -474,6 +474,13 @@ fn report_problems(summary: &Summary, format: ScanFormat, quiet: bool, strict: b
 /// The scan configuration of the shared settings. No path: the SDK's log folder when run from
 /// an app's folder that has one, else `.`.
 fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings) -> ScanConfig {
+    if let Some(n) = args.threads {
+        // Rendering runs on rayon's global pool too: `--threads` bounds it as well (a pool
+        // that already exists stays, hence the ignored error).
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build_global();
+    }
     let paths = if paths.is_empty() {
         let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         vec![crate::discover::default_root(&here)]

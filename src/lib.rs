@@ -234,7 +234,8 @@ pub fn scan_paths(
             )
         }
     };
-    let (tallies, window) = match thread_pool(config.threads) {
+    let pool = thread_pool(config.threads);
+    let (tallies, window) = match &pool {
         Some(pool) => pool.install(run),
         None => run(),
     };
@@ -246,7 +247,11 @@ pub fn scan_paths(
             .filter_map(|(f, t)| Some((f.rel_path.as_str(), t.failure()?)));
         return Err(nothing_read(roots, failures));
     }
-    let summary = aggregate::summarize(aggregate::SummaryInput {
+    let summarize = |input| match &pool {
+        Some(pool) => pool.install(|| aggregate::summarize(input)),
+        None => aggregate::summarize(input),
+    };
+    let summary = summarize(aggregate::SummaryInput {
         roots,
         files: &found.files,
         tallies,
