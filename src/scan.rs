@@ -572,10 +572,12 @@ pub fn scan_file(
         scan.encoding = encoding;
         return Ok(scan);
     }
-    let len = handle.metadata().map_err(|e| e.to_string())?.len();
-    if len <= opts.chunk_size as u64 {
-        return scan_small(&handle, len, file.explicit, rules, opts, progress);
+    // The size seen by discovery, moments ago, picks the path; a small file's one read also
+    // tells whether it changed since.
+    if file.size <= opts.chunk_size as u64 {
+        return scan_small(&handle, file.size, file.explicit, rules, opts, progress);
     }
+    let len = handle.metadata().map_err(|e| e.to_string())?.len();
     let mut head = ReadBuffer::default();
     read_at(&handle, 0, SNIFF_LEN, &mut head).map_err(|e| e.to_string())?;
     let head = head.filled();
@@ -637,8 +639,10 @@ fn scan_small(
 ) -> Result<FileScan, String> {
     READ_BUFFER.with_borrow_mut(|buf| {
         buf.clear();
+        // One byte more than expected: getting it means the file grew.
         let want = usize::try_from(len).unwrap_or(usize::MAX);
-        read_at(handle, 0, want, buf).map_err(|e| e.to_string())?;
+        let got = read_at(handle, 0, want.saturating_add(1), buf).map_err(|e| e.to_string())?;
+        buf.len = buf.len.min(want);
         let bytes = buf.filled();
         let mut scan = match sniff(bytes, explicit) {
             Sniff::Binary(what) => return Err(binary_reason(what)),
@@ -651,8 +655,8 @@ fn scan_small(
             Sniff::Text => scan_whole(bytes, bytes.len() as u64, rules, opts.collect()),
         };
         progress(len);
-        let len_now = handle.metadata().map(|m| m.len()).unwrap_or(len);
-        if len_now != len {
+        if got != want {
+            let len_now = handle.metadata().map(|m| m.len()).unwrap_or(got as u64);
             scan.warning = Some(format!(
                 "the file changed size while it was scanned ({len} -> {len_now} bytes); counts reflect what was read"
             ));
