@@ -889,6 +889,35 @@ impl FileTally {
     }
 }
 
+/// Counts `(rank, key, n)` as a map: sorted by rank (which orders keys as the map does) and
+/// equal keys summed, so that the map is built in one pass.
+fn in_key_order(mut counts: Vec<(usize, &str, u64)>) -> BTreeMap<String, u64> {
+    counts.sort_unstable_by_key(|&(rank, _, _)| rank);
+    let mut sorted: Vec<(String, u64)> = Vec::with_capacity(counts.len());
+    for (_, key, n) in counts {
+        match sorted.last_mut() {
+            Some((last, count)) if last == key => *count += n,
+            _ => sorted.push((key.to_string(), n)),
+        }
+    }
+    sorted.into_iter().collect()
+}
+
+/// Each item's rank in the order of its key (equal keys, equal ranks).
+fn ranks_by<'a>(len: usize, key: impl Fn(usize) -> &'a str) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    order.sort_by(|&a, &b| key(a).cmp(key(b)));
+    let mut rank = vec![0; len];
+    let mut current = 0;
+    for (i, &item) in order.iter().enumerate() {
+        if i > 0 && key(order[i - 1]) != key(item) {
+            current = i;
+        }
+        rank[item] = current;
+    }
+    rank
+}
+
 /// What assembling a code's summary needs besides its tallies.
 struct Assembly<'a> {
     files: &'a [FileSummary],
@@ -897,6 +926,8 @@ struct Assembly<'a> {
     lang: Lang,
     /// Each file's rank in path order (by index into `files`).
     path_rank: &'a [usize],
+    /// Each file's device's rank in device-name order (by index into `files`).
+    device_rank: &'a [usize],
     /// The per-minute key of every minute that occurs, formatted once.
     minute_keys: &'a FxHashMap<i64, String>,
 }
@@ -911,6 +942,7 @@ fn assemble_code(
     let mut entry = CodeSummary::empty(code, with.catalog, with.lang);
     let mut minutes = Vec::new();
     let mut per_file: Vec<(usize, &str, u64)> = Vec::with_capacity(parts.len());
+    let mut per_device: Vec<(usize, &str, u64)> = Vec::with_capacity(parts.len());
     for (index, tally) in parts {
         let Some(file) = with.files.get(index) else {
             continue;
@@ -918,7 +950,8 @@ fn assemble_code(
         entry.count += tally.count;
         let rank = with.path_rank.get(index).copied().unwrap_or(usize::MAX);
         per_file.push((rank, &file.path, tally.count));
-        bump_by(&mut entry.per_device, &file.device, tally.count);
+        let rank = with.device_rank.get(index).copied().unwrap_or(usize::MAX);
+        per_device.push((rank, &file.device, tally.count));
         for (rule, n) in tally.per_rule {
             let shape = with
                 .rules
@@ -948,16 +981,8 @@ fn assemble_code(
         entry.last = entry.last.max(tally.last);
         minutes.extend(tally.minutes);
     }
-    // In path order, the map is built in one pass (equal paths of different roots summed).
-    per_file.sort_unstable_by_key(|&(rank, _, _)| rank);
-    let mut sorted: Vec<(String, u64)> = Vec::with_capacity(per_file.len());
-    for (_, path, n) in per_file {
-        match sorted.last_mut() {
-            Some((last, count)) if last == path => *count += n,
-            _ => sorted.push((path.to_string(), n)),
-        }
-    }
-    entry.per_file = sorted.into_iter().collect();
+    entry.per_file = in_key_order(per_file);
+    entry.per_device = in_key_order(per_device);
     minutes.sort_unstable_by_key(|&(minute, _)| minute);
     let mut cells: Vec<Cell> = Vec::new();
     let mut per_minute: Vec<(String, u64)> = Vec::new();
@@ -1118,13 +1143,10 @@ impl<'a> Aggregator<'a> {
         stats.elapsed_ms = elapsed_ms;
         skipped.extend(failed);
         sort_skipped(&mut skipped);
-        // Paths in order once, as ranks: per-file maps and samples sort by them.
-        let mut by_path: Vec<usize> = (0..files.len()).collect();
-        by_path.sort_by(|&a, &b| files[a].path.cmp(&files[b].path));
-        let mut path_rank = vec![0; files.len()];
-        for (rank, &file) in by_path.iter().enumerate() {
-            path_rank[file] = rank;
-        }
+        // Paths and devices in order once, as ranks: per-file and per-device maps and
+        // samples sort by them.
+        let path_rank = ranks_by(files.len(), |i| &files[i].path);
+        let device_rank = ranks_by(files.len(), |i| &files[i].device);
         let minutes: FxHashSet<i64> = by_code
             .values()
             .flatten()
@@ -1145,6 +1167,7 @@ impl<'a> Aggregator<'a> {
             catalog,
             lang,
             path_rank: &path_rank,
+            device_rank: &device_rank,
             minute_keys: &minute_keys,
         };
         // Per code, its files' tallies become its summary: codes in parallel.
@@ -1321,6 +1344,21 @@ fn burst_samples(burst: &Burst, samples: &[HeldSample], files: &[FileSummary]) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranks_follow_key_order_and_maps_sum_equal_keys() {
+        let keys = ["b/x", "a/y", "b/x", "c"];
+        assert_eq!(ranks_by(keys.len(), |i| keys[i]), [1, 0, 1, 3]);
+        let map = in_key_order(vec![
+            (3, "c", 1),
+            (1, "b/x", 2),
+            (0, "a/y", 4),
+            (1, "b/x", 5),
+        ]);
+        let want: BTreeMap<String, u64> =
+            [("a/y".into(), 4), ("b/x".into(), 7), ("c".into(), 1)].into();
+        assert_eq!(map, want);
+    }
     use crate::catalog::catalog;
     use proptest::prelude::*;
 

@@ -159,10 +159,14 @@ pub struct DeviceSummary {
 pub fn devices(files: &[FileSummary], stories: &[Vec<StoryEntry>]) -> Vec<DeviceSummary> {
     let mut out: Vec<DeviceSummary> = Vec::new();
     let mut collected: Vec<Vec<StoryEntry>> = Vec::new();
+    // Per device: its index in `out`, and its latest file so far that has a time.
+    let mut seen: rustc_hash::FxHashMap<&str, (usize, Option<&FileSummary>)> =
+        rustc_hash::FxHashMap::default();
     for (i, file) in files.iter().enumerate() {
-        let idx = match out.iter().position(|d| d.name == file.device) {
-            Some(idx) => idx,
+        let idx = match seen.get(file.device.as_str()) {
+            Some(&(idx, _)) => idx,
             None => {
+                seen.insert(&file.device, (out.len(), None));
                 out.push(DeviceSummary {
                     name: file.device.clone(),
                     first: None,
@@ -183,10 +187,10 @@ pub fn devices(files: &[FileSummary], stories: &[Vec<StoryEntry>]) -> Vec<Device
         };
         let device = &mut out[idx];
         // The previous file of this device with a time, for the gap.
-        let previous = files[..i]
-            .iter()
-            .rev()
-            .find(|f| f.device == file.device && f.last.is_some());
+        let previous = seen.get(file.device.as_str()).and_then(|&(_, p)| p);
+        if file.last.is_some() {
+            seen.insert(&file.device, (idx, Some(file)));
+        }
         if let (Some(prev), Some(to)) = (previous, file.first)
             && let Some(from) = prev.last
         {
