@@ -296,10 +296,12 @@ impl<'a> FileOrderKey<'a> {
     /// file last, then path.
     pub fn report_order(&self, other: &FileOrderKey<'_>) -> std::cmp::Ordering {
         // A folder may hold several users' logs: keep each folder's rotation together.
-        let dir = |k: &FileOrderKey<'_>| k.rel_path.rsplit_once('/').map(|(d, _)| d.to_string());
+        fn dir<'k>(rel_path: &'k str) -> Option<&'k str> {
+            rel_path.rsplit_once('/').map(|(d, _)| d)
+        }
         self.device
             .cmp(other.device)
-            .then_with(|| dir(self).cmp(&dir(other)))
+            .then_with(|| dir(self.rel_path).cmp(&dir(other.rel_path)))
             .then_with(|| match (self.rotated_at, other.rotated_at) {
                 (Some(x), Some(y)) => x.cmp(&y),
                 (Some(_), None) => std::cmp::Ordering::Less,
