@@ -38,22 +38,28 @@ fn kernel(c: &mut Criterion) {
             pair: spec.pair.map(|[i, j]| (i, j)),
         })
         .collect();
-    let mut group = c.benchmark_group("kernel");
-    group.throughput(Throughput::Bytes(data.len() as u64));
-    for level in [Level::Scalar, Level::Avx2, Level::Avx512] {
-        if !level.is_supported() {
-            continue;
-        }
-        let kernel = AnchorKernel::with_level(&anchors, level);
-        group.bench_function(format!("{level:?}"), |b| {
-            b.iter(|| {
-                kernel.scan(black_box(&data), &mut |hit| {
-                    black_box(hit);
+    // The chunk (in cache), and the chunk repeated to 256 MiB (far beyond the caches: the
+    // kernel reading from memory, as on a big bundle).
+    let big = data.repeat(256);
+    for (name, hay, samples) in [("kernel", &data, 100), ("kernel_256MiB", &big, 10)] {
+        let mut group = c.benchmark_group(name);
+        group.throughput(Throughput::Bytes(hay.len() as u64));
+        group.sample_size(samples);
+        for level in [Level::Scalar, Level::Avx2, Level::Avx512] {
+            if !level.is_supported() {
+                continue;
+            }
+            let kernel = AnchorKernel::with_level(&anchors, level);
+            group.bench_function(format!("{level:?}"), |b| {
+                b.iter(|| {
+                    kernel.scan(black_box(hay), &mut |hit| {
+                        black_box(hit);
+                    })
                 })
-            })
-        });
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 fn whole_scan(c: &mut Criterion) {

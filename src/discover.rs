@@ -296,7 +296,7 @@ impl<'a> FileOrderKey<'a> {
     /// file last, then path.
     pub fn report_order(&self, other: &FileOrderKey<'_>) -> std::cmp::Ordering {
         // A folder may hold several users' logs: keep each folder's rotation together.
-        fn dir<'k>(rel_path: &'k str) -> Option<&'k str> {
+        fn dir(rel_path: &str) -> Option<&str> {
             rel_path.rsplit_once('/').map(|(d, _)| d)
         }
         self.device
