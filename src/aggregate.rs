@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::bursts::{self, Burst, DeviceErrors};
@@ -806,7 +806,7 @@ impl FileTally {
                 return tally;
             }
         };
-        let shape = |rule: usize| rules.rules().get(rule).map_or("?", |r| r.name.as_str());
+        let listener = rules.rules().iter().position(|r| r.name == LISTENER_SHAPE);
         let mut index_of_code: FxHashMap<u32, usize> = FxHashMap::default();
         let mut errors = 0;
         for hit in scan.hits.iter().filter(|h| window.contains(h.time)) {
@@ -815,7 +815,7 @@ impl FileTally {
                 if let Some(t) = hit.time {
                     tally.timed.push((t, hit.code));
                 }
-                if shape(hit.rule) == LISTENER_SHAPE {
+                if Some(hit.rule) == listener {
                     tally.story.push(StoryEntry {
                         time: hit.time,
                         path: file.rel_path.clone(),
@@ -928,8 +928,8 @@ struct Assembly<'a> {
     path_rank: &'a [usize],
     /// Each file's device's rank in device-name order (by index into `files`).
     device_rank: &'a [usize],
-    /// The per-minute key of every minute that occurs, formatted once.
-    minute_keys: &'a FxHashMap<i64, String>,
+    /// The per-minute key of every minute that occurs, formatted once, sorted by minute.
+    minute_keys: &'a [(i64, String)],
 }
 
 /// One code's summary from its tallies in each file (`parts`, by index into `files`, in the
@@ -995,7 +995,11 @@ fn assemble_code(
             _ => {
                 if let (Some(time), Some(key)) = (
                     LogTime::from_epoch_millis(minute.saturating_mul(60_000)),
-                    with.minute_keys.get(&minute),
+                    with.minute_keys
+                        .binary_search_by_key(&minute, |(m, _)| *m)
+                        .ok()
+                        .and_then(|i| with.minute_keys.get(i))
+                        .map(|(_, key)| key),
                 ) {
                     cells.push((time, code, n));
                     per_minute.push((key.clone(), n));
@@ -1147,18 +1151,18 @@ impl<'a> Aggregator<'a> {
         // samples sort by them.
         let path_rank = ranks_by(files.len(), |i| &files[i].path);
         let device_rank = ranks_by(files.len(), |i| &files[i].device);
-        let minutes: FxHashSet<i64> = by_code
+        let mut minutes: Vec<i64> = by_code
             .values()
             .flatten()
             .flat_map(|(_, tally)| tally.minutes.iter().map(|&(minute, _)| minute))
             .collect();
-        let minute_keys: FxHashMap<i64, String> = minutes
+        minutes.par_sort_unstable();
+        minutes.dedup();
+        let minute_keys: Vec<(i64, String)> = minutes
             .into_iter()
             .filter_map(|m| {
-                Some((
-                    m,
-                    LogTime::from_epoch_millis(m.checked_mul(60_000)?)?.minute_key(),
-                ))
+                let start = LogTime::from_epoch_millis(m.checked_mul(60_000)?)?;
+                Some((m, start.minute_key()))
             })
             .collect();
         let with = Assembly {

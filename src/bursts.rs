@@ -162,9 +162,19 @@ pub struct DeviceErrors<'a> {
 
 /// Finds the bursts of one device.
 fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
-    let mut per_minute: BTreeMap<i64, u64> = BTreeMap::new();
+    // Hits come mostly in time order: count runs of one minute, then merge the runs.
+    let mut runs: Vec<(i64, u64)> = Vec::new();
     for &(t, _) in &device.hits {
-        *per_minute.entry(minute_of(t)).or_default() += 1;
+        let minute = minute_of(t);
+        match runs.last_mut() {
+            Some((m, n)) if *m == minute => *n += 1,
+            _ => runs.push((minute, 1)),
+        }
+    }
+    runs.sort_unstable_by_key(|&(minute, _)| minute);
+    let mut per_minute: BTreeMap<i64, u64> = BTreeMap::new();
+    for (minute, n) in runs {
+        *per_minute.entry(minute).or_default() += n;
     }
     let (Some(&lo), Some(&hi)) = (per_minute.keys().next(), per_minute.keys().next_back()) else {
         return Vec::new();
