@@ -367,6 +367,32 @@ struct CandidateBlock<const N: usize> {
     lines: Lines,
 }
 
+/// Records the block at `at` if it has candidates (the rare case), and moves the line count
+/// past it.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn record<const N: usize>(
+    out: &mut [CandidateBlock<N>; WINDOW_BLOCKS],
+    count: &mut usize,
+    at: usize,
+    newline: u64,
+    by_anchor: [u64; N],
+    lines: &mut Lines,
+) {
+    if by_anchor.iter().any(|&m| m != 0)
+        && let Some(slot) = out.get_mut(*count)
+    {
+        *slot = CandidateBlock {
+            at,
+            newline,
+            by_anchor,
+            lines: *lines,
+        };
+        *count += 1;
+    }
+    lines.advance(at, newline);
+}
+
 /// The SIMD loop over one window: `(kernel, base, from, to, lines, out)`, returning how many
 /// blocks it recorded in `out`.
 #[cfg(target_arch = "x86_64")]
@@ -505,7 +531,6 @@ impl AnchorKernel {
         let mut block = unsafe { _mm512_loadu_si512(base.add(at).cast()) };
         while at < to {
             let mut by_anchor = [0u64; N];
-            let mut any = 0;
             // SAFETY: as above. Prefetches never fault.
             let next = unsafe {
                 _mm_prefetch::<_MM_HINT_T0>(base.add(at).wrapping_add(PREFETCH_DISTANCE).cast());
@@ -519,19 +544,9 @@ impl AnchorKernel {
                     second,
                     byte2[a],
                 );
-                any |= by_anchor[a];
             }
             let newlines = _mm512_cmpeq_epi8_mask(block, newline);
-            if any != 0 && count < WINDOW_BLOCKS {
-                out[count] = CandidateBlock {
-                    at,
-                    newline: newlines,
-                    by_anchor,
-                    lines: *lines,
-                };
-                count += 1;
-            }
-            lines.advance(at, newlines);
+            record(out, &mut count, at, newlines, by_anchor, lines);
             block = next;
             at += 64;
         }
@@ -560,7 +575,6 @@ impl AnchorKernel {
         let mut at = from;
         while at < to {
             let mut by_anchor = [0u64; N];
-            let mut any = 0;
             let mut newlines = 0;
             for half in [0, 32] {
                 // SAFETY: as in `window_avx512`.
@@ -587,21 +601,11 @@ impl AnchorKernel {
                         for a in 0..N {
                             let m = u64::from(_mm256_movemask_epi8(paired[a]) as u32) << half;
                             by_anchor[a] |= m;
-                            any |= m;
                         }
                     }
                 }
             }
-            if any != 0 && count < WINDOW_BLOCKS {
-                out[count] = CandidateBlock {
-                    at,
-                    newline: newlines,
-                    by_anchor,
-                    lines: *lines,
-                };
-                count += 1;
-            }
-            lines.advance(at, newlines);
+            record(out, &mut count, at, newlines, by_anchor, lines);
             at += 64;
         }
         count

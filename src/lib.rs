@@ -187,6 +187,14 @@ fn thread_pool(threads: Option<usize>) -> Option<rayon::ThreadPool> {
     threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok())
 }
 
+/// Runs `work` in `pool` when there is one (`--threads`), else on rayon's global pool.
+fn in_pool<R: Send>(pool: &Option<rayon::ThreadPool>, work: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }
+}
+
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
@@ -235,10 +243,7 @@ pub fn scan_paths(
         }
     };
     let pool = thread_pool(config.threads);
-    let (tallies, window) = match &pool {
-        Some(pool) => pool.install(run),
-        None => run(),
-    };
+    let (tallies, window) = in_pool(&pool, run);
     if tallies.iter().all(|t| t.failure().is_some()) {
         let failures = found
             .files
@@ -247,11 +252,7 @@ pub fn scan_paths(
             .filter_map(|(f, t)| Some((f.rel_path.as_str(), t.failure()?)));
         return Err(nothing_read(roots, failures));
     }
-    let summarize = |input| match &pool {
-        Some(pool) => pool.install(|| aggregate::summarize(input)),
-        None => aggregate::summarize(input),
-    };
-    let summary = summarize(aggregate::SummaryInput {
+    let input = aggregate::SummaryInput {
         roots,
         files: &found.files,
         tallies,
@@ -262,8 +263,8 @@ pub fn scan_paths(
         elapsed_ms: elapsed_ms(started),
         window,
         bucket: config.bucket,
-    });
-    Ok(summary)
+    };
+    Ok(in_pool(&pool, || aggregate::summarize(input)))
 }
 
 /// Reads a saved `emscan scan --format json` report back into a [`Summary`].
@@ -323,11 +324,9 @@ pub fn scan_stream(
         .with_window(window, config.bucket);
     let mut failures = Vec::new();
     for file in &found.files {
-        let run = || scan::scan_file(file, &rules, &options, on_progress);
-        let result = match &pool {
-            Some(pool) => pool.install(run),
-            None => run(),
-        };
+        let result = in_pool(&pool, || {
+            scan::scan_file(file, &rules, &options, on_progress)
+        });
         match &result {
             Ok(scan) if window.is_open() => on_file(FileEvents {
                 file,
