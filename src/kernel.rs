@@ -41,13 +41,13 @@ impl Anchor {
     /// Whether the anchor occurs in `hay` at `start`.
     #[inline(always)]
     fn starts(&self, hay: &[u8], start: usize) -> bool {
-        match hay.get(start..start + 8) {
-            Some(word) => {
-                let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-                word & self.head_mask == self.head
-                    && (self.literal.len() <= 8 || hay[start..].starts_with(&self.literal))
+        let rest = hay.get(start..).unwrap_or_default();
+        match rest.first_chunk::<8>() {
+            Some(&word) => {
+                u64::from_le_bytes(word) & self.head_mask == self.head
+                    && (self.literal.len() <= 8 || rest.starts_with(&self.literal))
             }
-            None => hay[start..].starts_with(&self.literal),
+            None => rest.starts_with(&self.literal),
         }
     }
 }
