@@ -775,11 +775,6 @@ impl FileTally {
         self.failed.as_deref()
     }
 
-    /// The latest entry time of the file (`None` when it has none or failed).
-    pub fn last(&self) -> Option<LogTime> {
-        self.summary.as_ref()?.last
-    }
-
     /// The tally of one file's scan result, counting only what lies in `window`.
     pub fn new(
         file: &LogFile,
