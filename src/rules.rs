@@ -328,6 +328,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn builtin_kernel_runs_with_the_compiled_in_pairs() {
+        // build.rs compiles the pairs of data/rules.toml in; the run-time rules must agree
+        // with them, or the kernel silently falls back to its slower generic loop.
+        assert!(RuleSet::builtin().kernel().is_builtin_layout());
+        // User rules have no anchor: they leave the kernel as it is.
+        let with_user = RuleSet::with_user_rules(&["x(?P<code>\\d+)".to_string()]).unwrap();
+        assert!(with_user.kernel().is_builtin_layout());
+    }
+
+    #[test]
     fn builtin_rules_match_their_examples_and_not_their_decoys() {
         let set = RuleSet::builtin();
         assert_eq!(set.rules().len(), 4);
