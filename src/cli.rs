@@ -204,9 +204,10 @@ struct ScanSettings {
     /// Target chunk size for splitting files, e.g. 1M
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1M")]
     chunk_size: u64,
-    /// Files at least this large are memory-mapped, e.g. 4M
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1M")]
-    mmap_min: u64,
+    /// Memory-map rotated files at least this large instead of reading them, e.g. 64M
+    /// [default: never; aligned positional reads measured faster]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    mmap_min: Option<u64>,
     /// The most decompressed bytes taken from one gzip file
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
     gzip_limit: u64,
@@ -493,7 +494,7 @@ fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings) -> ScanConfig {
         user_rules: args.rules.clone(),
         scan: ScanOptions {
             chunk_size: usize::try_from(args.chunk_size).unwrap_or(usize::MAX),
-            mmap_min: args.mmap_min,
+            mmap_min: args.mmap_min.unwrap_or(u64::MAX),
             gzip_limit: args.gzip_limit,
             keep_lines: false,
             deep: false,
