@@ -6,10 +6,13 @@
 //! time of the last prefixed line above it; when that line lies in an earlier chunk the hit is
 //! marked [`EntryTime::Inherited`] and the scan resolves it when it stitches chunks together.
 
+use std::cell::RefCell;
+
 use memchr::{memchr, memrchr};
+use regex::bytes::CaptureLocations;
 
 use crate::logtime::{LogTime, Prefix, parse_prefix};
-use crate::rules::RuleSet;
+use crate::rules::{AnchorScratch, RuleSet};
 
 /// Where a hit's entry time comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +43,8 @@ pub struct RawHit {
 pub struct ChunkScan {
     /// Number of `\n` bytes in the chunk.
     pub newlines: u64,
-    /// The hits, in line order (by rule within a line).
+    /// The hits, in line order; within a line by where the rules' anchors occur, or by rule
+    /// when user rules are given.
     pub hits: Vec<RawHit>,
     /// The first prefixed line of the chunk.
     pub first_entry: Option<Prefix>,
@@ -79,19 +83,57 @@ struct Found {
     line_index: u64,
 }
 
-/// Finds the verified codes of a chunk, in line order (by rule within a line), and counts
+/// A worker's state for checking candidates against one rule set, kept from chunk to chunk:
+/// the regex caches cost more to build than a chunk's checks.
+struct CheckScratch {
+    /// [`RuleSet::id`] of the rules this was built for.
+    rules_id: u64,
+    /// Per rule, capture slots for line searches.
+    slots: Vec<CaptureLocations>,
+    /// Per rule, state for anchored checks (rules that match at their anchor).
+    anchored: Vec<Option<AnchorScratch>>,
+}
+
+impl CheckScratch {
+    fn new(rules: &RuleSet) -> CheckScratch {
+        CheckScratch {
+            rules_id: rules.id(),
+            slots: rules
+                .rules()
+                .iter()
+                .map(|r| r.regex.capture_locations())
+                .collect(),
+            anchored: rules.rules().iter().map(|r| r.anchor_scratch()).collect(),
+        }
+    }
+}
+
+thread_local! {
+    /// Each worker's [`CheckScratch`], for the rule set it last worked with.
+    static CHECK_SCRATCH: RefCell<Option<CheckScratch>> = const { RefCell::new(None) };
+}
+
+/// Finds the verified codes of a chunk, in line order (see [`ChunkScan::hits`]), and counts
 /// the chunk's `\n` bytes.
 fn find_codes(rules: &RuleSet, chunk: &[u8]) -> (Vec<Found>, u64) {
+    CHECK_SCRATCH.with_borrow_mut(|kept| {
+        let scratch = match kept {
+            Some(scratch) if scratch.rules_id == rules.id() => scratch,
+            _ => kept.insert(CheckScratch::new(rules)),
+        };
+        find_codes_with(rules, chunk, scratch)
+    })
+}
+
+/// [`find_codes`] with the worker's scratch.
+fn find_codes_with(rules: &RuleSet, chunk: &[u8], scratch: &mut CheckScratch) -> (Vec<Found>, u64) {
     let mut found = Vec::new();
+    let CheckScratch {
+        slots, anchored, ..
+    } = scratch;
     // Anchored rules: one kernel pass, then the exact pattern on each candidate line (once
     // per line and rule, however many anchors the line holds).
     let mut checked_line_of_rule = vec![usize::MAX; rules.rules().len()];
-    let mut slots: Vec<_> = rules
-        .rules()
-        .iter()
-        .map(|r| r.regex.capture_locations())
-        .collect();
-    let mut scratch: Vec<_> = rules.rules().iter().map(|r| r.anchor_scratch()).collect();
     let newlines = rules.kernel().scan(chunk, &mut |hit| {
         let rule = rules.rule_of_anchor(hit.anchor);
         if checked_line_of_rule[rule] == hit.line_start {
@@ -99,7 +141,7 @@ fn find_codes(rules: &RuleSet, chunk: &[u8]) -> (Vec<Found>, u64) {
         }
         let end = memchr(b'\n', &chunk[hit.start..]).map_or(chunk.len(), |i| hit.start + i);
         let text = trim_cr(&chunk[hit.line_start..end]);
-        let code = match &mut scratch[rule] {
+        let code = match &mut anchored[rule] {
             // A match begins at an anchor: try this one (a later one may still match).
             Some(scratch) => {
                 let at = (hit.start - hit.line_start).min(text.len());
@@ -346,5 +388,51 @@ mod tests {
         let rules = RuleSet::with_user_rules(&["(?P<code>\\d*)".into()]).unwrap();
         let s = extract_chunk(&rules, b"a\n\nb7\n");
         assert_eq!(s.hits.len(), 0, "empty captures are not numbers");
+    }
+
+    proptest::proptest! {
+        /// The kernel plus anchored checks find exactly what each rule's own regex finds on
+        /// each line (near misses included: the anchors in other contexts, broken shapes).
+        #[test]
+        fn chunk_extraction_agrees_with_line_regexes(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("\"error\"".to_string()),
+                    proptest::strategy::Just("\"error\":{\"code\":".to_string()),
+                    proptest::strategy::Just("\"error\" : \"unauthorized\"".to_string()),
+                    proptest::strategy::Just("errorCode=".to_string()),
+                    proptest::strategy::Just("xerrorCode = ".to_string()),
+                    proptest::strategy::Just("onDisconnected ... ".to_string()),
+                    proptest::strategy::Just("onDisconnect".to_string()),
+                    proptest::strategy::Just("code: ".to_string()),
+                    proptest::strategy::Just("; desc:".to_string()),
+                    proptest::strategy::Just("\n".to_string()),
+                    proptest::strategy::Just("\r\n".to_string()),
+                    "[0-9]{1,12}",
+                    "[ \t:;{}\".=a-z]{0,6}",
+                ],
+                0..80,
+            ),
+        ) {
+            let text = pieces.concat();
+            let rules = RuleSet::builtin();
+            let mut got: Vec<(u64, usize, u32)> = extract_chunk(&rules, text.as_bytes())
+                .hits
+                .iter()
+                .map(|h| (h.line_in_chunk, h.rule, h.code))
+                .collect();
+            // Within a line, hits come by anchor position.
+            got.sort_unstable();
+            let mut want = Vec::new();
+            for (index, line) in text.split('\n').enumerate() {
+                let line = trim_cr(line.as_bytes());
+                for (rule_index, rule) in rules.rules().iter().enumerate() {
+                    if let Some(code) = rule.code_in(line) {
+                        want.push((index as u64, rule_index, code));
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }
