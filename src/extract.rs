@@ -142,14 +142,16 @@ fn find_codes_with(rules: &RuleSet, chunk: &[u8], scratch: &mut CheckScratch) ->
         let end = memchr(b'\n', &chunk[hit.start..]).map_or(chunk.len(), |i| hit.start + i);
         let text = trim_cr(&chunk[hit.line_start..end]);
         let code = match &mut anchored[rule] {
-            // A match begins at an anchor: try this one (a later one may still match).
+            // A match begins at an anchor: try this one. The first that matches decides for
+            // the line (it holds the leftmost match), even when its number is no code;
+            // without a match here, a later one may still match.
             Some(scratch) => {
                 let at = (hit.start - hit.line_start).min(text.len());
-                let code = rules.rules()[rule].code_at_anchor(text, at, scratch);
-                if code.is_some() {
+                let matched = rules.rules()[rule].code_at_anchor(text, at, scratch);
+                if matched.is_some() {
                     checked_line_of_rule[rule] = hit.line_start;
                 }
-                code
+                matched.flatten()
             }
             None => {
                 checked_line_of_rule[rule] = hit.line_start;
@@ -388,6 +390,18 @@ mod tests {
         let rules = RuleSet::with_user_rules(&["(?P<code>\\d*)".into()]).unwrap();
         let s = extract_chunk(&rules, b"a\n\nb7\n");
         assert_eq!(s.hits.len(), 0, "empty captures are not numbers");
+    }
+
+    #[test]
+    fn a_match_with_no_code_at_the_first_anchor_decides_its_line() {
+        // Found by the proptest below: the line regex stops at its leftmost match, whose
+        // number is too large for a code; the anchored checks must not go on to the next.
+        let line = "onDisconnected ... 10000000000\"error\"onDisconnected ... 0\n";
+        assert_eq!(codes(line), []);
+        assert_eq!(
+            RuleSet::builtin().first_code(line.trim_end().as_bytes()),
+            None
+        );
     }
 
     proptest::proptest! {

@@ -92,15 +92,19 @@ impl Rule {
         })
     }
 
-    /// The code stated by a match that begins at `start` of `line` (a line without its
-    /// terminator; the bytes before `start` count as context for `\b`). For rules that match
-    /// at their anchor only, `start` being where an anchor occurrence begins.
+    /// Whether a match begins at `start` of `line` (a line without its terminator; the bytes
+    /// before `start` count as context for `\b`), and if so the code it states: `None` for no
+    /// match here, `Some(None)` for a match whose number is too large for a code. For rules
+    /// that match at their anchor only, `start` being where an anchor occurrence begins.
+    ///
+    /// The first anchor occurrence where this is `Some` holds the line's leftmost match, so
+    /// its answer is the line's answer, as [`Rule::code_in`] gives it.
     pub fn code_at_anchor(
         &self,
         line: &[u8],
         start: usize,
         scratch: &mut AnchorScratch,
-    ) -> Option<u32> {
+    ) -> Option<Option<u32>> {
         let at_anchor = self.at_anchor.as_ref()?;
         let input = Input::new(line).range(start..).anchored(Anchored::Yes);
         let input = match at_anchor.ends.try_search_fwd(&input) {
@@ -114,7 +118,7 @@ impl Rule {
             .groups
             .search_captures_with(&mut scratch.cache, &input, &mut scratch.captures);
         let span = scratch.captures.get_group(self.code_group)?;
-        parse_code(&line[span.start..span.end])
+        Some(parse_code(&line[span.start..span.end]))
     }
 }
 
@@ -455,7 +459,8 @@ mod tests {
             for line in lines {
                 let line = line.as_bytes();
                 let at_anchor = memchr::memmem::find_iter(line, spec.anchor.as_bytes())
-                    .find_map(|start| rule.code_at_anchor(line, start, &mut scratch));
+                    .find_map(|start| rule.code_at_anchor(line, start, &mut scratch))
+                    .flatten();
                 assert_eq!(
                     at_anchor,
                     rule.code_in(line),
