@@ -1064,6 +1064,27 @@ impl<'a> Aggregator<'a> {
         self.absorb(file, tally);
     }
 
+    /// Makes room for `tallies` at once: growing the long lists one file at a time would
+    /// copy them again and again, into fresh memory each time.
+    fn reserve(&mut self, files: &[LogFile], tallies: &[FileTally]) {
+        self.files.reserve(tallies.len());
+        self.stories.reserve(tallies.len());
+        self.samples
+            .reserve(tallies.iter().map(|t| t.samples.len()).sum());
+        let mut timed_by_device: FxHashMap<&str, usize> = FxHashMap::default();
+        for (file, tally) in files.iter().zip(tallies) {
+            *timed_by_device.entry(&file.device).or_default() += tally.timed.len();
+        }
+        for (device, timed) in timed_by_device {
+            if timed > 0 {
+                self.device_hits
+                    .entry(device.to_string())
+                    .or_default()
+                    .reserve(timed);
+            }
+        }
+    }
+
     /// Adds a file's [`FileTally`] (made with this aggregator's rules and window).
     pub fn absorb(&mut self, file: &LogFile, tally: FileTally) {
         let FileTally {
@@ -1286,6 +1307,7 @@ pub struct SummaryInput<'a> {
 pub fn summarize(input: SummaryInput<'_>) -> Summary {
     let mut aggregator = Aggregator::new(input.rules, input.catalog, input.lang)
         .with_window(input.window, input.bucket);
+    aggregator.reserve(input.files, &input.tallies);
     for (file, tally) in input.files.iter().zip(input.tallies) {
         aggregator.absorb(file, tally);
     }

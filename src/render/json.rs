@@ -12,6 +12,40 @@ use serde::Serialize;
 
 use crate::Summary;
 
+/// What separates the elements of a top-level list.
+const LIST_SEPARATOR: &[u8] = b",\n    ";
+
+/// Appends what is written to a buffer, each line after the first indented: pretty JSON
+/// rendered on its own, placed inside the document. (Raw newlines only separate tokens:
+/// strings escape theirs.)
+struct Indented<'a> {
+    out: &'a mut Vec<u8>,
+    indent: &'static [u8],
+}
+
+impl<'a> Indented<'a> {
+    fn new(out: &'a mut Vec<u8>, indent: &'static [u8]) -> Indented<'a> {
+        Indented { out, indent }
+    }
+}
+
+impl Write for Indented<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let mut rest = bytes;
+        while let Some(i) = memchr::memchr(b'\n', rest) {
+            self.out.extend_from_slice(&rest[..=i]);
+            self.out.extend_from_slice(self.indent);
+            rest = &rest[i + 1..];
+        }
+        self.out.extend_from_slice(rest);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The top-level object of a pretty-printed document, written field by field in serde_json's
 /// layout (two spaces per level).
 struct TopLevel<'w> {
@@ -29,34 +63,44 @@ impl TopLevel<'_> {
         self.out.write_all(b": ")
     }
 
-    /// A field whose value is rendered whole.
+    /// A field whose value is rendered whole, one level in.
     fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> io::Result<()> {
         self.key(name)?;
-        let text = serde_json::to_string_pretty(value)?;
-        // Raw newlines only separate tokens (strings escape theirs): indent one level.
-        self.out.write_all(text.replace('\n', "\n  ").as_bytes())
+        let mut text = Vec::new();
+        serde_json::to_writer_pretty(Indented::new(&mut text, b"  "), value)?;
+        self.out.write_all(&text)
     }
 
-    /// A field holding a list, its elements rendered in parallel.
+    /// A field holding a list, its elements rendered in parallel (runs of them per task),
+    /// two levels in.
     fn list<T: Serialize + Sync>(&mut self, name: &str, items: &[T]) -> io::Result<()> {
         self.key(name)?;
         if items.is_empty() {
             return self.out.write_all(b"[]");
         }
-        let rendered: Vec<String> = items
-            .par_iter()
-            .map(|item| {
-                let text = serde_json::to_string_pretty(item)?;
-                // An element of a top-level list: its inner lines indented two levels.
-                Ok(text.replace('\n', "\n    "))
+        let per_task = items
+            .len()
+            .div_ceil(rayon::current_num_threads() * 16)
+            .max(1);
+        let runs: Vec<Vec<u8>> = items
+            .par_chunks(per_task)
+            .map(|run| {
+                let mut text = Vec::new();
+                for (i, item) in run.iter().enumerate() {
+                    if i > 0 {
+                        text.extend_from_slice(LIST_SEPARATOR);
+                    }
+                    serde_json::to_writer_pretty(Indented::new(&mut text, b"    "), item)?;
+                }
+                Ok(text)
             })
             .collect::<serde_json::Result<_>>()?;
         self.out.write_all(b"[\n    ")?;
-        for (i, text) in rendered.iter().enumerate() {
+        for (i, text) in runs.iter().enumerate() {
             if i > 0 {
-                self.out.write_all(b",\n    ")?;
+                self.out.write_all(LIST_SEPARATOR)?;
             }
-            self.out.write_all(text.as_bytes())?;
+            self.out.write_all(text)?;
         }
         self.out.write_all(b"\n  ]")
     }
@@ -117,14 +161,21 @@ mod tests {
             for config in [whole, windowed] {
                 let summary = scan_paths(&config, &|_| {}, &|_| {}).unwrap();
                 assert!(!summary.codes.is_empty() && !summary.bursts.is_empty());
-                let mut ours = Vec::new();
-                write_summary(&mut ours, &summary).unwrap();
                 let mut plain = serde_json::to_vec_pretty(&summary).unwrap();
                 plain.push(b'\n');
-                assert_eq!(
-                    String::from_utf8(ours).unwrap(),
-                    String::from_utf8(plain).unwrap()
-                );
+                // One thread: runs of several elements per task; more: runs of one or two.
+                for threads in [1, 4] {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    let mut ours = Vec::new();
+                    pool.install(|| write_summary(&mut ours, &summary)).unwrap();
+                    assert_eq!(
+                        String::from_utf8(ours).unwrap(),
+                        String::from_utf8(plain.clone()).unwrap()
+                    );
+                }
             }
         }
     }
