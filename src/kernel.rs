@@ -12,9 +12,10 @@
 //! and a byte permutation) and AVX2 (unaligned loads at each offset) are chosen at run time.
 //! For the built-in rules the loops are compiled with their pairs as constants (`build.rs`
 //! reads them from `data/rules.toml`), so that pairs at one offset share a shifted vector or
-//! load. Elsewhere (or with more anchors than the SIMD paths take) a portable path finds each anchor with `memchr`'s substring search, which is
-//! vectorised on other targets too; a byte-by-byte version of the block test handles the tail
-//! of every chunk. Tests hold every path to the answers of a naive search.
+//! load. Elsewhere (or with more anchors than the SIMD paths take) a portable path finds each
+//! anchor with `memchr`'s substring search, which is vectorised on other targets too; a
+//! byte-by-byte version of the block test handles the tail of every chunk. Tests hold every
+//! path to the answers of a naive search.
 
 use memchr::arch::all::packedpair::Pair;
 
