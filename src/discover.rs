@@ -8,6 +8,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use chrono::NaiveDateTime;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
@@ -192,6 +193,9 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
             continue;
         }
         let root_device = root_device_name(root);
+        // Log files as the walk finds them; their sizes are looked up after, in parallel
+        // (one `stat` each: most of the time discovery takes on a bundle of small files).
+        let mut found: Vec<LogFile> = Vec::new();
         let walker = WalkDir::new(root)
             .follow_links(true)
             .sort_by_file_name()
@@ -239,17 +243,7 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .unwrap_or_else(|| root_device.clone()),
             };
-            let size = match entry.metadata() {
-                Ok(meta) => meta.len(),
-                Err(e) => {
-                    out.skipped.push(Skipped {
-                        path: entry.path().to_string_lossy().into_owned(),
-                        reason: e.to_string(),
-                    });
-                    continue;
-                }
-            };
-            out.files.push(LogFile {
+            found.push(LogFile {
                 path: entry.path().to_path_buf(),
                 rel_path: label(rel),
                 device: if several {
@@ -258,11 +252,28 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
                     device
                 },
                 gzip: parsed.map_or(name.to_ascii_lowercase().ends_with(".gz"), |p| p.gzip),
-                size,
+                size: 0,
                 rotated_at: parsed.and_then(|p| p.rotated_at),
                 live: parsed.is_some_and(|p| p.rotated_at.is_none()),
                 explicit: false,
             });
+        }
+        // Symbolic links are followed, as in the walk.
+        let sizes: Vec<std::io::Result<u64>> = found
+            .par_iter()
+            .map(|file| std::fs::metadata(&file.path).map(|meta| meta.len()))
+            .collect();
+        for (mut file, size) in found.into_iter().zip(sizes) {
+            match size {
+                Ok(size) => {
+                    file.size = size;
+                    out.files.push(file);
+                }
+                Err(e) => out.skipped.push(Skipped {
+                    path: file.path.to_string_lossy().into_owned(),
+                    reason: e.to_string(),
+                }),
+            }
         }
     }
     order_files(&mut out.files);
