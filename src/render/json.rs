@@ -15,35 +15,17 @@ use crate::Summary;
 /// What separates the elements of a top-level list.
 const LIST_SEPARATOR: &[u8] = b",\n    ";
 
-/// Appends what is written to a buffer, each line after the first indented: pretty JSON
-/// rendered on its own, placed inside the document. (Raw newlines only separate tokens:
-/// strings escape theirs.)
-struct Indented<'a> {
-    out: &'a mut Vec<u8>,
-    indent: &'static [u8],
-}
-
-impl<'a> Indented<'a> {
-    fn new(out: &'a mut Vec<u8>, indent: &'static [u8]) -> Indented<'a> {
-        Indented { out, indent }
+/// Appends `json` (pretty JSON rendered on its own) to `out` with each line after the first
+/// indented, to place it inside the document. (Raw newlines only separate tokens: strings
+/// escape theirs.) One pass over the rendered bytes, rather than one per fragment serde writes.
+fn append_indented(out: &mut Vec<u8>, json: &[u8], indent: &[u8]) {
+    let mut from = 0;
+    for i in memchr::memchr_iter(b'\n', json) {
+        out.extend_from_slice(&json[from..=i]);
+        out.extend_from_slice(indent);
+        from = i + 1;
     }
-}
-
-impl Write for Indented<'_> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let mut rest = bytes;
-        while let Some(i) = memchr::memchr(b'\n', rest) {
-            self.out.extend_from_slice(&rest[..=i]);
-            self.out.extend_from_slice(self.indent);
-            rest = &rest[i + 1..];
-        }
-        self.out.extend_from_slice(rest);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    out.extend_from_slice(&json[from..]);
 }
 
 /// The top-level object of a pretty-printed document, written field by field in serde_json's
@@ -66,8 +48,9 @@ impl TopLevel<'_> {
     /// A field whose value is rendered whole, one level in.
     fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> io::Result<()> {
         self.key(name)?;
-        let mut text = Vec::new();
-        serde_json::to_writer_pretty(Indented::new(&mut text, b"  "), value)?;
+        let rendered = serde_json::to_vec_pretty(value)?;
+        let mut text = Vec::with_capacity(rendered.len());
+        append_indented(&mut text, &rendered, b"  ");
         self.out.write_all(&text)
     }
 
@@ -85,12 +68,14 @@ impl TopLevel<'_> {
         let runs: Vec<Vec<u8>> = items
             .par_chunks(per_task)
             .map(|run| {
-                let mut text = Vec::new();
+                let (mut text, mut rendered) = (Vec::new(), Vec::new());
                 for (i, item) in run.iter().enumerate() {
                     if i > 0 {
                         text.extend_from_slice(LIST_SEPARATOR);
                     }
-                    serde_json::to_writer_pretty(Indented::new(&mut text, b"    "), item)?;
+                    rendered.clear();
+                    serde_json::to_writer_pretty(&mut rendered, item)?;
+                    append_indented(&mut text, &rendered, b"    ");
                 }
                 Ok(text)
             })
