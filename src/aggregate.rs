@@ -1071,6 +1071,13 @@ impl<'a> Aggregator<'a> {
         self.stories.reserve(tallies.len());
         self.samples
             .reserve(tallies.iter().map(|t| t.samples.len()).sum());
+        let mut files_by_code: FxHashMap<u32, usize> = FxHashMap::default();
+        for code in tallies.iter().flat_map(|t| &t.codes) {
+            *files_by_code.entry(code.code).or_default() += 1;
+        }
+        for (code, files) in files_by_code {
+            self.by_code.entry(code).or_default().reserve(files);
+        }
         let mut timed_by_device: FxHashMap<&str, usize> = FxHashMap::default();
         for (file, tally) in files.iter().zip(tallies) {
             *timed_by_device.entry(&file.device).or_default() += tally.timed.len();
