@@ -168,7 +168,7 @@ fn find_codes_with(rules: &RuleSet, chunk: &[u8], scratch: &mut CheckScratch) ->
         }
     });
     // Unanchored (user) rules: their own regex over the chunk, then the exact line check.
-    let anchored = found.len();
+    let anchored_hits = found.len();
     for &rule in rules.unanchored() {
         let search = &rules.rules()[rule].chunk_regex;
         let mut pos = 0;
@@ -189,9 +189,9 @@ fn find_codes_with(rules: &RuleSet, chunk: &[u8], scratch: &mut CheckScratch) ->
             pos = end + 1;
         }
     }
-    if found.len() > anchored {
+    if found.len() > anchored_hits {
         // User rules come after, without line indexes: count them, then order by line, rule.
-        let user = &mut found[anchored..];
+        let user = &mut found[anchored_hits..];
         user.sort_unstable();
         let (mut counted_to, mut newlines_before) = (0, 0);
         for f in user {
