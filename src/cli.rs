@@ -513,7 +513,7 @@ fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Res
     let mut config = scan_config(paths, args);
     config.scan.deep = deep;
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
-    let result = scan_paths(&config, &|total| progress.set_total(total), &|bytes| {
+    let result = scan_paths(&config, &|bytes| progress.add_total(bytes), &|bytes| {
         progress.advance(bytes)
     });
     progress.finish();
@@ -527,12 +527,12 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let show_progress =
         !args.settings.no_progress && !args.output.quiet && io::stderr().is_terminal();
     let progress = Progress::new(show_progress);
-    let on_total = |total| progress.set_total(total);
+    let on_found = |bytes| progress.add_total(bytes);
     let on_progress = |bytes| progress.advance(bytes);
     let summary = if args.format == ScanFormat::Ndjson {
         let catalog = catalog();
         let mut buffered = io::BufWriter::new(out);
-        let result = scan_stream(&config, &on_total, &on_progress, &mut |events| {
+        let result = scan_stream(&config, &on_found, &on_progress, &mut |events| {
             render::ndjson::write_file_events(&mut buffered, &events, catalog)
         });
         progress.finish();
@@ -540,7 +540,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         buffered.flush().context("writing the events")?;
         summary
     } else {
-        let result = scan_paths(&config, &on_total, &on_progress);
+        let result = scan_paths(&config, &on_found, &on_progress);
         progress.finish();
         let summary = result?;
         write_report(out, &summary, args.format, lang, colour(args.output.color))

@@ -131,13 +131,47 @@ pub fn under_root(root: &str, rel: &str) -> String {
     }
 }
 
-/// Finds the log files under `paths`.
+/// Finds the log files under `paths`, in report order, with their sizes.
 ///
 /// `all_files` picks every regular file in folders, not only SDK log names. A file named
 /// explicitly is always scanned. When more than one path is given, relative paths are
 /// prefixed by the root as given, so that keys stay unique.
 pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
-    let mut out = Discovery::default();
+    let mut found = Vec::new();
+    let mut skipped = walk(paths, all_files, &mut |file| found.push(file));
+    // One `stat` each, in parallel: most of the time discovery takes on a bundle of small files.
+    let sized: Vec<Result<LogFile, Skipped>> = found.into_par_iter().map(sized).collect();
+    let mut files = Vec::with_capacity(sized.len());
+    for file in sized {
+        match file {
+            Ok(file) => files.push(file),
+            Err(skip) => skipped.push(skip),
+        }
+    }
+    order_files(&mut files);
+    Discovery { files, skipped }
+}
+
+/// `file` with its size looked up (symbolic links followed, as in the walk), or why it cannot
+/// be read.
+pub fn sized(mut file: LogFile) -> Result<LogFile, Skipped> {
+    match std::fs::metadata(&file.path) {
+        Ok(meta) => {
+            file.size = meta.len();
+            Ok(file)
+        }
+        Err(e) => Err(Skipped {
+            path: file.path.to_string_lossy().into_owned(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// Walks `paths` (see [`discover`]) and hands each log file to `on_file` as soon as it is
+/// found, in walk order and with its size not yet looked up (0: see [`sized`]), so that a
+/// caller can start on it while the walk goes on. Returns the paths it could not use.
+pub fn walk(paths: &[PathBuf], all_files: bool, on_file: &mut dyn FnMut(LogFile)) -> Vec<Skipped> {
+    let mut skipped = Vec::new();
     let several = paths.len() > 1;
     for root in paths {
         let label = |rel: &Path| -> String {
@@ -151,7 +185,7 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
         let meta = match std::fs::metadata(root) {
             Ok(meta) => meta,
             Err(e) => {
-                out.skipped.push(Skipped {
+                skipped.push(Skipped {
                     path: root.to_string_lossy().into_owned(),
                     reason: e.to_string(),
                 });
@@ -169,7 +203,7 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
                 .filter(|p| !p.as_os_str().is_empty())
                 .map(root_device_name)
                 .unwrap_or_else(|| root_device_name(Path::new(".")));
-            out.files.push(LogFile {
+            on_file(LogFile {
                 path: root.clone(),
                 rel_path: if several {
                     root.to_string_lossy().into_owned()
@@ -178,7 +212,7 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
                 },
                 device,
                 gzip: parsed.map_or(name.to_ascii_lowercase().ends_with(".gz"), |p| p.gzip),
-                size: meta.len(),
+                size: 0,
                 rotated_at: parsed.and_then(|p| p.rotated_at),
                 live: parsed.is_some_and(|p| p.rotated_at.is_none()),
                 explicit: true,
@@ -186,16 +220,13 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
             continue;
         }
         if !meta.is_dir() {
-            out.skipped.push(Skipped {
+            skipped.push(Skipped {
                 path: root.to_string_lossy().into_owned(),
                 reason: "not a regular file or folder".into(),
             });
             continue;
         }
         let root_device = root_device_name(root);
-        // Log files as the walk finds them; their sizes are looked up after, in parallel
-        // (one `stat` each: most of the time discovery takes on a bundle of small files).
-        let mut found: Vec<LogFile> = Vec::new();
         let walker = WalkDir::new(root)
             .follow_links(true)
             .sort_by_file_name()
@@ -215,7 +246,7 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
                             .map(|io| io.to_string())
                             .unwrap_or_else(|| e.to_string())
                     };
-                    out.skipped.push(Skipped { path, reason });
+                    skipped.push(Skipped { path, reason });
                     continue;
                 }
             };
@@ -224,7 +255,7 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
             if !entry.file_type().is_file() {
                 // A FIFO or device under an SDK log name is worth a word; folders are not.
                 if parsed.is_some() && !entry.file_type().is_dir() {
-                    out.skipped.push(Skipped {
+                    skipped.push(Skipped {
                         path: entry.path().to_string_lossy().into_owned(),
                         reason: "not a regular file (a FIFO, socket or device): not read".into(),
                     });
@@ -243,7 +274,7 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .unwrap_or_else(|| root_device.clone()),
             };
-            found.push(LogFile {
+            on_file(LogFile {
                 path: entry.path().to_path_buf(),
                 rel_path: label(rel),
                 device: if several {
@@ -258,26 +289,8 @@ pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
                 explicit: false,
             });
         }
-        // Symbolic links are followed, as in the walk.
-        let sizes: Vec<std::io::Result<u64>> = found
-            .par_iter()
-            .map(|file| std::fs::metadata(&file.path).map(|meta| meta.len()))
-            .collect();
-        for (mut file, size) in found.into_iter().zip(sizes) {
-            match size {
-                Ok(size) => {
-                    file.size = size;
-                    out.files.push(file);
-                }
-                Err(e) => out.skipped.push(Skipped {
-                    path: file.path.to_string_lossy().into_owned(),
-                    reason: e.to_string(),
-                }),
-            }
-        }
     }
-    order_files(&mut out.files);
-    out
+    skipped
 }
 
 /// The fields that place a file in report order (see [`order_files`]).
@@ -325,6 +338,11 @@ impl<'a> FileOrderKey<'a> {
 
 /// Orders files by device, then rotated segments by their time, the live file last, then path.
 pub fn order_files(files: &mut [LogFile]) {
+    sort_in_report_order(files, |file| file);
+}
+
+/// Orders `items` by the report order of their files (see [`order_files`]).
+pub fn sort_in_report_order<T>(items: &mut [T], file_of: impl Fn(&T) -> &LogFile) {
     fn key(f: &LogFile) -> FileOrderKey<'_> {
         FileOrderKey {
             device: f.device.as_str(),
@@ -332,7 +350,7 @@ pub fn order_files(files: &mut [LogFile]) {
             rotated_at: f.rotated_at,
         }
     }
-    files.sort_by(|a, b| key(a).report_order(&key(b)));
+    items.sort_by(|a, b| key(file_of(a)).report_order(&key(file_of(b))));
 }
 
 #[cfg(test)]

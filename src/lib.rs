@@ -142,34 +142,44 @@ struct Prepared {
     roots: Vec<String>,
 }
 
-/// Compiles the rules and discovers the files; tells `on_total` the bytes to read.
-fn prepare(config: &ScanConfig, on_total: &dyn Fn(u64)) -> Result<Prepared> {
+/// Compiles the rules and discovers the files; tells `on_found` the bytes to read.
+fn prepare(config: &ScanConfig, on_found: &dyn Fn(u64)) -> Result<Prepared> {
     let rules = RuleSet::with_user_rules(&config.user_rules)?;
     let found = discover::discover(&config.paths, config.all_files);
-    let roots: Vec<String> = config
-        .paths
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
+    let roots = roots_of(config);
     if found.files.is_empty() {
-        let mut hint = String::new();
-        for s in &found.skipped {
-            hint.push_str(&format!("\n  {}: {}", s.path, s.reason));
-        }
-        if !config.all_files {
-            hint.push_str(
-                "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz]; \
-                 --all-files scans every file)",
-            );
-        }
-        return Err(Error::NoInput { paths: roots, hint });
+        return Err(no_log_files(config, roots, &found.skipped));
     }
-    on_total(found.files.iter().map(|f| f.size).sum());
+    on_found(found.files.iter().map(|f| f.size).sum());
     Ok(Prepared {
         rules,
         found,
         roots,
     })
+}
+
+/// The paths given, as text.
+fn roots_of(config: &ScanConfig) -> Vec<String> {
+    config
+        .paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The error when discovery found no log file (`skipped`: the paths it could not use).
+fn no_log_files(config: &ScanConfig, roots: Vec<String>, skipped: &[discover::Skipped]) -> Error {
+    let mut hint = String::new();
+    for s in skipped {
+        hint.push_str(&format!("\n  {}: {}", s.path, s.reason));
+    }
+    if !config.all_files {
+        hint.push_str(
+            "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz]; \
+             --all-files scans every file)",
+        );
+    }
+    Error::NoInput { paths: roots, hint }
 }
 
 /// The error when no file could be read at all (`failures`: each file with its reason).
@@ -199,22 +209,21 @@ fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Discovers, scans and aggregates: the whole scan.
+/// Discovers, scans and aggregates: the whole scan. Files are scanned as the walk finds them.
 ///
-/// `on_total` is told the total bytes to read once discovery is done; `on_progress` is told
-/// bytes as they are scanned. Per-file problems become `skipped` entries; the call fails only
-/// on a bad rule, or when no log file could be found or read at all.
+/// `on_found` is told the bytes of each file as discovery finds it (their sum is the total to
+/// read); `on_progress` is told bytes as they are scanned. Per-file problems become `skipped`
+/// entries; the call fails only on a bad rule, or when no log file could be found or read at
+/// all.
 pub fn scan_paths(
     config: &ScanConfig,
-    on_total: &dyn Fn(u64),
+    on_found: &(dyn Fn(u64) + Sync),
     on_progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary> {
     let started = Instant::now();
-    let Prepared {
-        rules,
-        found,
-        roots,
-    } = prepare(config, on_total)?;
+    let rules = RuleSet::with_user_rules(&config.user_rules)?;
+    let roots = roots_of(config);
+    let (paths, all_files, opts) = (&config.paths, config.all_files, &config.scan);
     let fixed = |bound: Option<TimeBound>| !matches!(bound, Some(TimeBound::BeforeLast(_)));
     let run = || {
         if fixed(config.since) && fixed(config.until) {
@@ -225,25 +234,41 @@ pub fn scan_paths(
                 until: config.until.and_then(|b| b.resolve(None)),
             };
             let tally = |file: &LogFile, result| FileTally::new(file, result, &rules, window);
-            let tallies =
-                scan::scan_files_into(&found.files, &rules, &config.scan, on_progress, &tally);
-            (tallies, window)
+            let (found, tallies) = scan::discover_and_scan(
+                paths,
+                all_files,
+                &rules,
+                opts,
+                on_found,
+                on_progress,
+                &tally,
+            );
+            (found, tallies, window)
         } else {
             // A window relative to the last log time: scan everything first.
-            let results = scan::scan_files(&found.files, &rules, &config.scan, on_progress);
+            let (found, results) = scan::discover_and_scan(
+                paths,
+                all_files,
+                &rules,
+                opts,
+                on_found,
+                on_progress,
+                &|_, result| result,
+            );
             let last = results.iter().filter_map(|r| r.as_ref().ok()?.last).max();
             let window = aggregate::Window {
                 since: config.since.and_then(|b| b.resolve(last)),
                 until: config.until.and_then(|b| b.resolve(last)),
             };
-            (
-                aggregate::tally_all(&found.files, results, &rules, window),
-                window,
-            )
+            let tallies = aggregate::tally_all(&found.files, results, &rules, window);
+            (found, tallies, window)
         }
     };
     let pool = thread_pool(config.threads);
-    let (tallies, window) = in_pool(&pool, run);
+    let (found, tallies, window) = in_pool(&pool, run);
+    if found.files.is_empty() {
+        return Err(no_log_files(config, roots, &found.skipped));
+    }
     if tallies.iter().all(|t| t.failure().is_some()) {
         let failures = found
             .files
@@ -295,7 +320,7 @@ pub struct FileEvents<'a> {
 /// warnings; fails like [`scan_paths`], or when `on_file` fails to write.
 pub fn scan_stream(
     config: &ScanConfig,
-    on_total: &dyn Fn(u64),
+    on_found: &dyn Fn(u64),
     on_progress: &(dyn Fn(u64) + Sync),
     on_file: &mut dyn FnMut(FileEvents<'_>) -> std::io::Result<()>,
 ) -> Result<Summary> {
@@ -304,7 +329,7 @@ pub fn scan_stream(
         rules,
         found,
         roots,
-    } = prepare(config, on_total)?;
+    } = prepare(config, on_found)?;
     let options = ScanOptions {
         keep_lines: true,
         ..config.scan

@@ -33,9 +33,9 @@ impl Progress {
         }
     }
 
-    /// Sets the total bytes.
-    pub fn set_total(&self, total: u64) {
-        self.bar.set_length(total);
+    /// Adds bytes to the total (files are counted in as discovery finds them).
+    pub fn add_total(&self, bytes: u64) {
+        self.bar.inc_length(bytes);
     }
 
     /// Adds scanned bytes.

@@ -6,13 +6,15 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 
 use flate2::read::MultiGzDecoder;
 use memchr::memchr;
 use memmap2::Mmap;
 use rayon::prelude::*;
 
-use crate::discover::LogFile;
+use crate::discover::{self, Discovery, LogFile};
 use crate::extract::{ChunkScan, EntryTime, extract_chunk};
 use crate::logtime::{LogTime, PrefixStyle};
 use crate::rules::RuleSet;
@@ -693,36 +695,107 @@ fn scan_whole(data: &[u8], bytes_scanned: u64, rules: &RuleSet, collect: Collect
     stitch(vec![scan_chunk(rules, body, collect)], bytes_scanned)
 }
 
-/// Scans every file in parallel; results are in the order of `files`.
-pub fn scan_files(
-    files: &[LogFile],
+/// Discovers and scans at once, as ripgrep does: the walk goes on on one worker while the
+/// others scan what it has found, instead of every worker waiting for the whole walk (most of
+/// the wall time before any byte is read on a bundle of small files). `on_found` is told the
+/// size of each file as it is found. Returns the discovery, its files in report order, and
+/// what `each` made of each file's scan, in the same order.
+pub fn discover_and_scan<T: Send>(
+    paths: &[PathBuf],
+    all_files: bool,
     rules: &RuleSet,
     opts: &ScanOptions,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Vec<Result<FileScan, String>> {
-    scan_files_into(files, rules, opts, progress, &|_, result| result)
-}
-
-/// Scans every file in parallel and hands each result to `each` on the worker that scanned
-/// it (which can reduce it, so that hits need not outlive their file); the outputs are in the
-/// order of `files`.
-pub fn scan_files_into<T: Send>(
-    files: &[LogFile],
-    rules: &RuleSet,
-    opts: &ScanOptions,
+    on_found: &(dyn Fn(u64) + Sync),
     progress: &(dyn Fn(u64) + Sync),
     each: &(dyn Fn(&LogFile, Result<FileScan, String>) -> T + Sync),
-) -> Vec<T> {
-    files
-        .par_iter()
-        .map(|file| each(file, scan_file(file, rules, opts, progress)))
-        .collect()
+) -> (Discovery, Vec<T>) {
+    let done: Mutex<Vec<(LogFile, T)>> = Mutex::new(Vec::new());
+    let mut unreadable = Vec::new();
+    let mut skipped = Vec::new();
+    rayon::scope(|scope| {
+        skipped = discover::walk(paths, all_files, &mut |file| match discover::sized(file) {
+            Ok(file) => {
+                on_found(file.size);
+                let done = &done;
+                scope.spawn(move |_| {
+                    let output = each(&file, scan_file(&file, rules, opts, progress));
+                    let mut done = done.lock().unwrap_or_else(PoisonError::into_inner);
+                    done.push((file, output));
+                });
+            }
+            Err(skip) => unreadable.push(skip),
+        });
+    });
+    skipped.extend(unreadable);
+    let mut done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
+    discover::sort_in_report_order(&mut done, |(file, _)| file);
+    let (files, outputs) = done.into_iter().unzip();
+    (Discovery { files, skipped }, outputs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn scanning_while_discovering_equals_discovering_then_scanning() {
+        let dir = tempfile::tempdir().unwrap();
+        for device in ["PC-2", "PC-1", "PC-3"] {
+            let logs = dir.path().join(device).join("sdkdata/easemobLog");
+            std::fs::create_dir_all(&logs).unwrap();
+            for (i, name) in ["easemob.log", "easemob_2024-03-01_09-00-00.log"]
+                .iter()
+                .enumerate()
+            {
+                let line = format!("[2024/03/01 08:00:0{i}:001]: x failed, code: 30{i}; desc: y\n");
+                std::fs::write(logs.join(name), line.repeat(i + device.len())).unwrap();
+            }
+        }
+        std::fs::write(dir.path().join("PC-1/notes.txt"), "code: 1; desc: z\n").unwrap();
+        let paths = [dir.path().to_path_buf()];
+        // Chunks of 16 bytes: files of several chunks are split while the walk goes on.
+        let opts = ScanOptions {
+            chunk_size: 16,
+            ..ScanOptions::default()
+        };
+        let rules = RuleSet::builtin();
+        let none = &|_| {};
+        for all_files in [false, true] {
+            let discovered = discover::discover(&paths, all_files);
+            let expected: Vec<FileScan> = discovered
+                .files
+                .iter()
+                .map(|file| scan_file(file, &rules, &opts, none).unwrap())
+                .collect();
+            for threads in [1, 2, 4] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let found_sizes = std::sync::atomic::AtomicU64::new(0);
+                let on_found = |bytes| {
+                    found_sizes.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+                };
+                let (found, scans) = pool.install(|| {
+                    discover_and_scan(
+                        &paths,
+                        all_files,
+                        &rules,
+                        &opts,
+                        &on_found,
+                        none,
+                        &|_, r| r.unwrap(),
+                    )
+                });
+                assert_eq!(found.files, discovered.files);
+                assert_eq!(found.skipped, discovered.skipped);
+                assert_eq!(scans, expected);
+                let total: u64 = discovered.files.iter().map(|f| f.size).sum();
+                assert_eq!(found_sizes.into_inner(), total);
+            }
+        }
+    }
 
     #[test]
     fn chunks_end_at_line_ends_and_cover_everything() {
