@@ -1161,7 +1161,7 @@ impl<'a> Aggregator<'a> {
             failed,
             mut stats,
             mut samples,
-            mut device_hits,
+            device_hits,
             stories,
             templates,
             rules,
@@ -1172,36 +1172,36 @@ impl<'a> Aggregator<'a> {
         sort_skipped(&mut skipped);
         // Paths and devices in order once, as ranks: per-file and per-device maps and
         // samples sort by them.
-        let path_rank = ranks_by(files.len(), |i| &files[i].path);
-        let device_rank = ranks_by(files.len(), |i| &files[i].device);
-        let mut minutes: Vec<i64> = by_code
-            .values()
-            .flatten()
-            .flat_map(|(_, tally)| tally.minutes.iter().map(|&(minute, _)| minute))
-            .collect();
-        minutes.par_sort_unstable();
-        minutes.dedup();
-        let minute_keys: Vec<(i64, String)> = minutes
-            .into_iter()
-            .filter_map(|m| {
-                let start = LogTime::from_epoch_millis(m.checked_mul(60_000)?)?;
-                Some((m, start.minute_key()))
-            })
-            .collect();
-        let with = Assembly {
-            files: &files,
-            rules,
-            catalog,
-            lang,
-            path_rank: &path_rank,
-            device_rank: &device_rank,
-            minute_keys: &minute_keys,
-        };
-        // Per code, its files' tallies become its summary: codes in parallel.
-        let assembled: Vec<(CodeSummary, Vec<Cell>)> = by_code
-            .into_par_iter()
-            .map(|(code, parts)| assemble_code(code, parts, &with))
-            .collect();
+        let (path_rank, device_rank) = rayon::join(
+            || ranks_by(files.len(), |i| &files[i].path),
+            || ranks_by(files.len(), |i| &files[i].device),
+        );
+        // The codes on one side; samples, device sessions and bursts (which need none of
+        // them) on the other.
+        let (assembled, (mut sampled, devices, bursts)) = rayon::join(
+            || {
+                let with = Assembly {
+                    files: &files,
+                    rules,
+                    catalog,
+                    lang,
+                    path_rank: &path_rank,
+                    device_rank: &device_rank,
+                    minute_keys: &minute_keys(&by_code),
+                };
+                // Per code, its files' tallies become its summary: codes in parallel.
+                by_code
+                    .into_par_iter()
+                    .map(|(code, parts)| assemble_code(code, parts, &with))
+                    .collect::<Vec<(CodeSummary, Vec<Cell>)>>()
+            },
+            || {
+                let sampled = samples_by_code(&mut samples, &path_rank, &files);
+                let devices = sessions::devices(&files, &stories);
+                let bursts = bursts_of(&devices, device_hits, window, &samples, &files);
+                (sampled, devices, bursts)
+            },
+        );
         let mut span: Option<(LogTime, LogTime)> = None;
         let mut cells = Vec::new();
         let mut success = CodeSummary::empty(SUCCESS_CODE, catalog, lang);
@@ -1224,44 +1224,12 @@ impl<'a> Aggregator<'a> {
         }
         by_frequency(&mut codes);
         by_frequency(&mut unknown_codes);
-        // Samples: earliest first (by time, then path: ranks stand for paths); each code
-        // keeps its first few.
-        for sample in &mut samples {
-            sample.path_rank = path_rank.get(sample.file).copied().unwrap_or(usize::MAX);
-        }
-        samples.par_sort_unstable_by_key(HeldSample::key);
-        let mut per_code: FxHashMap<u32, Vec<SampleLine>> = FxHashMap::default();
-        for sample in &samples {
-            let kept = per_code.entry(sample.code).or_default();
-            if kept.len() < SAMPLES_PER_CODE {
-                kept.push(sample.to_line(&files));
-            }
-        }
         for code in codes.iter_mut().chain(unknown_codes.iter_mut()) {
-            code.samples = per_code.remove(&code.code).unwrap_or_default();
+            code.samples = sampled.remove(&code.code).unwrap_or_default();
         }
         let timeline = span.map_or_else(Timeline::default, |span| {
             Timeline::from_counts(&cells, span, bucket)
         });
-        let devices = sessions::devices(&files, &stories);
-        let inputs: Vec<DeviceErrors<'_>> = devices
-            .iter()
-            .map(|d| DeviceErrors {
-                name: &d.name,
-                // The background is measured inside the window only.
-                span: d.first.zip(d.last).map(|(a, b)| {
-                    (
-                        window.since.map_or(a, |s| a.max(s)),
-                        window.until.map_or(b, |u| b.min(u)),
-                    )
-                }),
-                hits: device_hits.remove(&d.name).unwrap_or_default(),
-            })
-            .collect();
-        let mut bursts = bursts::detect(&inputs);
-        bursts
-            .par_iter_mut()
-            .for_each(|burst| burst.samples = burst_samples(burst, &samples, &files));
         Summary {
             schema: SCHEMA.to_string(),
             root: roots,
@@ -1278,6 +1246,75 @@ impl<'a> Aggregator<'a> {
             unmatched_templates: unmatched::sorted(templates),
         }
     }
+}
+
+/// The per-minute key of every minute that occurs in `by_code`, formatted once, sorted by
+/// minute.
+fn minute_keys(by_code: &FxHashMap<u32, Vec<(usize, CodeTally)>>) -> Vec<(i64, String)> {
+    let mut minutes: Vec<i64> = by_code
+        .values()
+        .flatten()
+        .flat_map(|(_, tally)| tally.minutes.iter().map(|&(minute, _)| minute))
+        .collect();
+    minutes.par_sort_unstable();
+    minutes.dedup();
+    minutes
+        .into_iter()
+        .filter_map(|m| {
+            let start = LogTime::from_epoch_millis(m.checked_mul(60_000)?)?;
+            Some((m, start.minute_key()))
+        })
+        .collect()
+}
+
+/// Sorts `samples` earliest first (by time, then path: `path_rank` stands for paths) and
+/// returns each code's first few, as reported.
+fn samples_by_code(
+    samples: &mut [HeldSample],
+    path_rank: &[usize],
+    files: &[FileSummary],
+) -> FxHashMap<u32, Vec<SampleLine>> {
+    for sample in samples.iter_mut() {
+        sample.path_rank = path_rank.get(sample.file).copied().unwrap_or(usize::MAX);
+    }
+    samples.par_sort_unstable_by_key(HeldSample::key);
+    let mut per_code: FxHashMap<u32, Vec<SampleLine>> = FxHashMap::default();
+    for sample in samples.iter() {
+        let kept = per_code.entry(sample.code).or_default();
+        if kept.len() < SAMPLES_PER_CODE {
+            kept.push(sample.to_line(files));
+        }
+    }
+    per_code
+}
+
+/// The bursts of each device's timed errors (`device_hits`), the background measured inside
+/// `window`, with a few of `samples` (sorted, see [`samples_by_code`]) from inside each.
+fn bursts_of(
+    devices: &[DeviceSummary],
+    mut device_hits: BTreeMap<String, Vec<(LogTime, u32)>>,
+    window: Window,
+    samples: &[HeldSample],
+    files: &[FileSummary],
+) -> Vec<Burst> {
+    let inputs: Vec<DeviceErrors<'_>> = devices
+        .iter()
+        .map(|d| DeviceErrors {
+            name: &d.name,
+            span: d.first.zip(d.last).map(|(a, b)| {
+                (
+                    window.since.map_or(a, |s| a.max(s)),
+                    window.until.map_or(b, |u| b.min(u)),
+                )
+            }),
+            hits: device_hits.remove(&d.name).unwrap_or_default(),
+        })
+        .collect();
+    let mut bursts = bursts::detect(&inputs);
+    bursts
+        .par_iter_mut()
+        .for_each(|burst| burst.samples = burst_samples(burst, samples, files));
+    bursts
 }
 
 /// `skipped` is sorted by path, then reason, so that it does not depend on the order in which
