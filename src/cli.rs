@@ -550,12 +550,11 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         }
         summary
     };
-    Ok(report_problems(
-        &summary,
-        args.format,
-        args.output.quiet,
-        args.output.strict,
-    ))
+    let status = report_problems(&summary, args.format, args.output.quiet, args.output.strict);
+    // The process ends next: freeing a big bundle's summary allocation by allocation costs
+    // milliseconds (measured: ~4 ms of ~240 on 5000 files) for nothing.
+    std::mem::forget(summary);
+    Ok(status)
 }
 
 fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {

@@ -341,8 +341,8 @@ pub fn order_files(files: &mut [LogFile]) {
     sort_in_report_order(files, |file| file);
 }
 
-/// Orders `items` by the report order of their files (see [`order_files`]).
-pub fn sort_in_report_order<T>(items: &mut [T], file_of: impl Fn(&T) -> &LogFile) {
+/// Orders `items` by the report order of their files (see [`order_files`]), in parallel.
+pub fn sort_in_report_order<T: Send>(items: &mut [T], file_of: impl Fn(&T) -> &LogFile + Sync) {
     fn key(f: &LogFile) -> FileOrderKey<'_> {
         FileOrderKey {
             device: f.device.as_str(),
@@ -350,7 +350,7 @@ pub fn sort_in_report_order<T>(items: &mut [T], file_of: impl Fn(&T) -> &LogFile
             rotated_at: f.rotated_at,
         }
     }
-    items.sort_by(|a, b| key(file_of(a)).report_order(&key(file_of(b))));
+    items.par_sort_by(|a, b| key(file_of(a)).report_order(&key(file_of(b))));
 }
 
 #[cfg(test)]
