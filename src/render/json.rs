@@ -28,96 +28,122 @@ fn append_indented(out: &mut Vec<u8>, json: &[u8], indent: &[u8]) {
     out.extend_from_slice(&json[from..]);
 }
 
-/// The top-level object of a pretty-printed document, written field by field in serde_json's
-/// layout (two spaces per level).
-struct TopLevel<'w> {
-    out: &'w mut dyn Write,
-    fields: usize,
+/// Renders one piece of the document on its own: a whole value or a run of list elements.
+type Piece<'a> = Box<dyn Fn() -> serde_json::Result<Vec<u8>> + Send + Sync + 'a>;
+
+/// A field of the top-level object: its key and the pieces of its value.
+enum Part<'a> {
+    /// A value rendered whole, one level in.
+    Value(&'a str, Piece<'a>),
+    /// A list, in runs of elements (none: an empty list), two levels in.
+    List(&'a str, Vec<Piece<'a>>),
 }
 
-impl TopLevel<'_> {
-    /// Starts the next field: its separator, indent and key.
-    fn key(&mut self, name: &str) -> io::Result<()> {
-        let lead: &[u8] = if self.fields == 0 { b"{\n  " } else { b",\n  " };
-        self.fields += 1;
-        self.out.write_all(lead)?;
-        serde_json::to_writer(&mut *self.out, name)?;
-        self.out.write_all(b": ")
+impl<'a> Part<'a> {
+    fn value<T: Serialize + Sync + ?Sized>(name: &'a str, value: &'a T) -> Part<'a> {
+        Part::Value(
+            name,
+            Box::new(move || {
+                let rendered = serde_json::to_vec_pretty(value)?;
+                let mut text = Vec::with_capacity(rendered.len());
+                append_indented(&mut text, &rendered, b"  ");
+                Ok(text)
+            }),
+        )
     }
 
-    /// A field whose value is rendered whole, one level in.
-    fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> io::Result<()> {
-        self.key(name)?;
-        let rendered = serde_json::to_vec_pretty(value)?;
-        let mut text = Vec::with_capacity(rendered.len());
-        append_indented(&mut text, &rendered, b"  ");
-        self.out.write_all(&text)
-    }
-
-    /// A field holding a list, its elements rendered in parallel (runs of them per task),
-    /// two levels in.
-    fn list<T: Serialize + Sync>(&mut self, name: &str, items: &[T]) -> io::Result<()> {
-        self.key(name)?;
-        if items.is_empty() {
-            return self.out.write_all(b"[]");
-        }
-        let per_task = items
+    /// A list in runs small enough to spread over the workers.
+    fn list<T: Serialize + Sync>(name: &'a str, items: &'a [T]) -> Part<'a> {
+        let per_run = items
             .len()
             .div_ceil(rayon::current_num_threads() * 16)
             .max(1);
-        let runs: Vec<Vec<u8>> = items
-            .par_chunks(per_task)
-            .map(|run| {
-                let (mut text, mut rendered) = (Vec::new(), Vec::new());
-                for (i, item) in run.iter().enumerate() {
-                    if i > 0 {
-                        text.extend_from_slice(LIST_SEPARATOR);
-                    }
-                    rendered.clear();
-                    serde_json::to_writer_pretty(&mut rendered, item)?;
-                    append_indented(&mut text, &rendered, b"    ");
-                }
-                Ok(text)
-            })
-            .collect::<serde_json::Result<_>>()?;
-        self.out.write_all(b"[\n    ")?;
-        for (i, text) in runs.iter().enumerate() {
-            if i > 0 {
-                self.out.write_all(LIST_SEPARATOR)?;
-            }
-            self.out.write_all(text)?;
-        }
-        self.out.write_all(b"\n  ]")
+        let runs = items
+            .chunks(per_run)
+            .map(|run| Box::new(move || render_run(run)) as Piece<'a>)
+            .collect();
+        Part::List(name, runs)
     }
 
-    /// Closes the object.
-    fn end(self) -> io::Result<()> {
-        let close: &[u8] = if self.fields == 0 { b"{}" } else { b"\n}" };
-        self.out.write_all(close)
+    fn pieces(&self) -> &[Piece<'a>] {
+        match self {
+            Part::Value(_, piece) => std::slice::from_ref(piece),
+            Part::List(_, runs) => runs,
+        }
     }
 }
 
-/// Writes the summary as one pretty-printed JSON object and a newline. The fields are those
-/// of [`Summary`], in its order.
-pub fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
-    let mut doc = TopLevel { out, fields: 0 };
-    doc.field("schema", &summary.schema)?;
-    doc.field("root", &summary.root)?;
-    doc.list("codes", &summary.codes)?;
-    doc.list("unknown_codes", &summary.unknown_codes)?;
-    doc.field("success", &summary.success)?;
-    doc.list("files", &summary.files)?;
-    doc.field("skipped", &summary.skipped)?;
-    doc.field("stats", &summary.stats)?;
-    if let Some(window) = &summary.window {
-        doc.field("window", window)?;
+/// A run of list elements, each indented two levels, with the separators between them.
+fn render_run<T: Serialize>(run: &[T]) -> serde_json::Result<Vec<u8>> {
+    let (mut text, mut rendered) = (Vec::new(), Vec::new());
+    for (i, item) in run.iter().enumerate() {
+        if i > 0 {
+            text.extend_from_slice(LIST_SEPARATOR);
+        }
+        rendered.clear();
+        serde_json::to_writer_pretty(&mut rendered, item)?;
+        append_indented(&mut text, &rendered, b"    ");
     }
-    doc.field("timeline", &summary.timeline)?;
-    doc.list("bursts", &summary.bursts)?;
-    doc.list("devices", &summary.devices)?;
-    doc.field("unmatched_templates", &summary.unmatched_templates)?;
-    doc.end()?;
-    writeln!(out)
+    Ok(text)
+}
+
+/// Writes the summary as one pretty-printed JSON object and a newline. The fields are those
+/// of [`Summary`], in its order. Every piece of every field is rendered at once, in parallel
+/// (so that no field waits for the slowest run of the one before), then written in order in
+/// serde_json's layout (two spaces per level).
+pub fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let mut parts = vec![
+        Part::value("schema", &summary.schema),
+        Part::value("root", &summary.root),
+        Part::list("codes", &summary.codes),
+        Part::list("unknown_codes", &summary.unknown_codes),
+        Part::value("success", &summary.success),
+        Part::list("files", &summary.files),
+        Part::value("skipped", &summary.skipped),
+        Part::value("stats", &summary.stats),
+    ];
+    if let Some(window) = &summary.window {
+        parts.push(Part::value("window", window));
+    }
+    parts.extend([
+        Part::value("timeline", &summary.timeline),
+        Part::list("bursts", &summary.bursts),
+        Part::list("devices", &summary.devices),
+        Part::value("unmatched_templates", &summary.unmatched_templates),
+    ]);
+    let pieces: Vec<&Piece<'_>> = parts.iter().flat_map(Part::pieces).collect();
+    let rendered: Vec<Vec<u8>> = pieces
+        .par_iter()
+        .map(|piece| piece())
+        .collect::<serde_json::Result<_>>()?;
+    let mut rendered = rendered.iter();
+    for (i, part) in parts.iter().enumerate() {
+        out.write_all(if i == 0 { b"{\n  " } else { b",\n  " })?;
+        let name = match part {
+            Part::Value(name, _) | Part::List(name, _) => name,
+        };
+        serde_json::to_writer(&mut *out, name)?;
+        out.write_all(b": ")?;
+        match part {
+            Part::Value(..) => {
+                for text in rendered.by_ref().take(1) {
+                    out.write_all(text)?;
+                }
+            }
+            Part::List(_, runs) if runs.is_empty() => out.write_all(b"[]")?,
+            Part::List(_, runs) => {
+                out.write_all(b"[\n    ")?;
+                for (i, text) in rendered.by_ref().take(runs.len()).enumerate() {
+                    if i > 0 {
+                        out.write_all(LIST_SEPARATOR)?;
+                    }
+                    out.write_all(text)?;
+                }
+                out.write_all(b"\n  ]")?;
+            }
+        }
+    }
+    out.write_all(b"\n}\n")
 }
 
 /// Writes any serialisable value as pretty JSON and a newline.
