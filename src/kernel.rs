@@ -142,9 +142,12 @@ impl Lines {
     #[inline(always)]
     fn advance(&mut self, at: usize, newline: u64) {
         self.newlines += u64::from(newline.count_ones());
-        if newline != 0 {
-            self.line_start = at + 64 - newline.leading_zeros() as usize;
-        }
+        // Without a branch: whether a 64-byte block holds a `\n` is a coin toss in logs whose
+        // lines average ~80 bytes, and a branch on it was mispredicted often enough to cost
+        // about a fifth of the loop (perf annotate).
+        let last_line_start = at + 64 - newline.leading_zeros() as usize;
+        self.line_start =
+            std::hint::select_unpredictable(newline != 0, last_line_start, self.line_start);
     }
 }
 
