@@ -12,7 +12,8 @@ use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 use regex_automata::dfa::{Automaton, StartKind, dense};
 use regex_automata::nfa::thompson;
 use regex_automata::util::captures::Captures;
-use regex_automata::util::syntax;
+use regex_automata::util::primitives::StateID;
+use regex_automata::util::{start, syntax};
 use regex_automata::{Anchored, Input, meta};
 use serde::Deserialize;
 
@@ -52,6 +53,35 @@ struct AtAnchor {
     ends: dense::DFA<Vec<u32>>,
     /// The groups of a match, searched for only once the DFA has found one.
     groups: meta::Regex,
+    /// The DFA's state once it has read the anchor, by the byte before the anchor (index
+    /// 256: none, the anchor starts the line). Every candidate starts with the anchor (the
+    /// kernel compared it), so its check resumes after it, and a look-alike is rejected in
+    /// the few table lookups until the DFA dies, without setting up a search.
+    after_anchor: Box<[StateID]>,
+    /// The anchor's length.
+    anchor_len: usize,
+}
+
+impl AtAnchor {
+    /// Whether a match may begin at `start` in `line`, where the anchor begins: `false` once
+    /// the DFA, reading on from the anchor, dies; `true` when it reaches a match or the end
+    /// of the line (the full search then decides).
+    fn may_match(&self, line: &[u8], start: usize) -> bool {
+        let before = start
+            .checked_sub(1)
+            .and_then(|i| line.get(i))
+            .map_or(256, |&b| usize::from(b));
+        let Some(&(mut state)) = self.after_anchor.get(before) else {
+            return true;
+        };
+        for &byte in line.get(start + self.anchor_len..).unwrap_or_default() {
+            if self.ends.is_special_state(state) {
+                break;
+            }
+            state = self.ends.next_state(state, byte);
+        }
+        !self.ends.is_dead_state(state)
+    }
 }
 
 /// Reused state for [`Rule::code_at_anchor`]: the regex's own cache, so that no worker
@@ -106,6 +136,9 @@ impl Rule {
         scratch: &mut AnchorScratch,
     ) -> Option<Option<u32>> {
         let at_anchor = self.at_anchor.as_ref()?;
+        if !at_anchor.may_match(line, start) {
+            return None;
+        }
         let input = Input::new(line).range(start..).anchored(Anchored::Yes);
         let input = match at_anchor.ends.try_search_fwd(&input) {
             Ok(Some(end)) => input.range(start..end.offset()),
@@ -202,8 +235,9 @@ fn compile(pattern: &str, size_limit: usize) -> Result<Regex> {
     Ok(regex)
 }
 
-/// Compiles a pattern for anchored searches, with the same syntax as [`compile`].
-fn compile_anchored(pattern: &str, size_limit: usize) -> Result<AtAnchor> {
+/// Compiles a pattern for anchored searches at occurrences of `anchor` (where its matches
+/// begin), with the same syntax as [`compile`].
+fn compile_anchored(pattern: &str, anchor: &str, size_limit: usize) -> Result<AtAnchor> {
     let invalid = |reason: String| Error::Rule {
         pattern: pattern.to_string(),
         reason,
@@ -218,6 +252,8 @@ fn compile_anchored(pattern: &str, size_limit: usize) -> Result<AtAnchor> {
         .configure(
             dense::Config::new()
                 .start_kind(StartKind::Anchored)
+                // Accelerated states are special states: `may_match` would stop at them.
+                .accelerate(false)
                 .dfa_size_limit(Some(size_limit))
                 .determinize_size_limit(Some(size_limit)),
         )
@@ -233,7 +269,25 @@ fn compile_anchored(pattern: &str, size_limit: usize) -> Result<AtAnchor> {
         )
         .build(pattern)
         .map_err(|e| invalid(e.to_string()))?;
-    Ok(AtAnchor { ends, groups })
+    let after_anchor = (0..=256)
+        .map(|before| {
+            let start = start::Config::new()
+                .anchored(Anchored::Yes)
+                .look_behind(u8::try_from(before).ok());
+            let state = ends
+                .start_state(&start)
+                .map_err(|e| invalid(e.to_string()))?;
+            Ok(anchor
+                .bytes()
+                .fold(state, |state, byte| ends.next_state(state, byte)))
+        })
+        .collect::<Result<_>>()?;
+    Ok(AtAnchor {
+        ends,
+        groups,
+        after_anchor,
+        anchor_len: anchor.len(),
+    })
 }
 
 impl Rule {
@@ -268,7 +322,7 @@ impl Rule {
             // `m`: ^ and $ at line boundaries; `R`: a `\r\n` ends a line too.
             chunk_regex: compile(&format!("(?mR:{pattern})"), size_limit)?,
             at_anchor: match (matches_at_anchor, anchor) {
-                (true, Some(_)) => Some(compile_anchored(pattern, size_limit)?),
+                (true, Some(anchor)) => Some(compile_anchored(pattern, anchor, size_limit)?),
                 _ => None,
             },
         })
@@ -469,6 +523,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn look_alikes_are_rejected_after_the_anchor_and_examples_never_are() {
+        let set = RuleSet::builtin();
+        for (spec, rule) in builtin_specs().iter().zip(set.rules()) {
+            let Some(at_anchor) = &rule.at_anchor else {
+                continue;
+            };
+            for (line, _) in &spec.examples {
+                let line = line.as_bytes();
+                let start = memchr::memmem::find(line, spec.anchor.as_bytes()).unwrap();
+                assert!(at_anchor.may_match(line, start), "{}", spec.name);
+            }
+        }
+        // The common look-alike dies in the table walk, before any search is set up.
+        let cb_json = &set.rules()[0];
+        assert_eq!(cb_json.name, "cb_json");
+        let line = br#"  "error" : "unauthorized","#;
+        let at_anchor = cb_json.at_anchor.as_ref().unwrap();
+        assert!(!at_anchor.may_match(line, 2));
+        assert!(at_anchor.may_match(br#"{"error" :{"code":3}"#, 1));
     }
 
     #[test]
