@@ -556,6 +556,25 @@ mod tests {
         }
     }
 
+    /// Each candidate costs the kernel a recorded block and a check: a pair must not fire on
+    /// a common look-alike that differs from the anchor in one byte.
+    #[test]
+    fn the_listener_pair_skips_the_session_managers_on_dis_connect() {
+        let spec = builtin_specs()
+            .iter()
+            .find(|spec| spec.name == "listener")
+            .unwrap();
+        let [i, j] = spec.pair.unwrap();
+        let anchor = spec.anchor.as_bytes();
+        for line in ["EMSessionManager::onDisConnect(): 1", "handleDisconnect:13"] {
+            let line = line.as_bytes();
+            let fires = (0..line.len()).any(|p| {
+                line.get(p + i) == Some(&anchor[i]) && line.get(p + j) == Some(&anchor[j])
+            });
+            assert!(!fires, "{}", String::from_utf8_lossy(line));
+        }
+    }
+
     #[test]
     fn anchors_cannot_hold_a_line_feed() {
         let err = RuleSet::new(vec![
