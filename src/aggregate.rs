@@ -923,8 +923,6 @@ struct Assembly<'a> {
     path_rank: &'a [usize],
     /// Each file's device's rank in device-name order (by index into `files`).
     device_rank: &'a [usize],
-    /// The per-minute key of every minute that occurs, formatted once, sorted by minute.
-    minute_keys: &'a [(i64, String)],
 }
 
 /// One code's summary from its tallies in each file (`parts`, by index into `files`, in the
@@ -988,16 +986,12 @@ fn assemble_code(
                 keyed.1 += n;
             }
             _ => {
-                if let (Some(time), Some(key)) = (
-                    LogTime::from_epoch_millis(minute.saturating_mul(60_000)),
-                    with.minute_keys
-                        .binary_search_by_key(&minute, |(m, _)| *m)
-                        .ok()
-                        .and_then(|i| with.minute_keys.get(i))
-                        .map(|(_, key)| key),
-                ) {
+                // Each code formats its own keys, in parallel with the other codes (a key
+                // table shared by all codes was built on one thread first: 34,541 keys for a
+                // month-long file).
+                if let Some(time) = LogTime::from_epoch_millis(minute.saturating_mul(60_000)) {
                     cells.push((time, code, n));
-                    per_minute.push((key.clone(), n));
+                    per_minute.push((time.minute_key(), n));
                 }
             }
         }
@@ -1187,7 +1181,6 @@ impl<'a> Aggregator<'a> {
                     lang,
                     path_rank: &path_rank,
                     device_rank: &device_rank,
-                    minute_keys: &minute_keys(&by_code),
                 };
                 // Per code, its files' tallies become its summary: codes in parallel.
                 by_code
@@ -1246,25 +1239,6 @@ impl<'a> Aggregator<'a> {
             unmatched_templates: unmatched::sorted(templates),
         }
     }
-}
-
-/// The per-minute key of every minute that occurs in `by_code`, formatted once, sorted by
-/// minute.
-fn minute_keys(by_code: &FxHashMap<u32, Vec<(usize, CodeTally)>>) -> Vec<(i64, String)> {
-    let mut minutes: Vec<i64> = by_code
-        .values()
-        .flatten()
-        .flat_map(|(_, tally)| tally.minutes.iter().map(|&(minute, _)| minute))
-        .collect();
-    minutes.par_sort_unstable();
-    minutes.dedup();
-    minutes
-        .into_iter()
-        .filter_map(|m| {
-            let start = LogTime::from_epoch_millis(m.checked_mul(60_000)?)?;
-            Some((m, start.minute_key()))
-        })
-        .collect()
 }
 
 /// Sorts `samples` earliest first (by time, then path: `path_rank` stands for paths) and
