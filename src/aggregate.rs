@@ -12,7 +12,7 @@ use crate::bursts::{self, Burst, DeviceErrors};
 use crate::catalog::{Catalog, Category, Lang, SUCCESS_CODE};
 use crate::discover::{FileOrderKey, LogFile, Skipped, under_root};
 use crate::error::{Error, Result};
-use crate::logtime::{LogTime, PrefixStyle};
+use crate::logtime::{LogTime, Minute, PrefixStyle};
 use crate::rules::RuleSet;
 use crate::samples;
 use crate::scan::FileScan;
@@ -124,8 +124,8 @@ pub struct CodeSummary {
     pub per_device: BTreeMap<String, u64>,
     /// Occurrences per shape (rule name).
     pub per_shape: BTreeMap<String, u64>,
-    /// Occurrences per minute of log time (`YYYY-MM-DD HH:MM`).
-    pub per_minute: BTreeMap<String, u64>,
+    /// Occurrences per minute of log time (written `YYYY-MM-DD HH:MM`).
+    pub per_minute: BTreeMap<Minute, u64>,
     /// The catalog's remediation hint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
@@ -529,7 +529,7 @@ fn relabel_keys(
 }
 
 /// Adds the counts of `from` into `into`.
-fn add_buckets(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
+fn add_buckets<K: Ord>(into: &mut BTreeMap<K, u64>, from: BTreeMap<K, u64>) {
     for (key, count) in from {
         let slot = into.entry(key).or_default();
         *slot = slot.saturating_add(count);
@@ -598,12 +598,10 @@ fn timeline_of(codes: &[CodeSummary], unknown: &[CodeSummary]) -> Timeline {
     let mut hits = Vec::new();
     for code in codes.iter().chain(unknown) {
         for (minute, count) in &code.per_minute {
-            if let Some(t) = LogTime::parse_display(&format!("{minute}:00.000")) {
-                hits.extend(std::iter::repeat_n(
-                    (t, code.code),
-                    usize::try_from(*count).unwrap_or(0),
-                ));
-            }
+            hits.extend(std::iter::repeat_n(
+                (minute.start(), code.code),
+                usize::try_from(*count).unwrap_or(0),
+            ));
         }
     }
     Timeline::build(&hits, Bucket::default())
@@ -978,24 +976,22 @@ fn assemble_code(
     entry.per_device = in_key_order(per_device);
     minutes.sort_unstable_by_key(|&(minute, _)| minute);
     let mut cells: Vec<Cell> = Vec::new();
-    let mut per_minute: Vec<(String, u64)> = Vec::new();
-    for (minute, n) in minutes {
+    let mut per_minute: Vec<(Minute, u64)> = Vec::new();
+    for (index, n) in minutes {
         match (cells.last_mut(), per_minute.last_mut()) {
-            (Some(last), Some(keyed)) if samples::minute_of(last.0) == minute => {
+            (Some(last), Some(keyed)) if keyed.0.index() == index => {
                 last.2 += n;
                 keyed.1 += n;
             }
             _ => {
-                // Each code formats its own keys, in parallel with the other codes (a key
-                // table shared by all codes was built on one thread first: 34,541 keys for a
-                // month-long file).
-                if let Some(time) = LogTime::from_epoch_millis(minute.saturating_mul(60_000)) {
-                    cells.push((time, code, n));
-                    per_minute.push((time.minute_key(), n));
+                if let Some(minute) = Minute::from_index(index) {
+                    cells.push((minute.start(), code, n));
+                    per_minute.push((minute, n));
                 }
             }
         }
     }
+    // Built from keys in order: a bulk build, not an insertion per key.
     entry.per_minute = per_minute.into_iter().collect();
     (entry, cells)
 }
@@ -1437,8 +1433,7 @@ mod tests {
                 if let Some((first, ms, span)) = times {
                     c.first = Some(time(first, ms));
                     c.last = Some(time(first + span, ms));
-                    c.per_minute
-                        .insert(time(first, ms).minute_key(), count.min(3));
+                    c.per_minute.insert(time(first, ms).minute(), count.min(3));
                 }
                 c.per_shape = per_shape;
                 c

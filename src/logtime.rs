@@ -48,19 +48,15 @@ impl LogTime {
             .map(LogTime)
     }
 
-    /// The minute this time falls in, `YYYY-MM-DD HH:MM`: the key of per-minute counts.
-    pub fn minute_key(&self) -> String {
-        // Plain integer formatting: chrono's strftime parses its pattern on every call, and
-        // this runs once per hit.
-        let t = &self.0;
-        format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute()
-        )
+    /// The minute this time falls in: the key of per-minute counts.
+    pub fn minute(&self) -> Minute {
+        // Zero seconds and nanoseconds are always valid: neither call can fail.
+        let t = self.0;
+        Minute(LogTime(
+            t.with_nanosecond(0)
+                .and_then(|t| t.with_second(0))
+                .unwrap_or(t),
+        ))
     }
 
     /// The time `millis` milliseconds after 1970-01-01 00:00:00 of the log's clock (the
@@ -117,6 +113,82 @@ impl<'de> Deserialize<'de> for LogTime {
                 "invalid time {text:?}, expected YYYY-MM-DD HH:MM:SS.mmm"
             ))
         })
+    }
+}
+
+/// A minute of log time, the key of per-minute counts: a plain value, written as
+/// `YYYY-MM-DD HH:MM` only when a report is (a month-long log has tens of thousands of them
+/// per code, so they are not kept as text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Minute(LogTime);
+
+/// The text form of [`Minute`], for parsing.
+const MINUTE_FORMAT: &str = "%Y-%m-%d %H:%M";
+
+impl Minute {
+    /// The minute `index` whole minutes after 1970-01-01 00:00 of the log's clock (see
+    /// [`Minute::index`]); `None` outside the calendar's range.
+    pub fn from_index(index: i64) -> Option<Minute> {
+        LogTime::from_epoch_millis(index.checked_mul(60_000)?).map(Minute)
+    }
+
+    /// Whole minutes since 1970-01-01 00:00 of the log's clock.
+    pub fn index(&self) -> i64 {
+        self.0.epoch_millis().div_euclid(60_000)
+    }
+
+    /// The minute's first millisecond.
+    pub fn start(&self) -> LogTime {
+        self.0
+    }
+
+    /// Parses the text form `YYYY-MM-DD HH:MM`.
+    pub fn parse(text: &str) -> Option<Minute> {
+        NaiveDateTime::parse_from_str(text, MINUTE_FORMAT)
+            .ok()
+            .map(|t| Minute(LogTime(t)))
+    }
+}
+
+impl fmt::Display for Minute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Plain integer formatting: chrono's strftime parses its pattern on every call.
+        let t = &self.0.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
+    }
+}
+
+impl Serialize for Minute {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Minute {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MinuteText;
+        impl serde::de::Visitor<'_> for MinuteText {
+            type Value = Minute;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a minute written YYYY-MM-DD HH:MM")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Minute, E> {
+                Minute::parse(text).ok_or_else(|| {
+                    E::custom(format!(
+                        "invalid minute {text:?}, expected YYYY-MM-DD HH:MM"
+                    ))
+                })
+            }
+        }
+        deserializer.deserialize_str(MinuteText)
     }
 }
 
@@ -316,7 +388,7 @@ mod tests {
     fn display_round_trips() {
         let t = parse_prefix(b"[2024/03/01 08:00:00:123]: ").unwrap().time;
         assert_eq!(LogTime::parse_display(&t.to_string()), Some(t));
-        assert_eq!(t.minute_key(), "2024-03-01 08:00");
+        assert_eq!(t.minute().to_string(), "2024-03-01 08:00");
     }
 
     proptest! {
@@ -340,6 +412,46 @@ mod tests {
             let p = parse_prefix(line.as_bytes()).expect("valid prefix");
             prop_assert_eq!(p.time.to_string(), format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{ms:03}"));
             prop_assert_eq!(&line.as_bytes()[p.len..], b"msg");
+        }
+
+        /// A minute key holds its minute whatever way it is read back, and orders as its text.
+        #[test]
+        fn minutes_round_trip_and_order_as_their_text(
+            a in (0i64..4_000_000_000_000, any::<bool>()),
+            b in (0i64..4_000_000_000_000, any::<bool>()),
+        ) {
+            let [ta, tb] = [a, b].map(|(ms, before_epoch)| {
+                LogTime::from_epoch_millis(if before_epoch { -ms } else { ms }).expect("in range")
+            });
+            for t in [ta, tb] {
+                let minute = t.minute();
+                prop_assert!(minute.start() <= t && t.epoch_millis() - minute.start().epoch_millis() < 60_000);
+                prop_assert_eq!(Minute::parse(&minute.to_string()), Some(minute));
+                prop_assert_eq!(Minute::from_index(minute.index()), Some(minute));
+                prop_assert_eq!(minute.index(), t.epoch_millis().div_euclid(60_000));
+                let json = serde_json::to_string(&minute).expect("serialises");
+                prop_assert_eq!(&json, &format!("\"{minute}\""));
+                prop_assert_eq!(serde_json::from_str::<Minute>(&json).expect("parses"), minute);
+            }
+            prop_assert_eq!(
+                ta.minute().cmp(&tb.minute()),
+                ta.minute().to_string().cmp(&tb.minute().to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_minutes_are_refused_with_the_text() {
+        for text in [
+            "2024-03-01 08",
+            "2024-03-01 08:00:00",
+            "2024-02-30 08:00",
+            "08:00",
+            "",
+        ] {
+            assert_eq!(Minute::parse(text), None, "{text}");
+            let err = serde_json::from_str::<Minute>(&format!("{text:?}")).unwrap_err();
+            assert!(err.to_string().contains("invalid minute"), "{err}");
         }
     }
 }
