@@ -1,6 +1,7 @@
 //! Discovery: turns the paths a user gives into an ordered list of log files.
 //!
-//! Folders are walked recursively (symlinks followed, loops detected and reported). By default
+//! Folders are walked recursively and in parallel (the `ignore` crate's walker with its
+//! filters off; symlinks followed, loops detected and reported). By default
 //! only the SDK's own files are picked: `easemob.log`, `easemob_YYYY-MM-DD_HH-MM-SS.log` and the
 //! same with `.gz`. The *device* of a file is its first folder below the scanned root. Within a
 //! device, rotated segments come in the order of the time in their names, `easemob.log` last.
@@ -8,9 +9,10 @@
 use std::path::{Component, Path, PathBuf};
 
 use chrono::NaiveDateTime;
+use ignore::{WalkBuilder, WalkState};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use walkdir::WalkDir;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// One log file to scan.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,19 +139,33 @@ pub fn under_root(root: &str, rel: &str) -> String {
 /// explicitly is always scanned. When more than one path is given, relative paths are
 /// prefixed by the root as given, so that keys stay unique.
 pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
-    let mut found = Vec::new();
-    let mut skipped = walk(paths, all_files, &mut |file| found.push(file));
-    // One `stat` each, in parallel: most of the time discovery takes on a bundle of small files.
-    let sized: Vec<Result<LogFile, Skipped>> = found.into_par_iter().map(sized).collect();
-    let mut files = Vec::with_capacity(sized.len());
-    for file in sized {
-        match file {
-            Ok(file) => files.push(file),
-            Err(skip) => skipped.push(skip),
+    let files = Mutex::new(Vec::new());
+    let unreadable = Mutex::new(Vec::new());
+    // One `stat` each, on the walk's threads: most of the time discovery takes on a bundle of
+    // small files.
+    let mut skipped = walk(paths, all_files, &|batch| {
+        for file in batch {
+            match sized(file) {
+                Ok(file) => lock(&files).push(file),
+                Err(skip) => lock(&unreadable).push(skip),
+            }
         }
-    }
+    });
+    skipped.extend(into_inner(unreadable));
+    let mut files = into_inner(files);
     order_files(&mut files);
     Discovery { files, skipped }
+}
+
+/// The data behind `mutex`, even if a thread panicked while holding it (what they pushed is
+/// still whole).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The data `mutex` held (see [`lock`]).
+pub(crate) fn into_inner<T>(mutex: Mutex<T>) -> T {
+    mutex.into_inner().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `file` with its size looked up (symbolic links followed, as in the walk), or why it cannot
@@ -168,24 +184,21 @@ pub fn sized(mut file: LogFile) -> Result<LogFile, Skipped> {
 }
 
 /// Walks `paths` (see [`discover`]) and hands each log file to `on_file` as soon as it is
-/// found, in walk order and with its size not yet looked up (0: see [`sized`]), so that a
-/// caller can start on it while the walk goes on. Returns the paths it could not use.
-pub fn walk(paths: &[PathBuf], all_files: bool, on_file: &mut dyn FnMut(LogFile)) -> Vec<Skipped> {
-    let mut skipped = Vec::new();
+/// found, with its size not yet looked up (0: see [`sized`]), so that a caller can start on it
+/// while the walk goes on. Folders are walked in parallel, on as many threads as rayon's pool
+/// has, so files come in no set order. Returns the paths it could not use, by path.
+pub fn walk(
+    paths: &[PathBuf],
+    all_files: bool,
+    on_files: &(dyn Fn(Vec<LogFile>) + Sync),
+) -> Vec<Skipped> {
+    let skipped = Mutex::new(Vec::new());
     let several = paths.len() > 1;
     for root in paths {
-        let label = |rel: &Path| -> String {
-            let rel = slash_path(rel);
-            if several {
-                under_root(&root.to_string_lossy(), &rel)
-            } else {
-                rel
-            }
-        };
         let meta = match std::fs::metadata(root) {
             Ok(meta) => meta,
             Err(e) => {
-                skipped.push(Skipped {
+                lock(&skipped).push(Skipped {
                     path: root.to_string_lossy().into_owned(),
                     reason: e.to_string(),
                 });
@@ -203,7 +216,7 @@ pub fn walk(paths: &[PathBuf], all_files: bool, on_file: &mut dyn FnMut(LogFile)
                 .filter(|p| !p.as_os_str().is_empty())
                 .map(root_device_name)
                 .unwrap_or_else(|| root_device_name(Path::new(".")));
-            on_file(LogFile {
+            on_files(vec![LogFile {
                 path: root.clone(),
                 rel_path: if several {
                     root.to_string_lossy().into_owned()
@@ -216,81 +229,183 @@ pub fn walk(paths: &[PathBuf], all_files: bool, on_file: &mut dyn FnMut(LogFile)
                 rotated_at: parsed.and_then(|p| p.rotated_at),
                 live: parsed.is_some_and(|p| p.rotated_at.is_none()),
                 explicit: true,
-            });
-            continue;
-        }
-        if !meta.is_dir() {
-            skipped.push(Skipped {
+            }]);
+        } else if meta.is_dir() {
+            let folder = Folder {
+                root,
+                several,
+                device: root_device_name(root),
+                all_files,
+            };
+            WalkBuilder::new(root)
+                // Every file counts: no ignore files, hidden files included.
+                .standard_filters(false)
+                .follow_links(true)
+                .threads(rayon::current_num_threads())
+                .build_parallel()
+                .visit(&mut FolderVisitors {
+                    folder: &folder,
+                    on_files,
+                    skipped: &skipped,
+                });
+        } else {
+            lock(&skipped).push(Skipped {
                 path: root.to_string_lossy().into_owned(),
                 reason: "not a regular file or folder".into(),
             });
-            continue;
-        }
-        let root_device = root_device_name(root);
-        let walker = WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter();
-        for entry in walker {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    let path = e
-                        .path()
-                        .map(|p| p.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| root.to_string_lossy().into_owned());
-                    let reason = if e.loop_ancestor().is_some() {
-                        "symlink loop: not followed".to_string()
-                    } else {
-                        e.io_error()
-                            .map(|io| io.to_string())
-                            .unwrap_or_else(|| e.to_string())
-                    };
-                    skipped.push(Skipped { path, reason });
-                    continue;
-                }
-            };
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let parsed = sdk_log_name(&name);
-            if !entry.file_type().is_file() {
-                // A FIFO or device under an SDK log name is worth a word; folders are not.
-                if parsed.is_some() && !entry.file_type().is_dir() {
-                    skipped.push(Skipped {
-                        path: entry.path().to_string_lossy().into_owned(),
-                        reason: "not a regular file (a FIFO, socket or device): not read".into(),
-                    });
-                }
-                continue;
-            }
-            if parsed.is_none() && !all_files {
-                continue;
-            }
-            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-            let device = match rel.components().count() {
-                0 | 1 => root_device.clone(),
-                _ => rel
-                    .components()
-                    .next()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .unwrap_or_else(|| root_device.clone()),
-            };
-            on_file(LogFile {
-                path: entry.path().to_path_buf(),
-                rel_path: label(rel),
-                device: if several {
-                    label(Path::new(&device))
-                } else {
-                    device
-                },
-                gzip: parsed.map_or(name.to_ascii_lowercase().ends_with(".gz"), |p| p.gzip),
-                size: 0,
-                rotated_at: parsed.and_then(|p| p.rotated_at),
-                live: parsed.is_some_and(|p| p.rotated_at.is_none()),
-                explicit: false,
-            });
         }
     }
+    let mut skipped = into_inner(skipped);
+    // The walk's threads find things in no set order.
+    skipped.sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
     skipped
+}
+
+/// A folder being walked, and what makes a file in it a log file.
+struct Folder<'a> {
+    /// The folder as given.
+    root: &'a Path,
+    /// More than one path is scanned: labels start with the root.
+    several: bool,
+    /// The device of files directly in the folder.
+    device: String,
+    /// Every regular file counts, not only SDK log names.
+    all_files: bool,
+}
+
+impl Folder<'_> {
+    /// The log file `entry` is, a reason to report it as skipped, or `None` (a folder, or
+    /// a file that is not a log).
+    fn log_file(&self, entry: &ignore::DirEntry) -> Option<Result<LogFile, Skipped>> {
+        let file_type = entry.file_type()?;
+        let name = entry.file_name().to_string_lossy();
+        let parsed = sdk_log_name(&name);
+        if !file_type.is_file() {
+            // A FIFO or device under an SDK log name is worth a word; folders are not.
+            return (parsed.is_some() && !file_type.is_dir()).then(|| {
+                Err(Skipped {
+                    path: entry.path().to_string_lossy().into_owned(),
+                    reason: "not a regular file (a FIFO, socket or device): not read".into(),
+                })
+            });
+        }
+        if parsed.is_none() && !self.all_files {
+            return None;
+        }
+        let label = |rel: &Path| -> String {
+            let rel = slash_path(rel);
+            if self.several {
+                under_root(&self.root.to_string_lossy(), &rel)
+            } else {
+                rel
+            }
+        };
+        let rel = entry.path().strip_prefix(self.root).unwrap_or(entry.path());
+        let mut components = rel.components();
+        let device = match (components.next(), components.next()) {
+            (Some(first), Some(_)) => first.as_os_str().to_string_lossy().into_owned(),
+            _ => self.device.clone(),
+        };
+        Some(Ok(LogFile {
+            path: entry.path().to_path_buf(),
+            rel_path: label(rel),
+            device: if self.several {
+                label(Path::new(&device))
+            } else {
+                device
+            },
+            gzip: parsed.map_or(name.to_ascii_lowercase().ends_with(".gz"), |p| p.gzip),
+            size: 0,
+            rotated_at: parsed.and_then(|p| p.rotated_at),
+            live: parsed.is_some_and(|p| p.rotated_at.is_none()),
+            explicit: false,
+        }))
+    }
+}
+
+/// How many files a walking thread gathers before it hands them on: one hand-over per file
+/// would wake a worker of the pool per file.
+const FILES_PER_BATCH: usize = 32;
+
+/// Makes the visitor of each walking thread.
+struct FolderVisitors<'a> {
+    folder: &'a Folder<'a>,
+    on_files: &'a (dyn Fn(Vec<LogFile>) + Sync),
+    skipped: &'a Mutex<Vec<Skipped>>,
+}
+
+impl<'s> ignore::ParallelVisitorBuilder<'s> for FolderVisitors<'s> {
+    fn build(&mut self) -> Box<dyn ignore::ParallelVisitor + 's> {
+        Box::new(FolderVisitor {
+            folder: self.folder,
+            on_files: self.on_files,
+            skipped: self.skipped,
+            batch: Vec::with_capacity(FILES_PER_BATCH),
+        })
+    }
+}
+
+/// The visitor of one walking thread: gathers log files and hands them on in batches, the
+/// last when the thread is done (on drop).
+struct FolderVisitor<'a> {
+    folder: &'a Folder<'a>,
+    on_files: &'a (dyn Fn(Vec<LogFile>) + Sync),
+    skipped: &'a Mutex<Vec<Skipped>>,
+    batch: Vec<LogFile>,
+}
+
+impl ignore::ParallelVisitor for FolderVisitor<'_> {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> WalkState {
+        match entry.map(|entry| self.folder.log_file(&entry)) {
+            Ok(Some(Ok(file))) => {
+                self.batch.push(file);
+                if self.batch.len() == FILES_PER_BATCH {
+                    (self.on_files)(std::mem::take(&mut self.batch));
+                }
+            }
+            Ok(Some(Err(skip))) => lock(self.skipped).push(skip),
+            Ok(None) => {}
+            Err(e) => lock(self.skipped).push(walk_error(e, self.folder.root)),
+        }
+        WalkState::Continue
+    }
+}
+
+impl Drop for FolderVisitor<'_> {
+    fn drop(&mut self) {
+        if !self.batch.is_empty() {
+            (self.on_files)(std::mem::take(&mut self.batch));
+        }
+    }
+}
+
+/// What the walk of `root` could not read, and why.
+fn walk_error(error: ignore::Error, root: &Path) -> Skipped {
+    let mut path = None;
+    let mut error = &error;
+    let reason = loop {
+        match error {
+            ignore::Error::WithPath { path: at, err } => {
+                path.get_or_insert(at);
+                error = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                error = err;
+            }
+            ignore::Error::Loop { child, .. } => {
+                path.get_or_insert(child);
+                break "symlink loop: not followed".to_string();
+            }
+            other => break other.to_string(),
+        }
+    };
+    Skipped {
+        path: path
+            .unwrap_or(&root.to_path_buf())
+            .to_string_lossy()
+            .into_owned(),
+        reason,
+    }
 }
 
 /// The fields that place a file in report order (see [`order_files`]).
@@ -449,6 +564,69 @@ mod tests {
     }
 
     #[cfg(unix)]
+    /// The walk's threads find files in no set order; what discovery returns is the same
+    /// on any number of them, batches and all.
+    #[test]
+    fn discovery_is_the_same_on_any_number_of_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let devices = 2 * FILES_PER_BATCH + 3;
+        for d in 0..devices {
+            let logs = dir.path().join(format!("PC-{d:03}/sdkdata/easemobLog"));
+            fs::create_dir_all(&logs).unwrap();
+            for name in [
+                "easemob.log",
+                "easemob_2024-03-01_09-00-00.log",
+                "easemob_2024-03-01_08-00-00.log.gz",
+                "notes.txt",
+            ] {
+                fs::write(logs.join(name), "x\n").unwrap();
+            }
+        }
+        #[cfg(unix)]
+        {
+            let logs = dir.path().join("PC-001/sdkdata/easemobLog");
+            std::os::unix::fs::symlink(dir.path(), logs.join("loop")).unwrap();
+            std::os::unix::fs::symlink(
+                "/nonexistent",
+                logs.join("easemob_2024-01-01_00-00-00.log"),
+            )
+            .unwrap();
+        }
+        let paths = [dir.path().to_path_buf()];
+        let in_pool = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| discover(&paths, false))
+        };
+        let one = in_pool(1);
+        assert_eq!(one.files.len(), 3 * devices);
+        assert_eq!(
+            one.files[0].rel_path,
+            "PC-000/sdkdata/easemobLog/easemob_2024-03-01_08-00-00.log.gz"
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            one.skipped
+                .iter()
+                .map(|s| (s.path.rsplit('/').next().unwrap(), s.reason.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (
+                    "easemob_2024-01-01_00-00-00.log",
+                    "No such file or directory (os error 2)"
+                ),
+                ("loop", "symlink loop: not followed"),
+            ]
+        );
+        for threads in [2, 3, 8] {
+            let many = in_pool(threads);
+            assert_eq!(many.files, one.files, "{threads} threads");
+            assert_eq!(many.skipped, one.skipped, "{threads} threads");
+        }
+    }
+
     #[test]
     fn symlink_loop_is_reported_not_followed() {
         let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::Read;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use flate2::read::MultiGzDecoder;
 use memchr::memchr;
@@ -695,10 +695,11 @@ fn scan_whole(data: &[u8], bytes_scanned: u64, rules: &RuleSet, collect: Collect
     stitch(vec![scan_chunk(rules, body, collect)], bytes_scanned)
 }
 
-/// Discovers and scans at once, as ripgrep does: the walk goes on on one worker while the
-/// others scan what it has found, instead of every worker waiting for the whole walk (most of
-/// the wall time before any byte is read on a bundle of small files). `on_found` is told the
-/// size of each file as it is found. Returns the discovery, its files in report order, and
+/// Discovers and scans at once, as ripgrep does: the walk's threads go on while the pool's
+/// workers scan what they have found, instead of every worker waiting for the whole walk
+/// (most of the wall time before any byte is read on a bundle of small files). Each batch the
+/// walk hands on becomes one task of the pool, which looks up the sizes and spawns a scan per
+/// file. `on_found` is told the size of each file as it is found. Returns the discovery, its files in report order, and
 /// what `each` made of each file's scan, in the same order.
 pub fn discover_and_scan<T: Send>(
     paths: &[PathBuf],
@@ -710,24 +711,31 @@ pub fn discover_and_scan<T: Send>(
     each: &(dyn Fn(&LogFile, Result<FileScan, String>) -> T + Sync),
 ) -> (Discovery, Vec<T>) {
     let done: Mutex<Vec<(LogFile, T)>> = Mutex::new(Vec::new());
-    let mut unreadable = Vec::new();
+    let unreadable = Mutex::new(Vec::new());
     let mut skipped = Vec::new();
-    rayon::scope(|scope| {
-        skipped = discover::walk(paths, all_files, &mut |file| match discover::sized(file) {
-            Ok(file) => {
-                on_found(file.size);
-                let done = &done;
-                scope.spawn(move |_| {
-                    let output = each(&file, scan_file(&file, rules, opts, progress));
-                    let mut done = done.lock().unwrap_or_else(PoisonError::into_inner);
-                    done.push((file, output));
-                });
-            }
-            Err(skip) => unreadable.push(skip),
+    // In place: the walk's own threads do the walking, and this one waits for them, so that
+    // every worker of the pool is free to scan.
+    rayon::in_place_scope(|scope| {
+        skipped = discover::walk(paths, all_files, &|batch| {
+            let (done, unreadable) = (&done, &unreadable);
+            scope.spawn(move |scope| {
+                for file in batch {
+                    match discover::sized(file) {
+                        Ok(file) => {
+                            on_found(file.size);
+                            scope.spawn(move |_| {
+                                let output = each(&file, scan_file(&file, rules, opts, progress));
+                                discover::lock(done).push((file, output));
+                            });
+                        }
+                        Err(skip) => discover::lock(unreadable).push(skip),
+                    }
+                }
+            });
         });
     });
-    skipped.extend(unreadable);
-    let mut done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
+    skipped.extend(discover::into_inner(unreadable));
+    let mut done = discover::into_inner(done);
     discover::sort_in_report_order(&mut done, |(file, _)| file);
     let (files, outputs) = done.into_iter().unzip();
     (Discovery { files, skipped }, outputs)
