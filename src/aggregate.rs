@@ -16,7 +16,7 @@ use crate::logtime::{LogTime, Minute, PrefixStyle};
 use crate::rules::RuleSet;
 use crate::samples;
 use crate::scan::FileScan;
-use crate::sessions::{self, DeviceSummary, EventKind, StoryEntry};
+use crate::sessions::{self, DeviceSummary, EventKind, Step, StepKind};
 use crate::timeline::{Bucket, Cell, Timeline};
 use crate::unmatched::{self, UnmatchedTemplate};
 
@@ -722,7 +722,7 @@ pub struct FileTally {
     codes: Vec<CodeTally>,
     /// Timed error hits, for bursts.
     timed: Vec<(LogTime, u32)>,
-    story: Vec<StoryEntry>,
+    story: Vec<Step>,
     samples: Vec<FileSample>,
     groups: BTreeMap<String, unmatched::Group>,
 }
@@ -802,6 +802,7 @@ impl FileTally {
         let listener = rules.rules().iter().position(|r| r.name == LISTENER_SHAPE);
         let mut index_of_code: FxHashMap<u32, usize> = FxHashMap::default();
         let mut errors = 0;
+        tally.timed.reserve_exact(scan.hits.len());
         for hit in scan.hits.iter().filter(|h| window.contains(h.time)) {
             if hit.code != SUCCESS_CODE {
                 errors += 1;
@@ -809,12 +810,10 @@ impl FileTally {
                     tally.timed.push((t, hit.code));
                 }
                 if Some(hit.rule) == listener {
-                    tally.story.push(StoryEntry {
+                    tally.story.push(Step {
                         time: hit.time,
-                        path: file.rel_path.clone(),
                         line: hit.line,
-                        event: "disconnect".into(),
-                        value: Some(hit.code),
+                        kind: StepKind::Disconnect(hit.code),
                     });
                 }
             }
@@ -841,16 +840,13 @@ impl FileTally {
             }
         }
         for event in scan.events.iter().filter(|e| window.contains(e.time)) {
-            let (name, value) = match event.kind {
-                EventKind::HandleDisconnect(reason) => ("handle_disconnect", Some(reason)),
-                EventKind::Connected => ("connected", None),
-            };
-            tally.story.push(StoryEntry {
+            tally.story.push(Step {
                 time: event.time,
-                path: file.rel_path.clone(),
                 line: event.line,
-                event: name.into(),
-                value,
+                kind: match event.kind {
+                    EventKind::HandleDisconnect(reason) => StepKind::HandleDisconnect(reason),
+                    EventKind::Connected => StepKind::Connected,
+                },
             });
         }
         // Within a file: line order.
@@ -1016,7 +1012,7 @@ pub struct Aggregator<'a> {
     stats: Stats,
     samples: Vec<HeldSample>,
     device_hits: BTreeMap<String, Vec<(LogTime, u32)>>,
-    stories: Vec<Vec<StoryEntry>>,
+    stories: Vec<Vec<Step>>,
     templates: BTreeMap<String, UnmatchedTemplate>,
 }
 

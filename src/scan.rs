@@ -481,6 +481,14 @@ fn stitch(chunks: Vec<ChunkResult>, bytes_scanned: u64) -> FileScan {
     let mut last = None;
     let mut ends = BodyEnds::default();
     let mut sampled = rustc_hash::FxHashSet::default();
+    // Sized once: growing by doubling would hold two copies at the switch and touch twice
+    // the memory.
+    scan.hits
+        .reserve_exact(chunks.iter().map(|c| c.scan.hits.len()).sum());
+    scan.samples
+        .reserve(chunks.iter().map(|c| c.extras.samples.len()).sum());
+    scan.events
+        .reserve_exact(chunks.iter().map(|c| c.extras.events.len()).sum());
     for ChunkResult {
         scan: chunk,
         texts,

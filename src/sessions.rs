@@ -123,6 +123,48 @@ pub struct StoryEntry {
     pub value: Option<u32>,
 }
 
+/// One step of a file's connection story as it is held until the report: plain values, the
+/// file known by its place in the file list (a long log has tens of thousands of steps, and
+/// a device reports only its first [`STORY_MAX`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The entry time.
+    pub time: Option<LogTime>,
+    /// 1-based line.
+    pub line: u64,
+    /// What happened.
+    pub kind: StepKind,
+}
+
+/// What a [`Step`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// An `onDisconnect…` error code.
+    Disconnect(u32),
+    /// A `handleDisconnect:N` reason.
+    HandleDisconnect(u32),
+    /// A reconnection (`onConnected`).
+    Connected,
+}
+
+impl Step {
+    /// The step as reported, in the file at `path`.
+    fn entry(&self, path: &str) -> StoryEntry {
+        let (event, value) = match self.kind {
+            StepKind::Disconnect(code) => ("disconnect", Some(code)),
+            StepKind::HandleDisconnect(reason) => ("handle_disconnect", Some(reason)),
+            StepKind::Connected => ("connected", None),
+        };
+        StoryEntry {
+            time: self.time,
+            path: path.to_string(),
+            line: self.line,
+            event: event.to_string(),
+            value,
+        }
+    }
+}
+
 /// Everything known about one device (machine).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeviceSummary {
@@ -155,10 +197,12 @@ pub struct DeviceSummary {
 }
 
 /// Builds the device list from the file summaries (in discovery order, devices in order of
-/// first appearance) and each file's story entries.
-pub fn devices(files: &[FileSummary], stories: &[Vec<StoryEntry>]) -> Vec<DeviceSummary> {
+/// first appearance) and each file's story steps (by index into `files`, each file's in line
+/// order).
+pub fn devices(files: &[FileSummary], stories: &[Vec<Step>]) -> Vec<DeviceSummary> {
     let mut out: Vec<DeviceSummary> = Vec::new();
-    let mut collected: Vec<Vec<StoryEntry>> = Vec::new();
+    // Per device: its steps, each with its file's index.
+    let mut collected: Vec<Vec<(usize, Step)>> = Vec::new();
     // Per device: its index in `out`, and its latest file so far that has a time.
     let mut seen: rustc_hash::FxHashMap<&str, (usize, Option<&FileSummary>)> =
         rustc_hash::FxHashMap::default();
@@ -222,29 +266,35 @@ pub fn devices(files: &[FileSummary], stories: &[Vec<StoryEntry>]) -> Vec<Device
         };
         device.errors += file.errors;
         if let Some(story) = stories.get(i) {
-            collected[idx].extend(story.iter().cloned());
+            collected[idx].extend(story.iter().map(|&step| (i, step)));
         }
     }
     for (device, mut story) in out.iter_mut().zip(collected) {
-        // Stable: entries without a time keep their file order, before timed ones.
-        story.sort_by_key(|a| a.time);
-        device.disconnects = story.iter().filter(|s| s.event == "disconnect").count() as u64;
-        for reason in story
-            .iter()
-            .filter(|s| s.event == "handle_disconnect")
-            .filter_map(|s| s.value)
-        {
-            if device.disconnect_reasons.len() < REASONS_MAX {
-                device.disconnect_reasons.push(reason);
+        // Stable: steps without a time keep their file order, before timed ones.
+        story.sort_by_key(|(_, step)| step.time);
+        let mut reason_counts: BTreeMap<u32, u64> = BTreeMap::new();
+        for (_, step) in &story {
+            match step.kind {
+                StepKind::Disconnect(_) => device.disconnects += 1,
+                StepKind::HandleDisconnect(reason) => {
+                    if device.disconnect_reasons.len() < REASONS_MAX {
+                        device.disconnect_reasons.push(reason);
+                    }
+                    *reason_counts.entry(reason).or_default() += 1;
+                }
+                StepKind::Connected => {}
             }
-            *device
-                .disconnect_reason_counts
-                .entry(reason.to_string())
-                .or_default() += 1;
         }
+        device.disconnect_reason_counts = reason_counts
+            .into_iter()
+            .map(|(reason, n)| (reason.to_string(), n))
+            .collect();
         device.story_total = story.len() as u64;
-        story.truncate(STORY_MAX);
-        device.story = story;
+        device.story = story
+            .iter()
+            .take(STORY_MAX)
+            .map(|(file, step)| step.entry(files.get(*file).map_or("", |f| f.path.as_str())))
+            .collect();
     }
     out
 }
@@ -282,6 +332,88 @@ mod tests {
             encoding: None,
             warning: None,
         }
+    }
+
+    /// A device's story interleaves its files' steps by time (untimed first, in file order),
+    /// counts them all, and names the file of each step it reports.
+    #[test]
+    fn story_steps_merge_by_time_across_files() {
+        let v3 = PrefixStyle::V3;
+        let files = [
+            file(
+                "A/a1",
+                "A",
+                "2024-03-01 08:00:00.000",
+                "2024-03-01 09:00:00.000",
+                v3,
+            ),
+            file(
+                "B/b",
+                "B",
+                "2024-03-01 08:00:00.000",
+                "2024-03-01 09:00:00.000",
+                v3,
+            ),
+            file(
+                "A/a2",
+                "A",
+                "2024-03-01 08:30:00.000",
+                "2024-03-01 10:00:00.000",
+                v3,
+            ),
+        ];
+        let step = |time: Option<&str>, line, kind| Step {
+            time: time.and_then(LogTime::parse_display),
+            line,
+            kind,
+        };
+        let (t1, t2, t3) = (
+            Some("2024-03-01 08:10:00.000"),
+            Some("2024-03-01 08:40:00.000"),
+            Some("2024-03-01 08:50:00.000"),
+        );
+        let mut a2 = vec![
+            step(None, 2, StepKind::HandleDisconnect(13)),
+            step(t1, 4, StepKind::Connected),
+        ];
+        a2.extend((0..STORY_MAX as u64).map(|i| step(t3, 100 + i, StepKind::HandleDisconnect(7))));
+        let stories = [
+            vec![
+                step(None, 1, StepKind::Connected),
+                step(t2, 5, StepKind::Disconnect(305)),
+            ],
+            vec![step(t1, 3, StepKind::Disconnect(301))],
+            a2,
+        ];
+        let found = devices(&files, &stories);
+        let a = &found[0];
+        let told: Vec<(&str, u64, &str, Option<u32>)> = a
+            .story
+            .iter()
+            .take(5)
+            .map(|e| (e.path.as_str(), e.line, e.event.as_str(), e.value))
+            .collect();
+        assert_eq!(
+            told,
+            [
+                ("A/a1", 1, "connected", None),
+                ("A/a2", 2, "handle_disconnect", Some(13)),
+                ("A/a2", 4, "connected", None),
+                ("A/a1", 5, "disconnect", Some(305)),
+                ("A/a2", 100, "handle_disconnect", Some(7)),
+            ]
+        );
+        assert_eq!(a.story.len(), STORY_MAX);
+        assert_eq!(a.story_total, STORY_MAX as u64 + 4);
+        assert_eq!(a.disconnects, 1);
+        assert_eq!(a.disconnect_reasons[..2], [13, 7]);
+        assert_eq!(
+            a.disconnect_reason_counts,
+            BTreeMap::from([("13".to_string(), 1), ("7".to_string(), STORY_MAX as u64)])
+        );
+        let b = &found[1];
+        assert_eq!((b.story_total, b.disconnects), (1, 1));
+        assert_eq!(b.story[0].path, "B/b");
     }
 
     #[test]
