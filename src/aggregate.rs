@@ -15,10 +15,13 @@ use crate::error::{Error, Result};
 use crate::logtime::{LogTime, Minute, PrefixStyle};
 use crate::rules::RuleSet;
 use crate::samples;
-use crate::scan::FileScan;
-use crate::sessions::{self, DeviceSummary, EventKind, Step, StepKind};
+use crate::scan::{self, ChunkFindings, ScanOptions, ScannedChunks};
+
+mod chunked;
+use crate::sessions::{self, DeviceSummary, Step};
 use crate::timeline::{Bucket, Cell, Timeline};
 use crate::unmatched::{self, UnmatchedTemplate};
+pub use chunked::{ChunkTally, TallyContext};
 
 /// Sample lines kept per code (the earliest).
 pub const SAMPLES_PER_CODE: usize = 3;
@@ -685,6 +688,36 @@ struct CodeTally {
 }
 
 impl CodeTally {
+    /// Adds the tally of the same code in a later part of the file, whose lines are
+    /// `line_base` lines further down.
+    fn absorb(&mut self, later: CodeTally, line_base: u64) {
+        self.count += later.count;
+        for (rule, n) in later.per_rule {
+            match self.per_rule.iter_mut().find(|(r, _)| *r == rule) {
+                Some((_, have)) => *have += n,
+                None => self.per_rule.push((rule, n)),
+            }
+        }
+        let mut runs = later.minutes.into_iter();
+        if let (Some(last), Some(next)) = (self.minutes.last_mut(), runs.as_slice().first())
+            && last.0 == next.0
+        {
+            last.1 += next.1;
+            runs.next();
+        }
+        self.minutes.extend(runs);
+        // Everything here comes before `later` in line order: on equal times it stays first.
+        if let Some((time, line)) = later.first
+            && self.first.is_none_or(|(first, _)| time < first)
+        {
+            self.first = Some((time, line + line_base));
+        }
+        if let Some(line) = later.first_untimed_line {
+            self.first_untimed_line.get_or_insert(line + line_base);
+        }
+        self.last = self.last.max(later.last);
+    }
+
     fn add(&mut self, rule: usize, line: u64, time: Option<LogTime>) {
         self.count += 1;
         match self.per_rule.iter_mut().find(|(r, _)| *r == rule) {
@@ -773,14 +806,9 @@ impl FileTally {
         self.failed.as_deref()
     }
 
-    /// The tally of one file's scan result, counting only what lies in `window`.
-    pub fn new(
-        file: &LogFile,
-        result: Result<FileScan, String>,
-        rules: &RuleSet,
-        window: Window,
-    ) -> FileTally {
-        let mut tally = FileTally {
+    /// A tally of `file` with nothing in it yet.
+    fn empty(file: &LogFile) -> FileTally {
+        FileTally {
             rel_path: file.rel_path.clone(),
             device: file.device.clone(),
             failed: None,
@@ -791,90 +819,45 @@ impl FileTally {
             story: Vec::new(),
             samples: Vec::new(),
             groups: BTreeMap::new(),
-        };
-        let mut scan = match result {
-            Ok(scan) => scan,
-            Err(reason) => {
-                tally.failed = Some(reason);
-                return tally;
-            }
-        };
-        let listener = rules.rules().iter().position(|r| r.name == LISTENER_SHAPE);
-        let mut index_of_code: FxHashMap<u32, usize> = FxHashMap::default();
-        let mut errors = 0;
-        tally.timed.reserve_exact(scan.hits.len());
-        for hit in scan.hits.iter().filter(|h| window.contains(h.time)) {
-            if hit.code != SUCCESS_CODE {
-                errors += 1;
-                if let Some(t) = hit.time {
-                    tally.timed.push((t, hit.code));
-                }
-                if Some(hit.rule) == listener {
-                    tally.story.push(Step {
-                        time: hit.time,
-                        line: hit.line,
-                        kind: StepKind::Disconnect(hit.code),
-                    });
-                }
-            }
-            let index = *index_of_code.entry(hit.code).or_insert_with(|| {
-                tally.codes.push(CodeTally {
-                    code: hit.code,
-                    ..CodeTally::default()
-                });
-                tally.codes.len() - 1
+        }
+    }
+
+    /// The tally of a file scanned with [`scan::scan_file_chunks`] and findings kept (or why
+    /// it could not be scanned), counting what lies in `context`'s window.
+    pub fn of_findings(
+        file: &LogFile,
+        scanned: &std::result::Result<ScannedChunks<ChunkFindings>, String>,
+        context: &TallyContext,
+    ) -> FileTally {
+        let tallied = scanned
+            .as_ref()
+            .map_err(Clone::clone)
+            .map(|s| ScannedChunks {
+                parts: s
+                    .parts
+                    .iter()
+                    .map(|f| ChunkTally::of_kept(f, context))
+                    .collect(),
+                bytes_scanned: s.bytes_scanned,
+                warning: s.warning.clone(),
+                encoding: s.encoding,
             });
-            tally.codes[index].add(hit.rule, hit.line, hit.time);
-        }
-        for sample in std::mem::take(&mut scan.samples) {
-            let Some(hit) = scan.hits.get(sample.hit) else {
-                continue;
-            };
-            if window.contains(hit.time) {
-                tally.samples.push(FileSample {
-                    code: hit.code,
-                    time: hit.time,
-                    line: hit.line,
-                    text: sample.text,
-                });
-            }
-        }
-        for event in scan.events.iter().filter(|e| window.contains(e.time)) {
-            tally.story.push(Step {
-                time: event.time,
-                line: event.line,
-                kind: match event.kind {
-                    EventKind::HandleDisconnect(reason) => StepKind::HandleDisconnect(reason),
-                    EventKind::Connected => StepKind::Connected,
-                },
-            });
-        }
-        // Within a file: line order.
-        tally.story.sort_by_key(|s| s.line);
-        tally.groups = scan
-            .unmatched
-            .iter()
-            .filter(|(_, g)| window.meets(g.min, g.max))
-            .map(|(k, g)| (k.clone(), g.clone()))
-            .collect();
-        tally.bytes_scanned = scan.bytes_scanned;
-        tally.summary = Some(FileSummary {
-            path: file.rel_path.clone(),
-            device: file.device.clone(),
-            bytes: file.size,
-            uncompressed_bytes: file.gzip.then_some(scan.bytes_scanned),
-            lines: scan.lines,
-            first: scan.first,
-            last: scan.last,
-            style: scan.style,
-            crlf: scan.crlf,
-            gzip: file.gzip,
-            truncated_last_line: scan.truncated_last_line,
-            errors,
-            encoding: scan.encoding.map(str::to_string),
-            warning: scan.warning.take(),
+        FileTally::join(file, tallied, context)
+    }
+
+    /// Scans `file` and tallies it, chunk by chunk on the workers that scan them (see
+    /// [`chunked`]), counting what lies in `context`'s window.
+    pub fn scan(
+        file: &LogFile,
+        rules: &RuleSet,
+        opts: &ScanOptions,
+        progress: &(dyn Fn(u64) + Sync),
+        context: &TallyContext,
+    ) -> FileTally {
+        let scanned = scan::scan_file_chunks(file, rules, opts, progress, &|findings| {
+            ChunkTally::of(findings, context)
         });
-        tally
+        FileTally::join(file, scanned, context)
     }
 }
 
@@ -1041,13 +1024,6 @@ impl<'a> Aggregator<'a> {
         self.window = window;
         self.bucket = bucket;
         self
-    }
-
-    /// Adds one file's scan (or the reason it could not be scanned). Files must be added in
-    /// report order: on equal times, the first occurrence added stays `first_at`.
-    pub fn add(&mut self, file: &LogFile, result: Result<FileScan, String>) {
-        let tally = FileTally::new(file, result, self.rules, self.window);
-        self.absorb(file, tally);
     }
 
     /// Makes room for `tallies` at once: growing the long lists one file at a time would
@@ -1324,18 +1300,17 @@ pub fn summarize(input: SummaryInput<'_>) -> Summary {
     aggregator.finish(input.roots, input.skipped, input.elapsed_ms)
 }
 
-/// The tallies of scan results (in parallel; each result is dropped by the worker that
-/// tallied it, not freed one by one afterwards).
+/// The tallies of scans whose findings were kept (in parallel; each scan is dropped by the
+/// worker that tallied it, not freed one by one afterwards).
 pub fn tally_all(
     files: &[LogFile],
-    results: Vec<Result<FileScan, String>>,
-    rules: &RuleSet,
-    window: Window,
+    results: Vec<std::result::Result<ScannedChunks<ChunkFindings>, String>>,
+    context: &TallyContext,
 ) -> Vec<FileTally> {
     files
         .par_iter()
         .zip(results.into_par_iter())
-        .map(|(file, result)| FileTally::new(file, result, rules, window))
+        .map(|(file, result)| FileTally::of_findings(file, &result, context))
         .collect()
 }
 

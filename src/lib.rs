@@ -36,7 +36,7 @@ use std::time::Instant;
 pub use aggregate::Summary;
 pub use error::{Error, Result};
 
-use aggregate::FileTally;
+use aggregate::{FileTally, TallyContext};
 use catalog::{Lang, catalog};
 use discover::LogFile;
 use rules::RuleSet;
@@ -233,34 +233,26 @@ pub fn scan_paths(
                 since: config.since.and_then(|b| b.resolve(None)),
                 until: config.until.and_then(|b| b.resolve(None)),
             };
-            let tally = |file: &LogFile, result| FileTally::new(file, result, &rules, window);
-            let (found, tallies) = scan::discover_and_scan(
-                paths,
-                all_files,
-                &rules,
-                opts,
-                on_found,
-                on_progress,
-                &tally,
-            );
+            let context = TallyContext::new(&rules, window);
+            let (found, tallies) = scan::discover_and_scan(paths, all_files, on_found, &|file| {
+                FileTally::scan(file, &rules, opts, on_progress, &context)
+            });
             (found, tallies, window)
         } else {
             // A window relative to the last log time: scan everything first.
-            let (found, results) = scan::discover_and_scan(
-                paths,
-                all_files,
-                &rules,
-                opts,
-                on_found,
-                on_progress,
-                &|_, result| result,
-            );
-            let last = results.iter().filter_map(|r| r.as_ref().ok()?.last).max();
+            let (found, results) = scan::discover_and_scan(paths, all_files, on_found, &|file| {
+                scan::scan_file_chunks(file, &rules, opts, on_progress, &|findings| findings)
+            });
+            let last = results
+                .iter()
+                .filter_map(|r| r.as_ref().ok()?.last_entry_time())
+                .max();
             let window = aggregate::Window {
                 since: config.since.and_then(|b| b.resolve(last)),
                 until: config.until.and_then(|b| b.resolve(last)),
             };
-            let tallies = aggregate::tally_all(&found.files, results, &rules, window);
+            let tallies =
+                aggregate::tally_all(&found.files, results, &TallyContext::new(&rules, window));
             (found, tallies, window)
         }
     };
@@ -347,11 +339,14 @@ pub fn scan_stream(
     let pool = thread_pool(config.threads);
     let mut aggregator = aggregate::Aggregator::new(&rules, catalog(), config.lang)
         .with_window(window, config.bucket);
+    let context = TallyContext::new(&rules, window);
     let mut failures = Vec::new();
     for file in &found.files {
-        let result = in_pool(&pool, || {
-            scan::scan_file(file, &rules, &options, on_progress)
+        let scanned = in_pool(&pool, || {
+            scan::scan_file_chunks(file, &rules, &options, on_progress, &|findings| findings)
         });
+        let tally = FileTally::of_findings(file, &scanned, &context);
+        let result = scanned.map(scan::ScannedChunks::stitch);
         match &result {
             Ok(scan) if window.is_open() => on_file(FileEvents {
                 file,
@@ -370,7 +365,7 @@ pub fn scan_stream(
             }
             Err(reason) => failures.push((file.rel_path.as_str(), reason.clone())),
         }
-        aggregator.add(file, result);
+        aggregator.absorb(file, tally);
     }
     if failures.len() == found.files.len() {
         let failures = failures.iter().map(|(p, r)| (*p, r.as_str()));

@@ -120,10 +120,13 @@ pub struct FileScan {
 }
 
 /// What the per-chunk collectors besides [`extract_chunk`] found in one chunk.
-struct ChunkExtras {
-    samples: Vec<Sample>,
-    events: Vec<RawEvent>,
-    unmatched: BTreeMap<String, unmatched::Group>,
+pub struct ChunkExtras {
+    /// The first hit of each error code per minute, with its line text.
+    pub samples: Vec<Sample>,
+    /// Connection events (deep pass only).
+    pub events: Vec<RawEvent>,
+    /// Failure-looking lines without a hit, by template (deep pass only; lines 0-based).
+    pub unmatched: BTreeMap<String, unmatched::Group>,
 }
 
 impl ChunkExtras {
@@ -337,7 +340,8 @@ thread_local! {
 /// Scans a file through positional reads, chunks in parallel, each into its worker's reused
 /// buffer: memory stays flat, and a file truncated or rewritten meanwhile can only make the
 /// reads come up short. `body_start` skips a UTF-8 byte-order mark.
-fn scan_positional(
+#[allow(clippy::too_many_arguments)]
+fn scan_positional<P: Send>(
     file: &File,
     file_len: u64,
     body_start: u64,
@@ -345,22 +349,23 @@ fn scan_positional(
     chunk_size: usize,
     collect: Collect,
     progress: &(dyn Fn(u64) + Sync),
-) -> std::io::Result<FileScan> {
+    fold: &ChunkFold<'_, P>,
+) -> std::io::Result<ScannedChunks<P>> {
     let size = (chunk_size.max(1) as u64).min(file_len.max(1));
     let body_len = file_len - body_start;
     let count = body_len.div_ceil(size).max(1);
-    let chunks: std::io::Result<Vec<ChunkResult>> = (0..count)
+    let parts: std::io::Result<Vec<P>> = (0..count)
         .into_par_iter()
         .map(|index| {
-            READ_BUFFER.with_borrow_mut(|buf| {
+            let findings = READ_BUFFER.with_borrow_mut(|buf| {
                 let range = read_chunk(file, body_start, body_len, index, size, buf)?;
-                let result = scan_chunk(rules, &buf.filled()[range], collect);
-                progress(size.min(body_len - (index * size).min(body_len)));
-                Ok(result)
-            })
+                Ok::<_, std::io::Error>(scan_chunk(rules, &buf.filled()[range], collect))
+            })?;
+            progress(size.min(body_len - (index * size).min(body_len)));
+            Ok(fold(findings))
         })
         .collect();
-    Ok(stitch(chunks?, file_len))
+    Ok(ScannedChunks::new(parts?, file_len))
 }
 
 /// Splits `data` into ranges of about `target` bytes, each ending just after a `\n` (or at
@@ -378,13 +383,13 @@ pub fn line_aligned_chunks(data: &[u8], target: usize) -> Vec<Range<usize>> {
     chunks
 }
 
-/// What stitching needs to know about the ends of a body (a file's text after any BOM).
+/// What joining chunks needs to know about the ends of a body (a file's text after any BOM).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct BodyEnds {
+pub struct BodyEnds {
     /// Whether the body's first `\n` follows a `\r` (`None`: no newline yet).
-    crlf: Option<bool>,
+    pub crlf: Option<bool>,
     /// The body's last byte (`None`: empty so far).
-    last_byte: Option<u8>,
+    pub last_byte: Option<u8>,
 }
 
 impl BodyEnds {
@@ -397,7 +402,7 @@ impl BodyEnds {
     }
 
     /// The ends of this body followed by `next`.
-    fn then(self, next: BodyEnds) -> BodyEnds {
+    pub fn then(self, next: BodyEnds) -> BodyEnds {
         BodyEnds {
             crlf: self.crlf.or(next.crlf),
             last_byte: next.last_byte.or(self.last_byte),
@@ -424,29 +429,91 @@ pub fn scan_bytes_keeping(
     progress: &(dyn Fn(u64) + Sync),
 ) -> FileScan {
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let ranges = line_aligned_chunks(body, chunk_size);
-    let chunks: Vec<ChunkResult> = ranges
-        .par_iter()
-        .map(|range| {
-            let result = scan_chunk(rules, &body[range.clone()], collect);
-            progress(range.len() as u64);
-            result
-        })
-        .collect();
+    let chunks = fold_chunks(body, rules, chunk_size, collect, progress, &|c| c);
     stitch(chunks, data.len() as u64)
 }
 
-/// What one chunk yields: its hits and entries, the text of its hit lines when kept, and
-/// the facts about its ends that stitching needs.
-struct ChunkResult {
-    scan: ChunkScan,
-    texts: Option<Vec<String>>,
-    ends: BodyEnds,
-    extras: ChunkExtras,
+/// What a caller makes of each chunk's findings, on the worker that scanned the chunk and
+/// while that worker still holds them (the identity keeps them for [`stitch`]).
+pub type ChunkFold<'a, P> = dyn Fn(ChunkFindings) -> P + Sync + 'a;
+
+/// The chunks of `body` (in memory), scanned in parallel and folded, in order.
+fn fold_chunks<P: Send>(
+    body: &[u8],
+    rules: &RuleSet,
+    chunk_size: usize,
+    collect: Collect,
+    progress: &(dyn Fn(u64) + Sync),
+    fold: &ChunkFold<'_, P>,
+) -> Vec<P> {
+    line_aligned_chunks(body, chunk_size)
+        .par_iter()
+        .map(|range| {
+            let findings = scan_chunk(rules, &body[range.clone()], collect);
+            progress(range.len() as u64);
+            fold(findings)
+        })
+        .collect()
+}
+
+/// One file's scan before its chunks are joined: what the fold made of each chunk, in file
+/// order, and the facts of the whole file.
+pub struct ScannedChunks<P> {
+    /// The folded chunks, in file order.
+    pub parts: Vec<P>,
+    /// Bytes scanned (after decompression).
+    pub bytes_scanned: u64,
+    /// Something that made the scan of this file partial.
+    pub warning: Option<String>,
+    /// The file's text encoding, when it is not UTF-8.
+    pub encoding: Option<&'static str>,
+}
+
+impl<P> ScannedChunks<P> {
+    fn new(parts: Vec<P>, bytes_scanned: u64) -> ScannedChunks<P> {
+        ScannedChunks {
+            parts,
+            bytes_scanned,
+            warning: None,
+            encoding: None,
+        }
+    }
+}
+
+impl ScannedChunks<ChunkFindings> {
+    /// The time of the file's last entry.
+    pub fn last_entry_time(&self) -> Option<LogTime> {
+        self.parts
+            .iter()
+            .rev()
+            .find_map(|f| f.scan.last_entry)
+            .map(|p| p.time)
+    }
+
+    /// The file's scan: its chunks stitched together (see [`stitch`]).
+    pub fn stitch(self) -> FileScan {
+        let mut scan = stitch(self.parts, self.bytes_scanned);
+        scan.warning = self.warning;
+        scan.encoding = self.encoding;
+        scan
+    }
+}
+
+/// What one chunk yields: its hits and entries, the text of its hit lines when kept, what the
+/// other collectors found, and the facts about its ends that joining needs.
+pub struct ChunkFindings {
+    /// Hits and entries (lines 0-based in the chunk).
+    pub scan: ChunkScan,
+    /// Each hit's line text, when kept.
+    pub texts: Option<Vec<String>>,
+    /// The chunk's ends.
+    pub ends: BodyEnds,
+    /// Samples, events and unmatched lines.
+    pub extras: ChunkExtras,
 }
 
 /// Runs extraction on one chunk (a run of whole lines), while its bytes are at hand.
-fn scan_chunk(rules: &RuleSet, bytes: &[u8], collect: Collect) -> ChunkResult {
+fn scan_chunk(rules: &RuleSet, bytes: &[u8], collect: Collect) -> ChunkFindings {
     let scan = extract_chunk(rules, bytes);
     let texts = collect.line_text.then(|| {
         scan.hits
@@ -454,7 +521,7 @@ fn scan_chunk(rules: &RuleSet, bytes: &[u8], collect: Collect) -> ChunkResult {
             .map(|h| line_text(bytes, h.line_start))
             .collect()
     });
-    ChunkResult {
+    ChunkFindings {
         extras: ChunkExtras::collect(bytes, &scan, collect.deep),
         scan,
         texts,
@@ -471,7 +538,7 @@ fn line_text(bytes: &[u8], start: usize) -> String {
 }
 
 /// Joins the chunks of one file: global line numbers, inherited entry times, first/last.
-fn stitch(chunks: Vec<ChunkResult>, bytes_scanned: u64) -> FileScan {
+fn stitch(chunks: Vec<ChunkFindings>, bytes_scanned: u64) -> FileScan {
     let mut scan = FileScan {
         bytes_scanned,
         ..FileScan::default()
@@ -489,7 +556,7 @@ fn stitch(chunks: Vec<ChunkResult>, bytes_scanned: u64) -> FileScan {
         .reserve(chunks.iter().map(|c| c.extras.samples.len()).sum());
     scan.events
         .reserve_exact(chunks.iter().map(|c| c.extras.events.len()).sum());
-    for ChunkResult {
+    for ChunkFindings {
         scan: chunk,
         texts,
         ends: chunk_ends,
@@ -563,21 +630,32 @@ fn stitch(chunks: Vec<ChunkResult>, bytes_scanned: u64) -> FileScan {
 
 /// Scans decoded content held in memory (gzip output, a transcoded or mapped file), reporting
 /// progress in on-disk bytes so that the bar ends at the total size on disk.
-fn scan_in_memory(
+fn scan_in_memory<P: Send>(
     bytes: &[u8],
     on_disk: u64,
     rules: &RuleSet,
     opts: &ScanOptions,
     progress: &(dyn Fn(u64) + Sync),
-) -> FileScan {
+    fold: &ChunkFold<'_, P>,
+) -> ScannedChunks<P> {
     let decoded = bytes.len() as u64;
-    scan_bytes_keeping(bytes, rules, opts.chunk_size, opts.collect(), &|done| {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let on_progress = |done| {
         if decoded != on_disk && decoded > 0 {
             progress(done * on_disk / decoded);
         } else {
             progress(done);
         }
-    })
+    };
+    let parts = fold_chunks(
+        body,
+        rules,
+        opts.chunk_size,
+        opts.collect(),
+        &on_progress,
+        fold,
+    );
+    ScannedChunks::new(parts, decoded)
 }
 
 /// Scans one file from disk: gzip is decoded in memory, UTF-16 transcoded, large rotated
@@ -588,6 +666,18 @@ pub fn scan_file(
     opts: &ScanOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileScan, String> {
+    scan_file_chunks(file, rules, opts, progress, &|findings| findings).map(ScannedChunks::stitch)
+}
+
+/// [`scan_file`] up to the join: each chunk's findings go through `fold` on the worker that
+/// scanned the chunk, and the folded chunks come back in file order.
+pub fn scan_file_chunks<P: Send>(
+    file: &LogFile,
+    rules: &RuleSet,
+    opts: &ScanOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    fold: &ChunkFold<'_, P>,
+) -> Result<ScannedChunks<P>, String> {
     let handle = File::open(&file.path).map_err(|e| e.to_string())?;
     if file.gzip {
         let (bytes, warning) = read_gzip(handle, opts.gzip_limit)?;
@@ -599,15 +689,23 @@ pub fn scan_file(
             }
             Sniff::Text => (bytes, None),
         };
-        let mut scan = scan_in_memory(&text, file.size, rules, opts, progress);
-        scan.warning = warning;
-        scan.encoding = encoding;
-        return Ok(scan);
+        let mut scanned = scan_in_memory(&text, file.size, rules, opts, progress, fold);
+        scanned.warning = warning;
+        scanned.encoding = encoding;
+        return Ok(scanned);
     }
     // The size seen by discovery, moments ago, picks the path; a small file's one read also
     // tells whether it changed since.
     if file.size <= opts.chunk_size as u64 {
-        return scan_small(&handle, file.size, file.explicit, rules, opts, progress);
+        return scan_small(
+            &handle,
+            file.size,
+            file.explicit,
+            rules,
+            opts,
+            progress,
+            fold,
+        );
     }
     let len = handle.metadata().map_err(|e| e.to_string())?.len();
     let mut head = ReadBuffer::default();
@@ -619,9 +717,9 @@ pub fn scan_file(
             let mut raw = Vec::new();
             (&handle).read_to_end(&mut raw).map_err(|e| e.to_string())?;
             let (text, name) = transcode(&raw, encoding);
-            let mut scan = scan_in_memory(&text, len, rules, opts, progress);
-            scan.encoding = Some(name);
-            return Ok(scan);
+            let mut scanned = scan_in_memory(&text, len, rules, opts, progress, fold);
+            scanned.encoding = Some(name);
+            return Ok(scanned);
         }
         Sniff::Text => {}
     }
@@ -632,7 +730,7 @@ pub fn scan_file(
         if let Ok(map) = unsafe { Mmap::map(&handle) } {
             #[cfg(unix)]
             let _ = map.advise(memmap2::Advice::Sequential);
-            return Ok(scan_in_memory(&map, len, rules, opts, progress));
+            return Ok(scan_in_memory(&map, len, rules, opts, progress, fold));
         }
     }
     let bom = if head.starts_with(b"\xEF\xBB\xBF") {
@@ -640,7 +738,7 @@ pub fn scan_file(
     } else {
         0
     };
-    let mut scan = scan_positional(
+    let mut scanned = scan_positional(
         &handle,
         len,
         bom,
@@ -648,75 +746,75 @@ pub fn scan_file(
         opts.chunk_size,
         opts.collect(),
         progress,
+        fold,
     )
     .map_err(|e| e.to_string())?;
     let len_now = handle.metadata().map(|m| m.len()).unwrap_or(len);
     if len_now != len {
-        scan.warning = Some(format!(
+        scanned.warning = Some(format!(
             "the file changed size while it was scanned ({len} -> {len_now} bytes); counts reflect what was read"
         ));
     }
-    Ok(scan)
+    Ok(scanned)
 }
 
 /// Scans a file of at most one chunk: one read into the worker's buffer, sniffed and scanned
 /// there (no mapping, no second read for the sniff).
-fn scan_small(
+fn scan_small<P: Send>(
     handle: &File,
     len: u64,
     explicit: bool,
     rules: &RuleSet,
     opts: &ScanOptions,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<FileScan, String> {
-    READ_BUFFER.with_borrow_mut(|buf| {
+    fold: &ChunkFold<'_, P>,
+) -> Result<ScannedChunks<P>, String> {
+    let (findings, bytes_scanned, encoding, got, want) = READ_BUFFER.with_borrow_mut(|buf| {
         buf.clear();
         // One byte more than expected: getting it means the file grew.
         let want = usize::try_from(len).unwrap_or(usize::MAX);
         let got = read_at(handle, 0, want.saturating_add(1), buf).map_err(|e| e.to_string())?;
         buf.len = buf.len.min(want);
         let bytes = buf.filled();
-        let mut scan = match sniff(bytes, explicit) {
+        let (findings, encoding) = match sniff(bytes, explicit) {
             Sniff::Binary(what) => return Err(binary_reason(what)),
             Sniff::Utf16(encoding) => {
                 let (text, name) = transcode(bytes, encoding);
-                let mut scan = scan_whole(&text, bytes.len() as u64, rules, opts.collect());
-                scan.encoding = Some(name);
-                scan
+                (scan_whole(&text, rules, opts.collect()), Some(name))
             }
-            Sniff::Text => scan_whole(bytes, bytes.len() as u64, rules, opts.collect()),
+            Sniff::Text => (scan_whole(bytes, rules, opts.collect()), None),
         };
-        progress(len);
-        if got != want {
-            let len_now = handle.metadata().map(|m| m.len()).unwrap_or(got as u64);
-            scan.warning = Some(format!(
-                "the file changed size while it was scanned ({len} -> {len_now} bytes); counts reflect what was read"
-            ));
-        }
-        Ok(scan)
-    })
+        Ok((findings, bytes.len() as u64, encoding, got, want))
+    })?;
+    progress(len);
+    let mut scanned = ScannedChunks::new(vec![fold(findings)], bytes_scanned);
+    scanned.encoding = encoding;
+    if got != want {
+        let len_now = handle.metadata().map(|m| m.len()).unwrap_or(got as u64);
+        scanned.warning = Some(format!(
+            "the file changed size while it was scanned ({len} -> {len_now} bytes); counts reflect what was read"
+        ));
+    }
+    Ok(scanned)
 }
 
 /// Scans `data` (a whole file) as one chunk, on this thread.
-fn scan_whole(data: &[u8], bytes_scanned: u64, rules: &RuleSet, collect: Collect) -> FileScan {
+fn scan_whole(data: &[u8], rules: &RuleSet, collect: Collect) -> ChunkFindings {
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    stitch(vec![scan_chunk(rules, body, collect)], bytes_scanned)
+    scan_chunk(rules, body, collect)
 }
 
 /// Discovers and scans at once, as ripgrep does: the walk's threads go on while the pool's
 /// workers scan what they have found, instead of every worker waiting for the whole walk
 /// (most of the wall time before any byte is read on a bundle of small files). Each batch the
 /// walk hands on becomes one task of the pool, which looks up the sizes and spawns a scan per
-/// file. `on_found` is told the size of each file as it is found. Returns the discovery, its files in report order, and
-/// what `each` made of each file's scan, in the same order.
+/// file. `on_found` is told the size of each file as it is found. Returns the discovery, its
+/// files in report order, and what `scan` made of each file, in the same order.
 pub fn discover_and_scan<T: Send>(
     paths: &[PathBuf],
     all_files: bool,
-    rules: &RuleSet,
-    opts: &ScanOptions,
     on_found: &(dyn Fn(u64) + Sync),
-    progress: &(dyn Fn(u64) + Sync),
-    each: &(dyn Fn(&LogFile, Result<FileScan, String>) -> T + Sync),
+    scan: &(dyn Fn(&LogFile) -> T + Sync),
 ) -> (Discovery, Vec<T>) {
     let done: Mutex<Vec<(LogFile, T)>> = Mutex::new(Vec::new());
     let unreadable = Mutex::new(Vec::new());
@@ -732,7 +830,7 @@ pub fn discover_and_scan<T: Send>(
                         Ok(file) => {
                             on_found(file.size);
                             scope.spawn(move |_| {
-                                let output = each(&file, scan_file(&file, rules, opts, progress));
+                                let output = scan(&file);
                                 discover::lock(done).push((file, output));
                             });
                         }
@@ -794,15 +892,9 @@ mod tests {
                     found_sizes.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
                 };
                 let (found, scans) = pool.install(|| {
-                    discover_and_scan(
-                        &paths,
-                        all_files,
-                        &rules,
-                        &opts,
-                        &on_found,
-                        none,
-                        &|_, r| r.unwrap(),
-                    )
+                    discover_and_scan(&paths, all_files, &on_found, &|file| {
+                        scan_file(file, &rules, &opts, none).unwrap()
+                    })
                 });
                 assert_eq!(found.files, discovered.files);
                 assert_eq!(found.skipped, discovered.skipped);
@@ -986,7 +1078,7 @@ mod tests {
             std::io::Write::write_all(&mut file, &bytes).unwrap();
             let rules = RuleSet::builtin();
             let whole = scan_bytes_keeping(&bytes, &rules, usize::MAX, Collect { line_text: true, deep: true }, &|_| {});
-            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, Collect { line_text: true, deep: true }, &|_| {}).unwrap();
+            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, Collect { line_text: true, deep: true }, &|_| {}, &|c| c).unwrap().stitch();
             prop_assert_eq!(whole, read);
         }
 

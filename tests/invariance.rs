@@ -72,3 +72,37 @@ fn own_bundle_with_continuation_hits_is_chunk_invariant() {
         );
     }
 }
+
+/// A window cuts through chunks whose first lines take their time from an earlier chunk:
+/// those lines count by that time, whatever the chunk size. A window relative to the last log
+/// time (its files are scanned first and tallied after) gives what the same window given
+/// absolutely (each file tallied chunk by chunk as it is scanned) gives.
+#[test]
+fn windows_are_chunk_invariant_and_relative_equals_absolute() {
+    use emscan::TimeBound;
+    let scan_own = |chunk_size: usize, since: TimeBound| {
+        let mut config = ScanConfig::new(vec![common::own_fixtures().join("sample-bundle")]);
+        config.scan.chunk_size = chunk_size;
+        config.scan.deep = true;
+        config.since = Some(since);
+        config.threads = Some(2);
+        let mut summary = scan_paths(&config, &|_| {}, &|_| {}).expect("scan succeeds");
+        summary.stats.elapsed_ms = 0;
+        summary
+    };
+    let relative = scan_own(usize::MAX, TimeBound::BeforeLast(40 * 60_000));
+    let since = relative.window.and_then(|w| w.since).expect("resolved");
+    let json = |s: &Summary| serde_json::to_string(s).expect("json");
+    let whole = json(&relative);
+    assert!(relative.error_count() > 0 && !relative.devices.is_empty());
+    for chunk_size in [1, 37, 200, 4096, usize::MAX] {
+        assert!(
+            json(&scan_own(chunk_size, TimeBound::At(since))) == whole,
+            "absolute, chunk {chunk_size}"
+        );
+        assert!(
+            json(&scan_own(chunk_size, TimeBound::BeforeLast(40 * 60_000))) == whole,
+            "relative, chunk {chunk_size}"
+        );
+    }
+}
