@@ -1321,28 +1321,38 @@ pub fn tally_all(
 fn burst_samples(burst: &Burst, samples: &[HeldSample], files: &[FileSummary]) -> Vec<SampleLine> {
     let from = samples.partition_point(|s| s.time.is_none_or(|t| t < burst.start));
     let to = samples.partition_point(|s| s.time.is_none_or(|t| t <= burst.end));
-    let inside: Vec<&HeldSample> = samples[from..to.max(from)]
-        .iter()
-        .filter(|s| {
-            files
-                .get(s.file)
-                .is_some_and(|f| burst.devices.contains(&f.device))
-        })
-        .collect();
+    // The burst's codes, most frequent first, each with the first sample of it inside.
     let mut codes: Vec<(&String, &u64)> = burst.codes.iter().collect();
     codes.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    let mut out: Vec<SampleLine> = Vec::new();
-    for (code, _) in codes {
-        if out.len() >= SAMPLES_PER_BURST {
+    let mut firsts: Vec<(u32, Option<&HeldSample>)> = codes
+        .iter()
+        .filter_map(|(code, _)| Some((code.parse::<u32>().ok()?, None)))
+        .collect();
+    // One pass over the burst's time: a sample's device is looked at (by name) only when its
+    // code still lacks one; other devices' samples in the same minutes are most of the slice.
+    let mut missing = firsts.len();
+    for s in &samples[from..to.max(from)] {
+        if missing == 0 {
             break;
         }
-        let Ok(code) = code.parse::<u32>() else {
+        let Some(slot) = firsts.iter_mut().find(|(code, _)| *code == s.code) else {
             continue;
         };
-        if let Some(s) = inside.iter().find(|s| s.code == code) {
-            out.push(s.to_line(files));
+        if slot.1.is_none()
+            && files
+                .get(s.file)
+                .is_some_and(|f| burst.devices.contains(&f.device))
+        {
+            slot.1 = Some(s);
+            missing -= 1;
         }
     }
+    let mut out: Vec<SampleLine> = firsts
+        .iter()
+        .filter_map(|(_, first)| *first)
+        .take(SAMPLES_PER_BURST)
+        .map(|s| s.to_line(files))
+        .collect();
     out.sort_by(|a, b| (a.time, &a.path, a.line).cmp(&(b.time, &b.path, b.line)));
     out
 }
