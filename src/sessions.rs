@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use memchr::memmem;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::FileSummary;
@@ -106,6 +107,18 @@ pub struct Gap {
     pub seconds: i64,
 }
 
+/// What a story entry tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoryEvent {
+    /// An `onDisconnect…` error code.
+    Disconnect,
+    /// A `handleDisconnect:N` reason.
+    HandleDisconnect,
+    /// A reconnection (`onConnected`).
+    Connected,
+}
+
 /// One step of a device's connection story.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoryEntry {
@@ -115,9 +128,8 @@ pub struct StoryEntry {
     pub path: String,
     /// 1-based line.
     pub line: u64,
-    /// `disconnect` (an `onDisconnect…` code), `handle_disconnect` (a `handleDisconnect:N`
-    /// reason) or `connected`.
-    pub event: String,
+    /// What happened.
+    pub event: StoryEvent,
     /// The code or reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<u32>,
@@ -151,15 +163,15 @@ impl Step {
     /// The step as reported, in the file at `path`.
     fn entry(&self, path: &str) -> StoryEntry {
         let (event, value) = match self.kind {
-            StepKind::Disconnect(code) => ("disconnect", Some(code)),
-            StepKind::HandleDisconnect(reason) => ("handle_disconnect", Some(reason)),
-            StepKind::Connected => ("connected", None),
+            StepKind::Disconnect(code) => (StoryEvent::Disconnect, Some(code)),
+            StepKind::HandleDisconnect(reason) => (StoryEvent::HandleDisconnect, Some(reason)),
+            StepKind::Connected => (StoryEvent::Connected, None),
         };
         StoryEntry {
             time: self.time,
             path: path.to_string(),
             line: self.line,
-            event: event.to_string(),
+            event,
             value,
         }
     }
@@ -269,33 +281,36 @@ pub fn devices(files: &[FileSummary], stories: &[Vec<Step>]) -> Vec<DeviceSummar
             collected[idx].extend(story.iter().map(|&step| (i, step)));
         }
     }
-    for (device, mut story) in out.iter_mut().zip(collected) {
-        // Stable: steps without a time keep their file order, before timed ones.
-        story.sort_by_key(|(_, step)| step.time);
-        let mut reason_counts: BTreeMap<u32, u64> = BTreeMap::new();
-        for (_, step) in &story {
-            match step.kind {
-                StepKind::Disconnect(_) => device.disconnects += 1,
-                StepKind::HandleDisconnect(reason) => {
-                    if device.disconnect_reasons.len() < REASONS_MAX {
-                        device.disconnect_reasons.push(reason);
+    // Devices in parallel: a bundle of many devices reports most of their steps.
+    out.par_iter_mut()
+        .zip(collected)
+        .for_each(|(device, mut story)| {
+            // Stable: steps without a time keep their file order, before timed ones.
+            story.sort_by_key(|(_, step)| step.time);
+            let mut reason_counts: BTreeMap<u32, u64> = BTreeMap::new();
+            for (_, step) in &story {
+                match step.kind {
+                    StepKind::Disconnect(_) => device.disconnects += 1,
+                    StepKind::HandleDisconnect(reason) => {
+                        if device.disconnect_reasons.len() < REASONS_MAX {
+                            device.disconnect_reasons.push(reason);
+                        }
+                        *reason_counts.entry(reason).or_default() += 1;
                     }
-                    *reason_counts.entry(reason).or_default() += 1;
+                    StepKind::Connected => {}
                 }
-                StepKind::Connected => {}
             }
-        }
-        device.disconnect_reason_counts = reason_counts
-            .into_iter()
-            .map(|(reason, n)| (reason.to_string(), n))
-            .collect();
-        device.story_total = story.len() as u64;
-        device.story = story
-            .iter()
-            .take(STORY_MAX)
-            .map(|(file, step)| step.entry(files.get(*file).map_or("", |f| f.path.as_str())))
-            .collect();
-    }
+            device.disconnect_reason_counts = reason_counts
+                .into_iter()
+                .map(|(reason, n)| (reason.to_string(), n))
+                .collect();
+            device.story_total = story.len() as u64;
+            device.story = story
+                .iter()
+                .take(STORY_MAX)
+                .map(|(file, step)| step.entry(files.get(*file).map_or("", |f| f.path.as_str())))
+                .collect();
+        });
     out
 }
 
@@ -387,20 +402,20 @@ mod tests {
         ];
         let found = devices(&files, &stories);
         let a = &found[0];
-        let told: Vec<(&str, u64, &str, Option<u32>)> = a
+        let told: Vec<(&str, u64, StoryEvent, Option<u32>)> = a
             .story
             .iter()
             .take(5)
-            .map(|e| (e.path.as_str(), e.line, e.event.as_str(), e.value))
+            .map(|e| (e.path.as_str(), e.line, e.event, e.value))
             .collect();
         assert_eq!(
             told,
             [
-                ("A/a1", 1, "connected", None),
-                ("A/a2", 2, "handle_disconnect", Some(13)),
-                ("A/a2", 4, "connected", None),
-                ("A/a1", 5, "disconnect", Some(305)),
-                ("A/a2", 100, "handle_disconnect", Some(7)),
+                ("A/a1", 1, StoryEvent::Connected, None),
+                ("A/a2", 2, StoryEvent::HandleDisconnect, Some(13)),
+                ("A/a2", 4, StoryEvent::Connected, None),
+                ("A/a1", 5, StoryEvent::Disconnect, Some(305)),
+                ("A/a2", 100, StoryEvent::HandleDisconnect, Some(7)),
             ]
         );
         assert_eq!(a.story.len(), STORY_MAX);
