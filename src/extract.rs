@@ -23,6 +23,16 @@ pub enum EntryTime {
     Inherited,
 }
 
+impl EntryTime {
+    /// The time, given the one `carried` from the chunks before (`None`: none before).
+    pub fn or_carried(self, carried: Option<LogTime>) -> Option<LogTime> {
+        match self {
+            EntryTime::At(time) => Some(time),
+            EntryTime::Inherited => carried,
+        }
+    }
+}
+
 /// One code found in a chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawHit {

@@ -15,8 +15,8 @@ use memmap2::Mmap;
 use rayon::prelude::*;
 
 use crate::discover::{self, Discovery, LogFile};
-use crate::extract::{ChunkScan, EntryTime, extract_chunk};
-use crate::logtime::{LogTime, PrefixStyle};
+use crate::extract::{ChunkScan, extract_chunk};
+use crate::logtime::{LogTime, Prefix, PrefixStyle};
 use crate::rules::RuleSet;
 use crate::samples::{self, Sample};
 use crate::sessions::{self, RawEvent, SessionEvent};
@@ -410,6 +410,83 @@ impl BodyEnds {
     }
 }
 
+/// What joining needs to know of a chunk besides what it found: its lines, entries and ends.
+#[derive(Clone, Copy, Debug)]
+pub struct ChunkFacts {
+    /// Number of `\n` bytes in the chunk.
+    pub newlines: u64,
+    /// The chunk's first prefixed line.
+    pub first_entry: Option<Prefix>,
+    /// The chunk's last prefixed line.
+    pub last_entry: Option<Prefix>,
+    /// The chunk's ends.
+    pub ends: BodyEnds,
+}
+
+impl ChunkFacts {
+    /// The facts of a chunk whose extraction found `scan` and whose ends are `ends`.
+    pub fn of(scan: &ChunkScan, ends: BodyEnds) -> ChunkFacts {
+        ChunkFacts {
+            newlines: scan.newlines,
+            first_entry: scan.first_entry,
+            last_entry: scan.last_entry,
+            ends,
+        }
+    }
+}
+
+/// What a file's chunks, joined in order, tell about the whole file.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JoinedChunks {
+    /// Lines (`\n`) of the chunks so far: the number of lines before the next chunk.
+    pub line_base: u64,
+    /// The first entry so far.
+    pub first: Option<Prefix>,
+    /// The last entry so far.
+    pub last: Option<Prefix>,
+    /// The ends of the body so far.
+    pub ends: BodyEnds,
+}
+
+impl JoinedChunks {
+    /// The time the next chunk inherits (its lines before its first entry belong to the
+    /// last entry so far).
+    pub fn carried(&self) -> Option<LogTime> {
+        self.last.map(|p| p.time)
+    }
+
+    /// Adds the next chunk.
+    pub fn then(&mut self, chunk: &ChunkFacts) {
+        self.first = self.first.or(chunk.first_entry);
+        self.last = chunk.last_entry.or(self.last);
+        self.line_base += chunk.newlines;
+        self.ends = self.ends.then(chunk.ends);
+    }
+
+    /// The last line has no terminator.
+    pub fn truncated_last_line(&self) -> bool {
+        self.ends.last_byte.is_some_and(|b| b != b'\n')
+    }
+
+    /// Physical lines, an unterminated last line included.
+    pub fn lines(&self) -> u64 {
+        self.line_base + u64::from(self.truncated_last_line())
+    }
+
+    /// The prefix generation: legacy when any entry we looked at is unpadded.
+    pub fn style(&self) -> Option<PrefixStyle> {
+        self.first.map(|a| match self.last {
+            Some(b) if b.style == PrefixStyle::Legacy => PrefixStyle::Legacy,
+            _ => a.style,
+        })
+    }
+
+    /// Lines end in `\r\n`.
+    pub fn crlf(&self) -> bool {
+        self.ends.crlf.unwrap_or(false)
+    }
+}
+
 /// Scans bytes already in memory (the whole of one file).
 pub fn scan_bytes(
     data: &[u8],
@@ -543,10 +620,7 @@ fn stitch(chunks: Vec<ChunkFindings>, bytes_scanned: u64) -> FileScan {
         bytes_scanned,
         ..FileScan::default()
     };
-    let mut line_base = 0;
-    let mut first = None;
-    let mut last = None;
-    let mut ends = BodyEnds::default();
+    let mut joined = JoinedChunks::default();
     let mut sampled = rustc_hash::FxHashSet::default();
     // Sized once: growing by doubling would hold two copies at the switch and touch twice
     // the memory.
@@ -559,22 +633,18 @@ fn stitch(chunks: Vec<ChunkFindings>, bytes_scanned: u64) -> FileScan {
     for ChunkFindings {
         scan: chunk,
         texts,
-        ends: chunk_ends,
+        ends,
         extras,
     } in chunks
     {
-        let carried = last.map(|p: crate::logtime::Prefix| p.time);
+        let (line_base, carried) = (joined.line_base, joined.carried());
         let hit_base = scan.hits.len();
-        let resolve = |t: EntryTime| match t {
-            EntryTime::At(time) => Some(time),
-            EntryTime::Inherited => carried,
-        };
         let mut texts = texts.map(Vec::into_iter);
         scan.hits.extend(chunk.hits.iter().map(|h| Hit {
             code: h.code,
             rule: h.rule,
             line: line_base + h.line_in_chunk + 1,
-            time: resolve(h.time),
+            time: h.time.or_carried(carried),
             text: texts.as_mut().and_then(Iterator::next),
         }));
         for sample in extras.samples {
@@ -591,40 +661,18 @@ fn stitch(chunks: Vec<ChunkFindings>, bytes_scanned: u64) -> FileScan {
         scan.events
             .extend(extras.events.iter().map(|e| SessionEvent {
                 line: line_base + e.line_in_chunk + 1,
-                time: resolve(e.time),
+                time: e.time.or_carried(carried),
                 kind: e.kind,
             }));
-        let groups = extras
-            .unmatched
-            .into_iter()
-            .map(|(key, mut g)| {
-                g.line += line_base + 1;
-                if g.inherited {
-                    if let Some(c) = carried {
-                        g.min = Some(g.min.map_or(c, |m| m.min(c)));
-                        g.max = Some(g.max.map_or(c, |m| m.max(c)));
-                    }
-                    g.inherited = false;
-                }
-                (key, g)
-            })
-            .collect();
-        unmatched::merge(&mut scan.unmatched, groups);
-        first = first.or(chunk.first_entry);
-        last = chunk.last_entry.or(last);
-        line_base += chunk.newlines;
-        ends = ends.then(chunk_ends);
+        unmatched::merge_chunk(&mut scan.unmatched, extras.unmatched, line_base, carried);
+        joined.then(&ChunkFacts::of(&chunk, ends));
     }
-    scan.truncated_last_line = ends.last_byte.is_some_and(|b| b != b'\n');
-    scan.lines = line_base + u64::from(scan.truncated_last_line);
-    scan.first = first.map(|p| p.time);
-    scan.last = last.map(|p| p.time);
-    // An unpadded field anywhere we looked marks the file as legacy.
-    scan.style = first.map(|a| match last {
-        Some(b) if b.style == PrefixStyle::Legacy => PrefixStyle::Legacy,
-        _ => a.style,
-    });
-    scan.crlf = ends.crlf.unwrap_or(false);
+    scan.truncated_last_line = joined.truncated_last_line();
+    scan.lines = joined.lines();
+    scan.first = joined.first.map(|p| p.time);
+    scan.last = joined.last.map(|p| p.time);
+    scan.style = joined.style();
+    scan.crlf = joined.crlf();
     scan
 }
 

@@ -211,6 +211,32 @@ pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Grou
     groups
 }
 
+/// Adds a chunk's groups to those of its file (`into`): lines moved down by the `line_base`
+/// lines before the chunk, and occurrences before the chunk's first entry timed by the entry
+/// `carried` from the chunks before.
+pub fn merge_chunk(
+    into: &mut BTreeMap<String, Group>,
+    chunk: BTreeMap<String, Group>,
+    line_base: u64,
+    carried: Option<LogTime>,
+) {
+    let placed = chunk
+        .into_iter()
+        .map(|(key, mut group)| {
+            group.line += line_base + 1;
+            if group.inherited {
+                if let Some(c) = carried {
+                    group.min = Some(group.min.map_or(c, |m| m.min(c)));
+                    group.max = Some(group.max.map_or(c, |m| m.max(c)));
+                }
+                group.inherited = false;
+            }
+            (key, group)
+        })
+        .collect();
+    merge(into, placed);
+}
+
 /// Adds a later chunk's (or file's) groups to `into`; the first occurrence stays the example.
 pub fn merge(into: &mut BTreeMap<String, Group>, from: BTreeMap<String, Group>) {
     for (key, group) in from {

@@ -17,10 +17,10 @@ use super::{CodeTally, FileSample, FileSummary, FileTally, LISTENER_SHAPE, Windo
 use crate::catalog::SUCCESS_CODE;
 use crate::discover::LogFile;
 use crate::extract::{ChunkScan, EntryTime};
-use crate::logtime::{LogTime, Prefix, PrefixStyle};
+use crate::logtime::LogTime;
 use crate::rules::RuleSet;
 use crate::samples;
-use crate::scan::{BodyEnds, ChunkFindings, ScannedChunks};
+use crate::scan::{BodyEnds, ChunkFacts, ChunkFindings, JoinedChunks, ScannedChunks};
 use crate::sessions::{EventKind, RawEvent, Step, StepKind};
 use crate::unmatched;
 
@@ -79,10 +79,7 @@ struct TimedHit {
 /// What one chunk adds to its file's tally: a few plain records per hit, not the hits.
 #[derive(Debug)]
 pub struct ChunkTally {
-    newlines: u64,
-    first_entry: Option<Prefix>,
-    last_entry: Option<Prefix>,
-    ends: BodyEnds,
+    facts: ChunkFacts,
     /// The hits timed in the chunk and inside the window, in line order.
     hits: Vec<TimedHit>,
     /// Events timed in the chunk and inside the window, as story steps (lines 1-based in the
@@ -137,10 +134,7 @@ impl ChunkTally {
     ) -> ChunkTally {
         let window = context.window;
         let mut tally = ChunkTally {
-            newlines: scan.newlines,
-            first_entry: scan.first_entry,
-            last_entry: scan.last_entry,
-            ends,
+            facts: ChunkFacts::of(scan, ends),
             hits: Vec::with_capacity(scan.hits.len()),
             event_steps: Vec::new(),
             waiting: Vec::new(),
@@ -330,14 +324,10 @@ impl FileTally {
         };
         let chunks = scanned.parts;
         let mut starts: Vec<ChunkStart> = Vec::with_capacity(chunks.len());
-        let (mut line_base, mut first, mut last) = (0, None::<Prefix>, None::<Prefix>);
-        let mut ends = BodyEnds::default();
+        let mut joined = JoinedChunks::default();
         for chunk in &chunks {
-            starts.push((line_base, last.map(|p| p.time)));
-            first = first.or(chunk.first_entry);
-            last = chunk.last_entry.or(last);
-            line_base += chunk.newlines;
-            ends = ends.then(chunk.ends);
+            starts.push((joined.line_base, joined.carried()));
+            joined.then(&chunk.facts);
         }
         // A few runs per worker; a file of few chunks is one run (each run has its own
         // tally of every code).
@@ -372,10 +362,7 @@ impl FileTally {
         let mut sampled = FxHashSet::default();
         for (chunk, &(line_base, carried)) in chunks.into_iter().zip(&starts) {
             for sample in chunk.samples {
-                let time = match sample.time {
-                    EntryTime::At(time) => Some(time),
-                    EntryTime::Inherited => carried,
-                };
+                let time = sample.time.or_carried(carried);
                 if sampled.insert(samples::key(sample.code, time)) && window.contains(time) {
                     tally.samples.push(FileSample {
                         code: sample.code,
@@ -385,22 +372,7 @@ impl FileTally {
                     });
                 }
             }
-            let groups = chunk
-                .groups
-                .into_iter()
-                .map(|(key, mut group)| {
-                    group.line += line_base + 1;
-                    if group.inherited {
-                        if let Some(c) = carried {
-                            group.min = Some(group.min.map_or(c, |m| m.min(c)));
-                            group.max = Some(group.max.map_or(c, |m| m.max(c)));
-                        }
-                        group.inherited = false;
-                    }
-                    (key, group)
-                })
-                .collect();
-            unmatched::merge(&mut tally.groups, groups);
+            unmatched::merge_chunk(&mut tally.groups, chunk.groups, line_base, carried);
         }
         tally.groups.retain(|_, g| window.meets(g.min, g.max));
         // The listener's disconnects, then the events; within a file in line order.
@@ -409,24 +381,19 @@ impl FileTally {
         tally.story.sort_by_key(|s| s.line);
         tally.codes = whole.codes;
         tally.timed = whole.timed;
-        let truncated_last_line = ends.last_byte.is_some_and(|b| b != b'\n');
         tally.bytes_scanned = scanned.bytes_scanned;
         tally.summary = Some(FileSummary {
             path: file.rel_path.clone(),
             device: file.device.clone(),
             bytes: file.size,
             uncompressed_bytes: file.gzip.then_some(scanned.bytes_scanned),
-            lines: line_base + u64::from(truncated_last_line),
-            first: first.map(|p| p.time),
-            last: last.map(|p| p.time),
-            // An unpadded field anywhere we looked marks the file as legacy.
-            style: first.map(|a| match last {
-                Some(b) if b.style == PrefixStyle::Legacy => PrefixStyle::Legacy,
-                _ => a.style,
-            }),
-            crlf: ends.crlf.unwrap_or(false),
+            lines: joined.lines(),
+            first: joined.first.map(|p| p.time),
+            last: joined.last.map(|p| p.time),
+            style: joined.style(),
+            crlf: joined.crlf(),
             gzip: file.gzip,
-            truncated_last_line,
+            truncated_last_line: joined.truncated_last_line(),
             errors: whole.errors,
             encoding: scanned.encoding.map(str::to_string),
             warning: scanned.warning,
