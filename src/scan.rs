@@ -611,7 +611,7 @@ fn line_text(bytes: &[u8], start: usize) -> String {
     let rest = bytes.get(start..).unwrap_or_default();
     let line = memchr(b'\n', rest).map_or(rest, |end| &rest[..end]);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    String::from_utf8_lossy(line).into_owned()
+    crate::chunkline::lossy(line)
 }
 
 /// Joins the chunks of one file: global line numbers, inherited entry times, first/last.
