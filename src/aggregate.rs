@@ -688,9 +688,8 @@ struct CodeTally {
 }
 
 impl CodeTally {
-    /// Adds the tally of the same code in a later part of the file, whose lines are
-    /// `line_base` lines further down.
-    fn absorb(&mut self, later: CodeTally, line_base: u64) {
+    /// Adds the tally of the same code in a later part of the same file.
+    fn absorb(&mut self, later: CodeTally) {
         self.count += later.count;
         for (rule, n) in later.per_rule {
             match self.per_rule.iter_mut().find(|(r, _)| *r == rule) {
@@ -710,10 +709,10 @@ impl CodeTally {
         if let Some((time, line)) = later.first
             && self.first.is_none_or(|(first, _)| time < first)
         {
-            self.first = Some((time, line + line_base));
+            self.first = Some((time, line));
         }
         if let Some(line) = later.first_untimed_line {
-            self.first_untimed_line.get_or_insert(line + line_base);
+            self.first_untimed_line.get_or_insert(line);
         }
         self.last = self.last.max(later.last);
     }

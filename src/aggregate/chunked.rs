@@ -295,8 +295,7 @@ impl RunTally {
     /// caller made room: a copy at each doubling, into fresh memory).
     fn then(&mut self, next: RunTally) {
         for code in next.codes {
-            // Lines are the file's already.
-            self.tally_of(code.code).absorb(code, 0);
+            self.tally_of(code.code).absorb(code);
         }
         self.errors += next.errors;
         self.timed.extend(next.timed);
