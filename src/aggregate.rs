@@ -1360,6 +1360,53 @@ fn burst_samples(burst: &Burst, samples: &[HeldSample], files: &[FileSummary]) -
 mod tests {
     use super::*;
 
+    /// Joining a code's tallies of two consecutive parts of a file equals tallying the hits
+    /// of both in order: the first of equal earliest times stays first, the runs of a minute
+    /// that spans the cut become one.
+    #[test]
+    fn a_code_tally_joined_equals_one_tally_of_all_hits() {
+        let hits: [(usize, u64, Option<LogTime>); 6] = [
+            (0, 1, None),
+            (0, 2, Some(time(5, 0))),
+            (1, 3, Some(time(7, 0))),
+            (0, 4, Some(time(7, 0))),
+            (1, 5, Some(time(5, 0))),
+            (0, 6, None),
+        ];
+        let tally = |hits: &[(usize, u64, Option<LogTime>)]| {
+            let mut tally = CodeTally::default();
+            for &(rule, line, time) in hits {
+                tally.add(rule, line, time);
+            }
+            tally
+        };
+        let whole = tally(&hits);
+        for cut in 0..=hits.len() {
+            let mut joined = tally(&hits[..cut]);
+            joined.absorb(tally(&hits[cut..]));
+            assert_eq!(
+                (
+                    joined.count,
+                    joined.first,
+                    joined.first_untimed_line,
+                    joined.last
+                ),
+                (
+                    whole.count,
+                    whole.first,
+                    whole.first_untimed_line,
+                    whole.last
+                ),
+                "cut at {cut}"
+            );
+            assert_eq!(joined.minutes, whole.minutes, "cut at {cut}");
+            let mut per_rule = joined.per_rule.clone();
+            per_rule.sort();
+            assert_eq!(per_rule, whole.per_rule, "cut at {cut}");
+        }
+        assert_eq!(whole.first, Some((time(5, 0), 2)));
+    }
+
     #[test]
     fn ranks_follow_key_order_and_maps_sum_equal_keys() {
         let keys = ["b/x", "a/y", "b/x", "c"];
