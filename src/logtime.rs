@@ -91,7 +91,7 @@ fn put_digits(slot: &mut [u8], mut value: u32) {
 
 /// A time written `YYYY-MM-DD HH:MM:SS.mmm` (or the start of that), on the stack when the year
 /// has four digits: digits put in place, not through `core::fmt` (a report writes times tens
-/// of thousands of times, and the formatting machinery was a third of writing the JSON).
+/// of thousands of times, and the formatting machinery was about half of writing the JSON).
 enum TimeText {
     /// The text is the first `.1` bytes.
     Digits([u8; TIME_LEN], usize),
