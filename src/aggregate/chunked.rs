@@ -321,7 +321,7 @@ impl FileTally {
                 return tally;
             }
         };
-        let chunks = scanned.parts;
+        let mut chunks = scanned.parts;
         let mut starts: Vec<ChunkStart> = Vec::with_capacity(chunks.len());
         let mut joined = JoinedChunks::default();
         for chunk in &chunks {
@@ -334,12 +334,48 @@ impl FileTally {
             .len()
             .div_ceil(rayon::current_num_threads() * 4)
             .max(CHUNKS_PER_RUN_MIN);
-        let mut runs = chunks
-            .par_chunks(per_run)
-            .zip(starts.par_chunks(per_run))
-            .map(|(chunks, starts)| RunTally::of(chunks, starts, context))
-            .collect::<Vec<_>>()
-            .into_iter();
+        // The sample lines and unmatched groups on one side (in order, moving their text), the
+        // runs of hits on the other.
+        let mut extras: Vec<(Vec<ChunkSample>, BTreeMap<String, unmatched::Group>)> = chunks
+            .iter_mut()
+            .map(|c| {
+                (
+                    std::mem::take(&mut c.samples),
+                    std::mem::take(&mut c.groups),
+                )
+            })
+            .collect();
+        let (runs, ()) = rayon::join(
+            || {
+                chunks
+                    .par_chunks(per_run)
+                    .zip(starts.par_chunks(per_run))
+                    .map(|(chunks, starts)| RunTally::of(chunks, starts, context))
+                    .collect::<Vec<_>>()
+            },
+            || {
+                let total = extras.iter().map(|(samples, _)| samples.len()).sum();
+                tally.samples.reserve(total);
+                let mut sampled = FxHashSet::default();
+                sampled.reserve(total);
+                for ((samples, groups), &(line_base, carried)) in extras.drain(..).zip(&starts) {
+                    for sample in samples {
+                        let time = sample.time.or_carried(carried);
+                        if sampled.insert(samples::key(sample.code, time)) && window.contains(time)
+                        {
+                            tally.samples.push(FileSample {
+                                code: sample.code,
+                                time,
+                                line: line_base + sample.line_in_chunk + 1,
+                                text: sample.text,
+                            });
+                        }
+                    }
+                    unmatched::merge_chunk(&mut tally.groups, groups, line_base, carried);
+                }
+            },
+        );
+        let mut runs = runs.into_iter();
         let mut whole = runs.next().unwrap_or_default();
         // Sized once (see `RunTally::then`).
         let rest = runs.as_slice();
@@ -354,24 +390,6 @@ impl FileTally {
             .reserve_exact(rest.iter().map(|r| r.event_steps.len()).sum());
         for run in runs {
             whole.then(run);
-        }
-        tally
-            .samples
-            .reserve(chunks.iter().map(|c| c.samples.len()).sum());
-        let mut sampled = FxHashSet::default();
-        for (chunk, &(line_base, carried)) in chunks.into_iter().zip(&starts) {
-            for sample in chunk.samples {
-                let time = sample.time.or_carried(carried);
-                if sampled.insert(samples::key(sample.code, time)) && window.contains(time) {
-                    tally.samples.push(FileSample {
-                        code: sample.code,
-                        time,
-                        line: line_base + sample.line_in_chunk + 1,
-                        text: sample.text,
-                    });
-                }
-            }
-            unmatched::merge_chunk(&mut tally.groups, chunk.groups, line_base, carried);
         }
         tally.groups.retain(|_, g| window.meets(g.min, g.max));
         // The listener's disconnects, then the events; within a file in line order.
