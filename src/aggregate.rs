@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bursts::{self, Burst, DeviceErrors};
 use crate::catalog::{Catalog, Category, Lang, SUCCESS_CODE};
-use crate::discover::{FileOrderKey, LogFile, Skipped, under_root};
+use crate::discover::{self, FileOrderKey, LogFile, Skipped, under_root};
 use crate::error::{Error, Result};
 use crate::logtime::{LogTime, Minute, PrefixStyle};
 use crate::rules::RuleSet;
@@ -358,7 +358,7 @@ impl Summary {
         root.extend(b.root);
         let mut skipped = a.skipped;
         skipped.extend(b.skipped);
-        sort_skipped(&mut skipped);
+        discover::sort_skipped(&mut skipped);
         let stats = Stats {
             files: a.stats.files + b.stats.files,
             bytes: a.stats.bytes + b.stats.bytes,
@@ -1130,7 +1130,7 @@ impl<'a> Aggregator<'a> {
         } = self;
         stats.elapsed_ms = elapsed_ms;
         skipped.extend(failed);
-        sort_skipped(&mut skipped);
+        discover::sort_skipped(&mut skipped);
         // Paths and devices in order once, as ranks: per-file and per-device maps and
         // samples sort by them.
         let (path_rank, device_rank) = rayon::join(
@@ -1256,12 +1256,6 @@ fn bursts_of(
         .par_iter_mut()
         .for_each(|burst| burst.samples = burst_samples(burst, samples, files));
     bursts
-}
-
-/// `skipped` is sorted by path, then reason, so that it does not depend on the order in which
-/// summaries are merged.
-fn sort_skipped(skipped: &mut [Skipped]) {
-    skipped.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.reason.cmp(&b.reason)));
 }
 
 /// What [`summarize`] needs besides the per-file results.

@@ -35,6 +35,30 @@ pub struct LogFile {
     pub explicit: bool,
 }
 
+impl LogFile {
+    /// The file at `path`, named `name`, with what its name says (gzip, rotation time, live),
+    /// and its size not yet looked up (0: see [`sized`]).
+    fn named(
+        path: PathBuf,
+        rel_path: String,
+        device: String,
+        name: &str,
+        explicit: bool,
+    ) -> LogFile {
+        let parsed = sdk_log_name(name);
+        LogFile {
+            path,
+            rel_path,
+            device,
+            gzip: parsed.map_or(name.to_ascii_lowercase().ends_with(".gz"), |p| p.gzip),
+            size: 0,
+            rotated_at: parsed.and_then(|p| p.rotated_at),
+            live: parsed.is_some_and(|p| p.rotated_at.is_none()),
+            explicit,
+        }
+    }
+}
+
 /// A path that was not scanned, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
@@ -210,26 +234,23 @@ pub fn walk(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let parsed = sdk_log_name(&name);
             let device = root
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .map(root_device_name)
                 .unwrap_or_else(|| root_device_name(Path::new(".")));
-            on_files(vec![LogFile {
-                path: root.clone(),
-                rel_path: if several {
-                    root.to_string_lossy().into_owned()
-                } else {
-                    name.clone()
-                },
+            let rel_path = if several {
+                root.to_string_lossy().into_owned()
+            } else {
+                name.clone()
+            };
+            on_files(vec![LogFile::named(
+                root.clone(),
+                rel_path,
                 device,
-                gzip: parsed.map_or(name.to_ascii_lowercase().ends_with(".gz"), |p| p.gzip),
-                size: 0,
-                rotated_at: parsed.and_then(|p| p.rotated_at),
-                live: parsed.is_some_and(|p| p.rotated_at.is_none()),
-                explicit: true,
-            }]);
+                &name,
+                true,
+            )]);
         } else if meta.is_dir() {
             let folder = Folder {
                 root,
@@ -257,7 +278,7 @@ pub fn walk(
     }
     let mut skipped = into_inner(skipped);
     // The walk's threads find things in no set order.
-    skipped.sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
+    sort_skipped(&mut skipped);
     skipped
 }
 
@@ -306,20 +327,18 @@ impl Folder<'_> {
             (Some(first), Some(_)) => first.as_os_str().to_string_lossy().into_owned(),
             _ => self.device.clone(),
         };
-        Some(Ok(LogFile {
-            path: entry.path().to_path_buf(),
-            rel_path: label(rel),
-            device: if self.several {
-                label(Path::new(&device))
-            } else {
-                device
-            },
-            gzip: parsed.map_or(name.to_ascii_lowercase().ends_with(".gz"), |p| p.gzip),
-            size: 0,
-            rotated_at: parsed.and_then(|p| p.rotated_at),
-            live: parsed.is_some_and(|p| p.rotated_at.is_none()),
-            explicit: false,
-        }))
+        let device = if self.several {
+            label(Path::new(&device))
+        } else {
+            device
+        };
+        Some(Ok(LogFile::named(
+            entry.path().to_path_buf(),
+            label(rel),
+            device,
+            &name,
+            false,
+        )))
     }
 }
 
@@ -406,6 +425,12 @@ fn walk_error(error: ignore::Error, root: &Path) -> Skipped {
             .into_owned(),
         reason,
     }
+}
+
+/// Sorts skipped paths by path, then reason: an order that depends neither on which thread
+/// found them nor on the order summaries are merged in.
+pub fn sort_skipped(skipped: &mut [Skipped]) {
+    skipped.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.reason.cmp(&b.reason)));
 }
 
 /// The fields that place a file in report order (see [`order_files`]).

@@ -2,7 +2,7 @@
 //! reports can quote representative lines for codes and bursts without reading logs again.
 
 use crate::chunkline;
-use crate::extract::{ChunkScan, EntryTime};
+use crate::extract::ChunkScan;
 use crate::logtime::LogTime;
 
 /// A hit's line text, by the hit's index in its chunk (or, once stitched, its file).
@@ -32,10 +32,9 @@ pub fn collect_chunk(chunk: &[u8], scan: &ChunkScan) -> Vec<Sample> {
         if hit.code == crate::catalog::SUCCESS_CODE {
             continue;
         }
-        let time = match hit.time {
-            EntryTime::At(t) => Some(t),
-            EntryTime::Inherited => None,
-        };
+        // An inherited time is not known in the chunk: keyed as untimed here, by its time at
+        // the join.
+        let time = hit.time.or_carried(None);
         if seen.insert(key(hit.code, time)) {
             let (start, end) = chunkline::bounds(chunk, hit.line_start);
             out.push(Sample {
