@@ -752,24 +752,16 @@ pub struct FileTally {
     summary: Option<FileSummary>,
     bytes_scanned: u64,
     codes: Vec<CodeTally>,
-    /// Timed error hits, for bursts.
-    timed: Vec<(LogTime, u32)>,
+    /// Timed error hits, for bursts: one list per run of chunks.
+    timed: Vec<Vec<(LogTime, u32)>>,
     story: Vec<Step>,
-    samples: Vec<FileSample>,
+    samples: Vec<HeldSample>,
     groups: BTreeMap<String, unmatched::Group>,
 }
 
-/// A sample line of one file: its code, time and line, and the text (moved, not copied,
-/// from the file's scan).
-struct FileSample {
-    code: u32,
-    time: Option<LogTime>,
-    line: u64,
-    text: String,
-}
-
-/// A sample line as the aggregator holds it until the end: the file by index into its files,
-/// and a sort key in which that file's path is its rank in path order.
+/// A sample line, from the file's scan (its text moved, not copied) until the end: the file
+/// by index into the aggregator's files, and a sort key in which that file's path is its rank
+/// in path order (both set by the aggregator).
 struct HeldSample {
     time: Option<LogTime>,
     path_rank: usize,
@@ -993,7 +985,7 @@ pub struct Aggregator<'a> {
     failed: Vec<Skipped>,
     stats: Stats,
     samples: Vec<HeldSample>,
-    device_hits: BTreeMap<String, Vec<(LogTime, u32)>>,
+    device_hits: BTreeMap<String, Vec<Vec<(LogTime, u32)>>>,
     stories: Vec<Vec<Step>>,
     templates: BTreeMap<String, UnmatchedTemplate>,
 }
@@ -1027,29 +1019,21 @@ impl<'a> Aggregator<'a> {
 
     /// Makes room for `tallies` at once: growing the long lists one file at a time would
     /// copy them again and again, into fresh memory each time.
-    fn reserve(&mut self, files: &[LogFile], tallies: &[FileTally]) {
+    fn reserve(&mut self, tallies: &[FileTally]) {
         self.files.reserve(tallies.len());
         self.stories.reserve(tallies.len());
-        self.samples
-            .reserve(tallies.iter().map(|t| t.samples.len()).sum());
+        // One file's samples move in whole (see `absorb`); those of several are gathered into
+        // one list, sized once.
+        if tallies.iter().filter(|t| !t.samples.is_empty()).count() > 1 {
+            self.samples
+                .reserve(tallies.iter().map(|t| t.samples.len()).sum());
+        }
         let mut files_by_code: FxHashMap<u32, usize> = FxHashMap::default();
         for code in tallies.iter().flat_map(|t| &t.codes) {
             *files_by_code.entry(code.code).or_default() += 1;
         }
         for (code, files) in files_by_code {
             self.by_code.entry(code).or_default().reserve(files);
-        }
-        let mut timed_by_device: FxHashMap<&str, usize> = FxHashMap::default();
-        for (file, tally) in files.iter().zip(tallies) {
-            *timed_by_device.entry(&file.device).or_default() += tally.timed.len();
-        }
-        for (device, timed) in timed_by_device {
-            if timed > 0 {
-                self.device_hits
-                    .entry(device.to_string())
-                    .or_default()
-                    .reserve(timed);
-            }
         }
     }
 
@@ -1064,7 +1048,7 @@ impl<'a> Aggregator<'a> {
             codes,
             timed,
             story,
-            samples,
+            mut samples,
             groups,
         } = tally;
         if let Some(reason) = failed {
@@ -1085,19 +1069,17 @@ impl<'a> Aggregator<'a> {
                 .push((index, code));
         }
         if !timed.is_empty() {
-            self.device_hits
-                .entry(device.clone())
-                .or_default()
-                .extend(timed);
+            // The lists move; their hits are not copied.
+            self.device_hits.entry(device).or_default().extend(timed);
         }
-        self.samples.extend(samples.into_iter().map(|s| HeldSample {
-            time: s.time,
-            path_rank: 0,
-            line: s.line,
-            code: s.code,
-            file: index,
-            text: s.text,
-        }));
+        for sample in &mut samples {
+            sample.file = index;
+        }
+        if self.samples.capacity() == 0 {
+            self.samples = samples;
+        } else {
+            self.samples.append(&mut samples);
+        }
         self.stories.push(story);
         unmatched::absorb(&mut self.templates, &file.rel_path, &file.device, &groups);
         self.stats.files += 1;
@@ -1233,7 +1215,7 @@ fn samples_by_code(
 /// `window`, with a few of `samples` (sorted, see [`samples_by_code`]) from inside each.
 fn bursts_of(
     devices: &[DeviceSummary],
-    mut device_hits: BTreeMap<String, Vec<(LogTime, u32)>>,
+    mut device_hits: BTreeMap<String, Vec<Vec<(LogTime, u32)>>>,
     window: Window,
     samples: &[HeldSample],
     files: &[FileSummary],
@@ -1286,7 +1268,7 @@ pub struct SummaryInput<'a> {
 pub fn summarize(input: SummaryInput<'_>) -> Summary {
     let mut aggregator = Aggregator::new(input.rules, input.catalog, input.lang)
         .with_window(input.window, input.bucket);
-    aggregator.reserve(input.files, &input.tallies);
+    aggregator.reserve(&input.tallies);
     for (file, tally) in input.files.iter().zip(input.tallies) {
         aggregator.absorb(file, tally);
     }

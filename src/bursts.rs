@@ -156,8 +156,9 @@ pub struct DeviceErrors<'a> {
     pub name: &'a str,
     /// The first and last entry of its logs (the background's span).
     pub span: Option<(LogTime, LogTime)>,
-    /// Its timed errors `(time, code)`, code 0 excluded.
-    pub hits: Vec<(LogTime, u32)>,
+    /// Its timed errors `(time, code)`, code 0 excluded, in any order: in the lists the scan
+    /// made (one per run of chunks of each file), which are not copied into one.
+    pub hits: Vec<Vec<(LogTime, u32)>>,
 }
 
 /// Finds the bursts of one device.
@@ -165,17 +166,14 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
     // Hits come mostly in time order: count runs of one minute, then merge the runs. A
     // minute's index is worked out only when a hit leaves the minute of the hit before.
     let mut runs: Vec<(i64, u64)> = Vec::new();
-    let mut minute_span: Option<(LogTime, LogTime)> = None;
-    for &(t, _) in &device.hits {
-        match (runs.last_mut(), minute_span) {
-            (Some((_, n)), Some((from, to))) if from <= t && t < to => *n += 1,
+    let mut run_minute = None;
+    for &(t, _) in device.hits.iter().flatten() {
+        let day_minute = Some(t.day_minute());
+        match runs.last_mut() {
+            Some((_, n)) if day_minute == run_minute => *n += 1,
             _ => {
-                let minute = minute_of(t);
-                let start = LogTime::from_epoch_millis(minute.saturating_mul(60_000));
-                let end =
-                    LogTime::from_epoch_millis(minute.saturating_add(1).saturating_mul(60_000));
-                minute_span = start.zip(end);
-                runs.push((minute, 1));
+                run_minute = day_minute;
+                runs.push((minute_of(t), 1));
             }
         }
     }
@@ -216,7 +214,7 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
         }
     }
     // Hits by time, so that each run's hits are one slice (not a pass over all hits per run).
-    let mut by_time: Vec<&(LogTime, u32)> = device.hits.iter().collect();
+    let mut by_time: Vec<&(LogTime, u32)> = device.hits.iter().flatten().collect();
     by_time.sort_by_key(|h| h.0);
     let mut out = Vec::new();
     for (mut a, mut b) in runs {
@@ -360,7 +358,7 @@ mod tests {
         let bursts = detect(&[DeviceErrors {
             name: "A",
             span,
-            hits,
+            hits: vec![hits],
         }]);
         assert_eq!(bursts.len(), 1, "{bursts:?}");
         let b = &bursts[0];
@@ -380,11 +378,13 @@ mod tests {
             hits.push((at(90 + s / 45, (s * 7) % 60), 401));
         }
         let span = Some((at(0, 0), at(119, 59)));
-        let bursts_of = |hits: Vec<(LogTime, u32)>| {
+        // Split into lists as the scan hands them over: where they split does not matter.
+        let bursts_of = |mut hits: Vec<(LogTime, u32)>| {
+            let later = hits.split_off(hits.len() / 3);
             detect(&[DeviceErrors {
                 name: "A",
                 span,
-                hits,
+                hits: vec![hits, Vec::new(), later],
             }])
         };
         let mut sorted = hits.clone();
@@ -415,7 +415,7 @@ mod tests {
             detect(&[DeviceErrors {
                 name: "A",
                 span,
-                hits
+                hits: vec![hits]
             }])
             .is_empty()
         );
@@ -431,12 +431,12 @@ mod tests {
             DeviceErrors {
                 name: "B",
                 span,
-                hits: spike(0),
+                hits: vec![spike(0)],
             },
             DeviceErrors {
                 name: "A",
                 span,
-                hits: spike(10),
+                hits: vec![spike(10)],
             },
         ]);
         assert_eq!(bursts.len(), 1);

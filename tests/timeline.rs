@@ -269,3 +269,65 @@ fn json_has_the_new_fields() {
     let back: Summary = serde_json::from_value(json).expect("reads back");
     assert_eq!(back.bursts, summary.bursts);
 }
+
+/// The lines of `path` (gzip'd files decompressed), without terminators.
+fn lines_of(path: &std::path::Path) -> Vec<String> {
+    let raw = std::fs::read(path).expect("readable");
+    let bytes = if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&raw[..]), &mut out)
+            .expect("gzip");
+        out
+    } else {
+        raw
+    };
+    String::from_utf8_lossy(&bytes)
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect()
+}
+
+/// Every sample line (of codes and of bursts) is the line its file and number name: whether
+/// the scan gathered samples from many files or took one file's whole.
+#[test]
+fn samples_quote_the_lines_they_name() {
+    let bundle = common::shared_dir().join("fixtures/bundle-mixed");
+    let one_file = bundle.join("DESKTOP-01/sdkdata/easemobLog/easemob_2024-03-01_09-21-10.log");
+    for root in [bundle.clone(), one_file.clone()] {
+        let summary = scan(&ScanConfig::new(vec![root.clone()]));
+        let samples: Vec<_> = summary
+            .codes
+            .iter()
+            .chain(&summary.unknown_codes)
+            .flat_map(|c| &c.samples)
+            .chain(summary.bursts.iter().flat_map(|b| &b.samples))
+            .collect();
+        assert!(
+            samples.len() >= 10,
+            "{}: {} samples",
+            root.display(),
+            samples.len()
+        );
+        let files: std::collections::BTreeSet<&str> =
+            samples.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(files.len() == 1, root == one_file, "{files:?}");
+        for sample in samples {
+            let path = if root.is_file() {
+                root.clone()
+            } else {
+                root.join(&sample.path)
+            };
+            let lines = lines_of(&path);
+            let line = usize::try_from(sample.line - 1).expect("line");
+            let text = sample.text.trim_end_matches('…');
+            assert!(
+                lines[line].starts_with(text) && !text.is_empty(),
+                "{}:{} quotes {:?}, the line is {:?}",
+                sample.path,
+                sample.line,
+                sample.text,
+                lines[line]
+            );
+        }
+    }
+}

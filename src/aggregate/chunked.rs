@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
-use super::{CodeTally, FileSample, FileSummary, FileTally, LISTENER_SHAPE, Window};
+use super::{CodeTally, FileSummary, FileTally, HeldSample, LISTENER_SHAPE, Window};
 use crate::catalog::SUCCESS_CODE;
 use crate::discover::LogFile;
 use crate::extract::{ChunkScan, EntryTime};
@@ -298,7 +298,6 @@ impl RunTally {
             self.tally_of(code.code).absorb(code);
         }
         self.errors += next.errors;
-        self.timed.extend(next.timed);
         self.hit_steps.extend(next.hit_steps);
         self.event_steps.extend(next.event_steps);
     }
@@ -345,7 +344,7 @@ impl FileTally {
                 )
             })
             .collect();
-        let (runs, ()) = rayon::join(
+        let (mut runs, ()) = rayon::join(
             || {
                 chunks
                     .par_chunks(per_run)
@@ -363,11 +362,13 @@ impl FileTally {
                         let time = sample.time.or_carried(carried);
                         if sampled.insert(samples::key(sample.code, time)) && window.contains(time)
                         {
-                            tally.samples.push(FileSample {
+                            tally.samples.push(HeldSample {
                                 code: sample.code,
                                 time,
                                 line: line_base + sample.line_in_chunk + 1,
                                 text: sample.text,
+                                file: 0,
+                                path_rank: 0,
                             });
                         }
                     }
@@ -375,13 +376,16 @@ impl FileTally {
                 }
             },
         );
+        // Each run's timed hits stay its own list: bursts read them all, in any order.
+        let timed: Vec<Vec<(LogTime, u32)>> = runs
+            .iter_mut()
+            .map(|run| std::mem::take(&mut run.timed))
+            .filter(|hits| !hits.is_empty())
+            .collect();
         let mut runs = runs.into_iter();
         let mut whole = runs.next().unwrap_or_default();
         // Sized once (see `RunTally::then`).
         let rest = runs.as_slice();
-        whole
-            .timed
-            .reserve_exact(rest.iter().map(|r| r.timed.len()).sum());
         whole
             .hit_steps
             .reserve_exact(rest.iter().map(|r| r.hit_steps.len()).sum());
@@ -397,7 +401,7 @@ impl FileTally {
         tally.story.append(&mut whole.event_steps);
         tally.story.sort_by_key(|s| s.line);
         tally.codes = whole.codes;
-        tally.timed = whole.timed;
+        tally.timed = timed;
         tally.bytes_scanned = scanned.bytes_scanned;
         tally.summary = Some(FileSummary {
             path: file.rel_path.clone(),
