@@ -760,11 +760,9 @@ pub struct FileTally {
 }
 
 /// A sample line, from the file's scan (its text moved, not copied) until the end: the file
-/// by index into the aggregator's files, and a sort key in which that file's path is its rank
-/// in path order (both set by the aggregator).
+/// by index into the aggregator's files (set by the aggregator).
 struct HeldSample {
     time: Option<LogTime>,
-    path_rank: usize,
     line: u64,
     code: u32,
     file: usize,
@@ -772,9 +770,11 @@ struct HeldSample {
 }
 
 impl HeldSample {
-    /// The order samples are reported in: time (untimed first), path, line, code.
-    fn key(&self) -> (Option<LogTime>, usize, u64, u32) {
-        (self.time, self.path_rank, self.line, self.code)
+    /// The order samples are reported in: time (untimed first), path (`path_rank`, by file
+    /// index, stands for it), line, code.
+    fn key(&self, path_rank: &[usize]) -> (Option<LogTime>, usize, u64, u32) {
+        let rank = path_rank.get(self.file).copied().unwrap_or(usize::MAX);
+        (self.time, rank, self.line, self.code)
     }
 
     /// The sample as reported.
@@ -1197,10 +1197,7 @@ fn samples_by_code(
     path_rank: &[usize],
     files: &[FileSummary],
 ) -> FxHashMap<u32, Vec<SampleLine>> {
-    for sample in samples.iter_mut() {
-        sample.path_rank = path_rank.get(sample.file).copied().unwrap_or(usize::MAX);
-    }
-    samples.par_sort_unstable_by_key(HeldSample::key);
+    samples.par_sort_unstable_by_key(|sample| sample.key(path_rank));
     let mut per_code: FxHashMap<u32, Vec<SampleLine>> = FxHashMap::default();
     for sample in samples.iter() {
         let kept = per_code.entry(sample.code).or_default();

@@ -368,7 +368,6 @@ impl FileTally {
                                 line: line_base + sample.line_in_chunk + 1,
                                 text: sample.text,
                                 file: 0,
-                                path_rank: 0,
                             });
                         }
                     }
