@@ -895,9 +895,9 @@ struct Assembly<'a> {
 
 /// One code's summary from its tallies in each file (`parts`, by index into `files`, in the
 /// order the files were added), with its per-minute counts as timeline cells.
-fn assemble_code(
+fn assemble_code<'t>(
     code: u32,
-    parts: Vec<(usize, CodeTally)>,
+    parts: impl ExactSizeIterator<Item = (usize, &'t CodeTally)>,
     with: &Assembly<'_>,
 ) -> (CodeSummary, Vec<Cell>) {
     let mut entry = CodeSummary::empty(code, with.catalog, with.lang);
@@ -913,7 +913,7 @@ fn assemble_code(
         per_file.push((rank, &file.path, tally.count));
         let rank = with.device_rank.get(index).copied().unwrap_or(usize::MAX);
         per_device.push((rank, &file.device, tally.count));
-        for (rule, n) in tally.per_rule {
+        for &(rule, n) in &tally.per_rule {
             let shape = with
                 .rules
                 .rules()
@@ -940,7 +940,7 @@ fn assemble_code(
             });
         }
         entry.last = entry.last.max(tally.last);
-        minutes.extend(tally.minutes);
+        minutes.extend_from_slice(&tally.minutes);
     }
     entry.per_file = in_key_order(per_file);
     entry.per_device = in_key_order(per_device);
@@ -979,8 +979,12 @@ pub struct Aggregator<'a> {
     lang: Lang,
     window: Window,
     bucket: Bucket,
-    /// Per code, its tally in each file (by index into `files`), in the order added.
-    by_code: FxHashMap<u32, Vec<(usize, CodeTally)>>,
+    /// Per code, where its tally in each file is: the file (by index into `files` and
+    /// `file_codes`) and the tally's place among that file's, in the order added.
+    by_code: FxHashMap<u32, Vec<(usize, usize)>>,
+    /// Each file's code tallies (they stay where the file's tally put them: moving them into
+    /// per-code lists would copy them all).
+    file_codes: Vec<Vec<CodeTally>>,
     files: Vec<FileSummary>,
     failed: Vec<Skipped>,
     stats: Stats,
@@ -1000,6 +1004,7 @@ impl<'a> Aggregator<'a> {
             window: Window::default(),
             bucket: Bucket::default(),
             by_code: FxHashMap::default(),
+            file_codes: Vec::new(),
             files: Vec::new(),
             failed: Vec::new(),
             stats: Stats::default(),
@@ -1021,6 +1026,7 @@ impl<'a> Aggregator<'a> {
     /// copy them again and again, into fresh memory each time.
     fn reserve(&mut self, tallies: &[FileTally]) {
         self.files.reserve(tallies.len());
+        self.file_codes.reserve(tallies.len());
         self.stories.reserve(tallies.len());
         // One file's samples move in whole (see `absorb`); those of several are gathered into
         // one list, sized once.
@@ -1062,12 +1068,13 @@ impl<'a> Aggregator<'a> {
             return;
         };
         let index = self.files.len();
-        for code in codes {
+        for (place, code) in codes.iter().enumerate() {
             self.by_code
                 .entry(code.code)
                 .or_default()
-                .push((index, code));
+                .push((index, place));
         }
+        self.file_codes.push(codes);
         if !timed.is_empty() {
             // The lists move; their hits are not copied.
             self.device_hits.entry(device).or_default().extend(timed);
@@ -1100,6 +1107,7 @@ impl<'a> Aggregator<'a> {
             window,
             bucket,
             by_code,
+            file_codes,
             files,
             failed,
             mut stats,
@@ -1134,7 +1142,12 @@ impl<'a> Aggregator<'a> {
                 // Per code, its files' tallies become its summary: codes in parallel.
                 by_code
                     .into_par_iter()
-                    .map(|(code, parts)| assemble_code(code, parts, &with))
+                    .map(|(code, parts)| {
+                        let tallies = parts
+                            .iter()
+                            .map(|&(file, place)| (file, &file_codes[file][place]));
+                        assemble_code(code, tallies, &with)
+                    })
                     .collect::<Vec<(CodeSummary, Vec<Cell>)>>()
             },
             || {
