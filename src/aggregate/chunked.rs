@@ -292,8 +292,13 @@ impl RunTally {
     }
 
     /// Adds the tally of the run that follows this one (growing by doubling, unless the
-    /// caller made room: a copy at each doubling, into fresh memory).
+    /// caller made room: a copy at each doubling, into fresh memory), except its timed hits,
+    /// which the caller takes first: each run's stay a list of their own.
     fn then(&mut self, next: RunTally) {
+        debug_assert!(
+            next.timed.is_empty(),
+            "timed hits are taken before the join"
+        );
         for code in next.codes {
             self.tally_of(code.code).absorb(code);
         }
