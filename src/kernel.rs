@@ -110,7 +110,7 @@ impl Level {
 /// Whether this CPU runs 512-bit vector instructions as two 256-bit halves, as AMD's Zen 4
 /// (family 19h) does: there the AVX2 loop is the faster one. Measured on an EPYC of that
 /// family, on a 1 MiB chunk in cache: AVX2 17.1 GB/s, AVX-512 15.5 GB/s (the generated 1 GiB
-/// file); 15.6 and 14.6 GiB/s on the shared bundle (`cargo bench --bench scan -- kernel`).
+/// file); 15.9 and 14.6 GiB/s on the shared bundle (`cargo bench --bench scan -- kernel`).
 #[cfg(target_arch = "x86_64")]
 fn splits_512_bit_vectors() -> bool {
     use std::arch::x86_64::__cpuid;

@@ -484,7 +484,8 @@ mod tests {
                 ta.minute().to_string().cmp(&tb.minute().to_string())
             );
             // Nearby times too (`b` picks the offset), where minutes are often equal.
-            let near = LogTime::from_epoch_millis(ta.epoch_millis() + b.0 % 180_000).expect("in range");
+            let near = LogTime::from_epoch_millis(ta.epoch_millis() + b.0 % 180_000)
+                .expect("in range");
             for u in [tb, near] {
                 prop_assert_eq!(ta.day_minute() == u.day_minute(), ta.minute() == u.minute());
             }

@@ -50,7 +50,7 @@ struct AtAnchor {
     /// The pattern as a fully compiled DFA. Most anchor occurrences are not matches
     /// (`"error" : "unauthorized"` in REST bodies is 20 times as common as a callback's
     /// `"error":{"code":…`), and the DFA rejects those within a few table lookups.
-    ends: dense::DFA<Vec<u32>>,
+    dfa: dense::DFA<Vec<u32>>,
     /// The groups of a match, searched for only where the DFA did not reject the candidate:
     /// anchored, the one-pass engine finds the match and its groups in one forward pass (a
     /// DFA search for the match's end first cost more than it saved: 263.1M -> 259.4M
@@ -78,12 +78,12 @@ impl AtAnchor {
             return true;
         };
         for &byte in line.get(start + self.anchor_len..).unwrap_or_default() {
-            if self.ends.is_special_state(state) {
+            if self.dfa.is_special_state(state) {
                 break;
             }
-            state = self.ends.next_state(state, byte);
+            state = self.dfa.next_state(state, byte);
         }
-        !self.ends.is_dead_state(state)
+        !self.dfa.is_dead_state(state)
     }
 }
 
@@ -238,7 +238,7 @@ fn compile_anchored(pattern: &str, anchor: &str, size_limit: usize) -> Result<At
         pattern: pattern.to_string(),
         reason,
     };
-    let ends = dense::Builder::new()
+    let dfa = dense::Builder::new()
         .syntax(syntax::Config::new().utf8(false))
         .thompson(
             thompson::Config::new()
@@ -270,16 +270,16 @@ fn compile_anchored(pattern: &str, anchor: &str, size_limit: usize) -> Result<At
             let start = start::Config::new()
                 .anchored(Anchored::Yes)
                 .look_behind(u8::try_from(before).ok());
-            let state = ends
+            let state = dfa
                 .start_state(&start)
                 .map_err(|e| invalid(e.to_string()))?;
             Ok(anchor
                 .bytes()
-                .fold(state, |state, byte| ends.next_state(state, byte)))
+                .fold(state, |state, byte| dfa.next_state(state, byte)))
         })
         .collect::<Result<_>>()?;
     Ok(AtAnchor {
-        ends,
+        dfa,
         groups,
         after_anchor,
         anchor_len: anchor.len(),
