@@ -1,7 +1,7 @@
 //! Fleet-scale outputs end to end: NDJSON events, `merge`, CSV, Markdown, Prometheus,
 //! completions and the man page, `--quiet`, and the default path.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,9 +1,9 @@
 //! `emscan report`: the Markdown golden file, determinism, and the HTML in a real headless
 //! Chromium (DOM check: one bar per timeline bucket, no scripts, log text escaped).
 //!
-//! Regenerate the golden file with `EMSCAN_BLESS=1 cargo test --test report`.
+//! Regenerate the golden file with `EMSCAN_BLESS=1 cargo test report::`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,12 +33,12 @@ fn report_config(paths: Vec<PathBuf>) -> ScanConfig {
 fn markdown_report_of_the_sample_bundle_matches_the_golden_file() {
     let summary = scan(&report_config(vec![sample()]));
     let got = report_md::render(&summary, catalog(), Lang::En);
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sample-bundle.report.md");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/golden/sample-bundle.report.md");
     if std::env::var_os("EMSCAN_BLESS").is_some() {
         std::fs::write(&golden, &got).expect("write the golden file");
     }
     let want = std::fs::read_to_string(&golden)
-        .expect("tests/golden/sample-bundle.report.md (EMSCAN_BLESS=1 writes it)");
+        .expect("tests/it/golden/sample-bundle.report.md (EMSCAN_BLESS=1 writes it)");
     assert!(
         got == want,
         "the report differs from {}; if the change is intended, rerun with EMSCAN_BLESS=1\n--- got ---\n{got}",

@@ -1,6 +1,6 @@
 //! The `emscan` binary end to end: commands, formats and exit statuses.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -6,14 +6,20 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// `../shared` beside the repository (CI lays it there too).
-pub fn shared_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
-}
-
-/// The repository's own fixtures.
+/// The repository's own fixtures (written by `fixtures/gen_sample.py`).
 pub fn own_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// One bundle of the own fixtures: `sample-bundle` (three devices, every prefix, gzip, CRLF),
+/// `decoys-only` (no error at all) or `utf16-legacy` (UTF-16LE live file, legacy prefix).
+pub fn fixture(name: &str) -> PathBuf {
+    own_fixtures().join(name)
+}
+
+/// The generator's answer for a bundle of the own fixtures.
+pub fn expected(name: &str) -> Value {
+    read_json(&own_fixtures().join(format!("{name}.expected.json")))
 }
 
 /// Every `NAME.expected.json` with its bundle folder `NAME/` in `dir`.

@@ -1,6 +1,6 @@
 //! Results do not depend on chunk size or thread count.
 
-mod common;
+use crate::common;
 
 use emscan::{ScanConfig, Summary, scan_paths};
 use proptest::prelude::*;

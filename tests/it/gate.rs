@@ -1,7 +1,7 @@
 //! `emscan gate` and `emscan diff` end to end: every exit status, every rule kind, policy files,
 //! and every output format parsed back (JUnit XML with quick-xml, SARIF and JSON with serde_json).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,8 +1,6 @@
 //! The catalog carries exactly the SDK's table: every code and name of the seed, none missing,
 //! none extra, the Chinese text verbatim.
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use emscan::catalog::catalog;
@@ -10,7 +8,8 @@ use regex::Regex;
 
 /// (code, [name, meaning, cause]) rows of the seed's HTML table, tags stripped.
 fn seed_rows() -> BTreeMap<u32, [String; 3]> {
-    let path = common::shared_dir().join("seed/000_3a562752dcdd2a97.txt");
+    // The SDK's error-code table, kept verbatim as the catalog's specification.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/error-codes.seed.txt");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read the seed {}: {e}", path.display()));
     let row = Regex::new(r"(?s)<tr>(.*?)</tr>").expect("regex");

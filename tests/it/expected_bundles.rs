@@ -1,7 +1,7 @@
 //! Every bundle with a `.expected.json` (the shared ones and our own) is scanned and compared
 //! with its known answers, field by field.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Timelines, bursts, device sessions and unmatched lines against every bundle with a
 //! `.expected.json` (the shared ones and our own).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

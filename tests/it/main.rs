@@ -1,0 +1,17 @@
+//! The integration tests, one binary: each module covers one area of the command line or the
+//! library, against the project's own fixtures (`fixtures/`, written by `fixtures/gen_sample.py`).
+//!
+//! Tests that need programs a bare machine lacks (Java with pyspark, Chromium) are `#[ignore]`d
+//! with the reason; `.ci/run` installs the programs and runs `cargo test -- --include-ignored`.
+
+mod catalog_seed;
+mod cli;
+mod common;
+mod expected_bundles;
+mod fleet;
+mod gate;
+mod hostile;
+mod invariance;
+mod report;
+mod spark;
+mod timeline;
