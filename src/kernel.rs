@@ -74,7 +74,43 @@ pub enum Level {
     Avx512,
 }
 
+/// The environment variable that forces a level (`scalar`, `avx2` or `avx512`), for
+/// benchmarks and for comparing paths on one machine. A level the CPU lacks, or any other
+/// value, is ignored: the detected level runs.
+pub const KERNEL_ENV: &str = "EMSCAN_KERNEL";
+
 impl Level {
+    /// Every level, slowest first.
+    pub const ALL: [Level; 3] = [Level::Scalar, Level::Avx2, Level::Avx512];
+
+    /// The level kernels run at: the one forced by [`KERNEL_ENV`] when this CPU supports it,
+    /// else [`Level::detect`]. Read once per process.
+    pub fn chosen() -> Level {
+        static CHOSEN: std::sync::OnceLock<Level> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            std::env::var(KERNEL_ENV)
+                .ok()
+                .and_then(|name| Level::from_name(&name))
+                .filter(|level| level.is_supported())
+                .unwrap_or_else(Level::detect)
+        })
+    }
+
+    /// The level named `scalar`, `avx2` or `avx512`.
+    pub fn from_name(name: &str) -> Option<Level> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "scalar" => Some(Level::Scalar),
+            "avx2" => Some(Level::Avx2),
+            "avx512" => Some(Level::Avx512),
+            _ => None,
+        }
+    }
+
+    /// The levels this CPU can run, slowest first.
+    pub fn supported() -> impl Iterator<Item = Level> {
+        Level::ALL.into_iter().filter(|level| level.is_supported())
+    }
+
     /// The fastest level this CPU supports: AVX-512 where 512-bit vectors run at full width,
     /// else AVX2 (see [`splits_512_bit_vectors`]).
     pub fn detect() -> Level {
@@ -207,9 +243,10 @@ impl<'a> From<&'a [u8]> for AnchorSpec<'a> {
 }
 
 impl AnchorKernel {
-    /// A kernel for `anchors` at the best level this CPU runs.
+    /// A kernel for `anchors` at [`Level::chosen`]: the best level this CPU runs, unless
+    /// [`KERNEL_ENV`] forces another.
     pub fn new(anchors: &[AnchorSpec<'_>]) -> AnchorKernel {
-        AnchorKernel::with_level(anchors, Level::detect())
+        AnchorKernel::with_level(anchors, Level::chosen())
     }
 
     /// A kernel that runs the block test at `level` (which must be supported by this CPU;
@@ -759,18 +796,20 @@ mod tests {
         (hits, newlines)
     }
 
+    /// The levels to test: the ones production would run here (one feature check for both).
     fn levels() -> Vec<Level> {
-        let mut levels = vec![Level::Scalar];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                levels.push(Level::Avx2);
-            }
-            if std::arch::is_x86_feature_detected!("avx512bw") {
-                levels.push(Level::Avx512);
-            }
+        Level::supported().collect()
+    }
+
+    #[test]
+    fn levels_are_named_for_the_environment_variable() {
+        for level in Level::ALL {
+            let name = format!("{level:?}").to_ascii_lowercase();
+            assert_eq!(Level::from_name(&name), Some(level));
         }
-        levels
+        assert_eq!(Level::from_name(" AVX2 "), Some(Level::Avx2));
+        assert_eq!(Level::from_name("sse"), None);
+        assert!(Level::chosen().is_supported());
     }
 
     fn specs<'a>(literals: &[&'a [u8]]) -> Vec<AnchorSpec<'a>> {
