@@ -409,6 +409,55 @@ mod tests {
         assert_eq!(TimeBound::BeforeLast(1).resolve(None), None);
     }
 
+    /// A streamed scan with an absolute window writes only the hits inside it (untimed hits
+    /// before the first entry included only when the window is open), and its summary is the
+    /// one a whole scan with the same window gives.
+    #[test]
+    fn streamed_events_keep_only_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("PC-1/sdkdata/easemobLog");
+        std::fs::create_dir_all(&logs).unwrap();
+        let text = "before any entry errorCode=7, desc=x\n\
+                    [2024/03/01 08:00:00:001]: a failed, code: 300; desc: y\n\
+                    [2024/03/01 09:00:00:000]: b failed, code: 301; desc: y\n\
+                    \x20 continuation errorCode=5, desc=z\n\
+                    [2024/03/01 10:00:00:000]: c failed, code: 302; desc: y\n\
+                    [2024/03/01 10:00:00:001]: d failed, code: 303; desc: y\n";
+        std::fs::write(logs.join("easemob.log"), text).unwrap();
+        let streamed = |since: Option<&str>, until: Option<&str>| {
+            let mut config = ScanConfig::new(vec![dir.path().to_path_buf()]);
+            config.since = since.map(|s| TimeBound::parse(s).unwrap());
+            config.until = until.map(|s| TimeBound::parse(s).unwrap());
+            let mut written = Vec::new();
+            let summary = scan_stream(&config, &|_| {}, &|_| {}, &mut |events| {
+                written.extend(events.scan.hits.iter().map(|h| (h.code, h.line)));
+                assert!(events.scan.hits.iter().all(|h| h.text.is_some()));
+                Ok(())
+            })
+            .unwrap();
+            let mut whole = scan_paths(&config, &|_| {}, &|_| {}).unwrap();
+            whole.stats.elapsed_ms = summary.stats.elapsed_ms;
+            assert_eq!(summary, whole, "{since:?}..{until:?}");
+            written
+        };
+        assert_eq!(
+            streamed(None, None),
+            [(7, 1), (300, 2), (301, 3), (5, 4), (302, 5), (303, 6)]
+        );
+        assert_eq!(
+            streamed(Some("2024-03-01 09:00"), Some("2024-03-01 10:00")),
+            [(301, 3), (5, 4), (302, 5)]
+        );
+        assert_eq!(streamed(Some("2024-03-01 10:00:00.001"), None), [(303, 6)]);
+        assert_eq!(streamed(None, Some("2024-03-01 07:00")), []);
+        let mut relative = ScanConfig::new(vec![dir.path().to_path_buf()]);
+        relative.since = Some(TimeBound::BeforeLast(60_000));
+        assert!(matches!(
+            scan_stream(&relative, &|_| {}, &|_| {}, &mut |_| Ok(())),
+            Err(Error::RelativeWindowInStream)
+        ));
+    }
+
     #[test]
     fn windows_contain_and_meet() {
         let t = |s: &str| LogTime::parse_display(s);
