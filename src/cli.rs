@@ -9,10 +9,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::catalog::{Category, Lang, catalog};
 use crate::gate::{CliRules, Policy};
+use crate::input::read::ScanOptions;
 use crate::progress::Progress;
 use crate::render::report::ReportFormat;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
-use crate::scan::ScanOptions;
 use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary, scan_paths, scan_stream};
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
@@ -484,7 +484,7 @@ fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings) -> ScanConfig {
     }
     let paths = if paths.is_empty() {
         let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        vec![crate::discover::default_root(&here)]
+        vec![crate::input::discover::default_root(&here)]
     } else {
         paths
     };

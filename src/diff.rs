@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::Summary;
-use crate::aggregate::CodeSummary;
+use crate::model::CodeSummary;
 
 /// The schema name of `emscan diff --format json`.
 pub const SCHEMA: &str = "emscan.diff/1";
@@ -152,8 +152,8 @@ pub fn diff(old: &Summary, new: &Summary) -> Diff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::Stats;
     use crate::catalog::{Lang, catalog};
+    use crate::model::Stats;
 
     fn summary(codes: &[(u32, u64)]) -> Summary {
         let mut known = Vec::new();
@@ -168,7 +168,7 @@ mod tests {
             }
         }
         Summary {
-            schema: crate::aggregate::SCHEMA.into(),
+            schema: crate::model::SCHEMA.into(),
             root: vec!["x".into()],
             codes: known,
             unknown_codes: unknown,

@@ -25,10 +25,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{CodeSummary, Location, Summary};
 use crate::catalog::{Category, catalog};
 use crate::error::{Error, Result};
-use crate::logtime::LogTime;
+use crate::model::{CodeSummary, Location, Summary};
+use crate::time::LogTime;
 
 /// The schema name of `emscan gate --format json`.
 pub const SCHEMA: &str = "emscan.gate/1";
@@ -739,8 +739,8 @@ pub fn evaluate(policy: &Policy, summary: &Summary, baseline: Option<&Summary>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::Stats;
     use crate::catalog::Lang;
+    use crate::model::Stats;
 
     fn at(text: &str) -> Option<LogTime> {
         LogTime::parse_display(text)
@@ -761,7 +761,7 @@ mod tests {
     /// 300 ×80 over one hour, 2 ×30 over two hours, 206 ×1, 5 (deprecated) ×2, unknown 110 ×3.
     fn summary() -> Summary {
         Summary {
-            schema: crate::aggregate::SCHEMA.into(),
+            schema: crate::model::SCHEMA.into(),
             root: vec!["logs".into()],
             codes: vec![
                 code(

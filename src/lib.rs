@@ -9,45 +9,38 @@
 //! ```
 //! [`scan_paths`] runs the first three stages; renderers read the resulting [`Summary`].
 
-pub mod aggregate;
-pub mod bursts;
+pub mod analyze;
 pub mod catalog;
-pub mod chunkline;
 pub mod cli;
 pub mod diff;
-pub mod discover;
 pub mod error;
-pub mod extract;
 pub mod gate;
-pub mod kernel;
-pub mod logtime;
+pub mod input;
+pub mod model;
 pub mod progress;
 pub mod render;
-pub mod rules;
-pub mod samples;
-pub mod scan;
-pub mod sessions;
-pub mod timeline;
-pub mod unmatched;
+pub mod search;
+pub mod time;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-pub use aggregate::Summary;
 pub use error::{Error, Result};
+pub use model::{Bucket, Summary};
 
-use aggregate::{FileTally, TallyContext};
+use analyze::aggregator;
+use analyze::tally::{self, FileTally, TallyContext};
 use catalog::{Lang, catalog};
-use discover::LogFile;
-use rules::RuleSet;
-use scan::{FileScan, ScanOptions};
-pub use timeline::Bucket;
+use input::discover::{self, LogFile};
+use input::read::{self as scan, FileScan, ScanOptions};
+use model::Window;
+use search::rules::RuleSet;
 
 /// One end of a `--since`/`--until` window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeBound {
     /// A log-local time.
-    At(logtime::LogTime),
+    At(time::LogTime),
     /// This many milliseconds before the last log time of the scan (`-2h`).
     BeforeLast(i64),
 }
@@ -74,20 +67,20 @@ impl TimeBound {
         }
         for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
             if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
-                return Ok(TimeBound::At(logtime::LogTime::from_naive(t)));
+                return Ok(TimeBound::At(time::LogTime::from_naive(t)));
             }
         }
         if let Some(t) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .ok()
             .and_then(|d| d.and_hms_opt(0, 0, 0))
         {
-            return Ok(TimeBound::At(logtime::LogTime::from_naive(t)));
+            return Ok(TimeBound::At(time::LogTime::from_naive(t)));
         }
         Err(bad())
     }
 
     /// The time this bound stands for, given the last log time of the scan.
-    pub fn resolve(self, last: Option<logtime::LogTime>) -> Option<logtime::LogTime> {
+    pub fn resolve(self, last: Option<time::LogTime>) -> Option<time::LogTime> {
         match self {
             TimeBound::At(t) => Some(t),
             TimeBound::BeforeLast(ms) => last?.plus_millis(-ms),
@@ -229,7 +222,7 @@ pub fn scan_paths(
         if fixed(config.since) && fixed(config.until) {
             // The window is known before the scan: each worker tallies the file it scanned,
             // and its hits go as soon as it is counted.
-            let window = aggregate::Window {
+            let window = Window {
                 since: config.since.and_then(|b| b.resolve(None)),
                 until: config.until.and_then(|b| b.resolve(None)),
             };
@@ -247,12 +240,12 @@ pub fn scan_paths(
                 .iter()
                 .filter_map(|r| r.as_ref().ok()?.last_entry_time())
                 .max();
-            let window = aggregate::Window {
+            let window = Window {
                 since: config.since.and_then(|b| b.resolve(last)),
                 until: config.until.and_then(|b| b.resolve(last)),
             };
             let tallies =
-                aggregate::tally_all(&found.files, results, &TallyContext::new(&rules, window));
+                tally::tally_all(&found.files, results, &TallyContext::new(&rules, window));
             (found, tallies, window)
         }
     };
@@ -269,7 +262,7 @@ pub fn scan_paths(
             .filter_map(|(f, t)| Some((f.rel_path.as_str(), t.failure()?)));
         return Err(nothing_read(roots, failures));
     }
-    let input = aggregate::SummaryInput {
+    let input = aggregator::SummaryInput {
         roots,
         files: &found.files,
         tallies,
@@ -281,7 +274,7 @@ pub fn scan_paths(
         window,
         bucket: config.bucket,
     };
-    Ok(in_pool(&pool, || aggregate::summarize(input)))
+    Ok(in_pool(&pool, || aggregator::summarize(input)))
 }
 
 /// Reads a saved `emscan scan --format json` report back into a [`Summary`].
@@ -332,12 +325,12 @@ pub fn scan_stream(
         Some(TimeBound::At(t)) => Ok(Some(t)),
         None => Ok(None),
     };
-    let window = aggregate::Window {
+    let window = Window {
         since: absolute(config.since)?,
         until: absolute(config.until)?,
     };
     let pool = thread_pool(config.threads);
-    let mut aggregator = aggregate::Aggregator::new(&rules, catalog(), config.lang)
+    let mut aggregator = aggregator::Aggregator::new(&rules, catalog(), config.lang)
         .with_window(window, config.bucket);
     let context = TallyContext::new(&rules, window);
     let mut failures = Vec::new();
@@ -377,7 +370,7 @@ pub fn scan_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use logtime::LogTime;
+    use time::LogTime;
 
     #[test]
     fn time_bounds_absolute_and_relative() {
@@ -461,9 +454,9 @@ mod tests {
     #[test]
     fn windows_contain_and_meet() {
         let t = |s: &str| LogTime::parse_display(s);
-        let open = aggregate::Window::default();
+        let open = Window::default();
         assert!(open.contains(None) && open.meets(None, None));
-        let w = aggregate::Window {
+        let w = Window {
             since: t("2024-03-01 09:00:00.000"),
             until: t("2024-03-01 10:00:00.000"),
         };

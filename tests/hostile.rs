@@ -424,10 +424,10 @@ fn many_continuation_lines_that_look_like_failures_stay_linear() {
     );
     let device = &s.devices[0];
     assert_eq!(device.story_total, 150_000);
-    assert_eq!(device.story.len(), emscan::sessions::STORY_MAX);
+    assert_eq!(device.story.len(), emscan::model::device::STORY_MAX);
     assert_eq!(
         device.disconnect_reasons.len(),
-        emscan::sessions::REASONS_MAX
+        emscan::model::device::REASONS_MAX
     );
     assert_eq!(
         device.disconnect_reason_counts["0"],

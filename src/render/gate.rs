@@ -122,8 +122,8 @@ pub fn write_github(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::aggregate::Location;
     use crate::gate::RuleKind;
+    use crate::model::Location;
 
     /// A broken `max` outcome for `id` whose first occurrence is at `path`:`line`.
     pub(crate) fn broken(id: &str, path: &str, line: u64) -> Outcome {

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::Summary;
-use crate::bursts::Burst;
 use crate::catalog::{Catalog, Lang};
+use crate::model::Burst;
 
 /// Report output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -17,7 +17,7 @@ pub enum ReportFormat {
     Html,
 }
 
-/// A label family of [`crate::bursts::label`], for people: label, English and Chinese
+/// A label family of [`crate::analyze::bursts::label`], for people: label, English and Chinese
 /// name, the codes, and what to do (English, Chinese).
 type Family = (
     &'static str,

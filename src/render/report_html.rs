@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use crate::Summary;
 use crate::catalog::{Catalog, Lang};
-use crate::logtime::LogTime;
 use crate::render::report::{self, Labels};
 use crate::render::text::{escape_control, html};
+use crate::time::LogTime;
 
 const CSS: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI','Microsoft YaHei',sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1d1d1f}\
 h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:1.05em}\

@@ -83,7 +83,7 @@ fn header(names: &[&str]) -> String {
     s
 }
 
-fn time(t: Option<crate::logtime::LogTime>) -> String {
+fn time(t: Option<crate::time::LogTime>) -> String {
     t.map_or_else(|| "-".into(), |t| t.to_string())
 }
 

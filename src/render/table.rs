@@ -10,10 +10,10 @@ use tabled::settings::object::{Columns, Rows};
 use tabled::settings::{Alignment, Color, Style, Width};
 
 use crate::Summary;
-use crate::aggregate::CodeSummary;
 use crate::catalog::Lang;
-use crate::logtime::LogTime;
+use crate::model::CodeSummary;
 use crate::render::text::{ProblemKind, escape_control, problem_entries};
+use crate::time::LogTime;
 
 /// The widest the hint column gets before it is cut.
 const HINT_WIDTH: usize = 60;

@@ -1,6 +1,6 @@
 //! Extraction: finds the error codes a chunk of log states, with their lines and entry times.
 //!
-//! A chunk is a line-aligned slice of one file. One pass of the [`crate::kernel::AnchorKernel`] over the
+//! A chunk is a line-aligned slice of one file. One pass of the [`crate::search::kernel::AnchorKernel`] over the
 //! rules' anchors finds candidate lines and counts lines; the exact pattern runs only on those
 //! lines. Entry times are worked out only for hits. A hit on a continuation line takes the
 //! time of the last prefixed line above it; when that line lies in an earlier chunk the hit is
@@ -11,8 +11,8 @@ use std::cell::RefCell;
 use memchr::{memchr, memrchr};
 use regex::bytes::CaptureLocations;
 
-use crate::logtime::{LogTime, Prefix, parse_prefix};
-use crate::rules::{AnchorScratch, RuleSet};
+use crate::search::rules::{AnchorScratch, RuleSet};
+use crate::time::{LogTime, Prefix, parse_prefix};
 
 /// Where a hit's entry time comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,13 +14,14 @@ use memchr::memchr;
 use memmap2::Mmap;
 use rayon::prelude::*;
 
-use crate::discover::{self, Discovery, LogFile};
-use crate::extract::{ChunkScan, extract_chunk};
-use crate::logtime::{LogTime, Prefix, PrefixStyle};
-use crate::rules::RuleSet;
-use crate::samples::{self, Sample};
-use crate::sessions::{self, RawEvent, SessionEvent};
-use crate::unmatched;
+use crate::analyze::samples::{self, Sample};
+use crate::analyze::sessions::{self, RawEvent, SessionEvent};
+use crate::analyze::unmatched;
+use crate::input::discover::{self, Discovery, LogFile};
+use crate::search::chunks::{BodyEnds, ChunkFacts, JoinedChunks, line_aligned_chunks};
+use crate::search::extract::{ChunkScan, extract_chunk};
+use crate::search::rules::RuleSet;
+use crate::time::{LogTime, PrefixStyle};
 
 /// How a scan reads and splits files.
 #[derive(Clone, Copy, Debug)]
@@ -368,125 +369,6 @@ fn scan_positional<P: Send>(
     Ok(ScannedChunks::new(parts?, file_len))
 }
 
-/// Splits `data` into ranges of about `target` bytes, each ending just after a `\n` (or at
-/// the end of the data).
-pub fn line_aligned_chunks(data: &[u8], target: usize) -> Vec<Range<usize>> {
-    let target = target.max(1);
-    let mut chunks = Vec::with_capacity(data.len() / target + 1);
-    let mut start = 0;
-    while start < data.len() {
-        let want = start.saturating_add(target).min(data.len());
-        let end = memchr(b'\n', &data[want - 1..]).map_or(data.len(), |i| want + i);
-        chunks.push(start..end);
-        start = end;
-    }
-    chunks
-}
-
-/// What joining chunks needs to know about the ends of a body (a file's text after any BOM).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BodyEnds {
-    /// Whether the body's first `\n` follows a `\r` (`None`: no newline yet).
-    pub crlf: Option<bool>,
-    /// The body's last byte (`None`: empty so far).
-    pub last_byte: Option<u8>,
-}
-
-impl BodyEnds {
-    /// The ends of `bytes`.
-    fn of(bytes: &[u8]) -> BodyEnds {
-        BodyEnds {
-            crlf: memchr(b'\n', bytes).map(|i| i > 0 && bytes[i - 1] == b'\r'),
-            last_byte: bytes.last().copied(),
-        }
-    }
-
-    /// The ends of this body followed by `next`.
-    pub fn then(self, next: BodyEnds) -> BodyEnds {
-        BodyEnds {
-            crlf: self.crlf.or(next.crlf),
-            last_byte: next.last_byte.or(self.last_byte),
-        }
-    }
-}
-
-/// What joining needs to know of a chunk besides what it found: its lines, entries and ends.
-#[derive(Clone, Copy, Debug)]
-pub struct ChunkFacts {
-    /// Number of `\n` bytes in the chunk.
-    pub newlines: u64,
-    /// The chunk's first prefixed line.
-    pub first_entry: Option<Prefix>,
-    /// The chunk's last prefixed line.
-    pub last_entry: Option<Prefix>,
-    /// The chunk's ends.
-    pub ends: BodyEnds,
-}
-
-impl ChunkFacts {
-    /// The facts of a chunk whose extraction found `scan` and whose ends are `ends`.
-    pub fn of(scan: &ChunkScan, ends: BodyEnds) -> ChunkFacts {
-        ChunkFacts {
-            newlines: scan.newlines,
-            first_entry: scan.first_entry,
-            last_entry: scan.last_entry,
-            ends,
-        }
-    }
-}
-
-/// What a file's chunks, joined in order, tell about the whole file.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct JoinedChunks {
-    /// Lines (`\n`) of the chunks so far: the number of lines before the next chunk.
-    pub line_base: u64,
-    /// The first entry so far.
-    pub first: Option<Prefix>,
-    /// The last entry so far.
-    pub last: Option<Prefix>,
-    /// The ends of the body so far.
-    pub ends: BodyEnds,
-}
-
-impl JoinedChunks {
-    /// The time the next chunk inherits (its lines before its first entry belong to the
-    /// last entry so far).
-    pub fn carried(&self) -> Option<LogTime> {
-        self.last.map(|p| p.time)
-    }
-
-    /// Adds the next chunk.
-    pub fn then(&mut self, chunk: &ChunkFacts) {
-        self.first = self.first.or(chunk.first_entry);
-        self.last = chunk.last_entry.or(self.last);
-        self.line_base += chunk.newlines;
-        self.ends = self.ends.then(chunk.ends);
-    }
-
-    /// The last line has no terminator.
-    pub fn truncated_last_line(&self) -> bool {
-        self.ends.last_byte.is_some_and(|b| b != b'\n')
-    }
-
-    /// Physical lines, an unterminated last line included.
-    pub fn lines(&self) -> u64 {
-        self.line_base + u64::from(self.truncated_last_line())
-    }
-
-    /// The prefix generation: legacy when any entry we looked at is unpadded.
-    pub fn style(&self) -> Option<PrefixStyle> {
-        self.first.map(|a| match self.last {
-            Some(b) if b.style == PrefixStyle::Legacy => PrefixStyle::Legacy,
-            _ => a.style,
-        })
-    }
-
-    /// Lines end in `\r\n`.
-    pub fn crlf(&self) -> bool {
-        self.ends.crlf.unwrap_or(false)
-    }
-}
-
 /// Scans bytes already in memory (the whole of one file).
 pub fn scan_bytes(
     data: &[u8],
@@ -611,7 +493,7 @@ fn line_text(bytes: &[u8], start: usize) -> String {
     let rest = bytes.get(start..).unwrap_or_default();
     let line = memchr(b'\n', rest).map_or(rest, |end| &rest[..end]);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    crate::chunkline::lossy(line)
+    crate::search::line::lossy(line)
 }
 
 /// Joins the chunks of one file: global line numbers, inherited entry times, first/last.

@@ -13,16 +13,17 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
-use super::{CodeTally, FileSummary, FileTally, HeldSample, LISTENER_SHAPE, Window};
+use crate::analyze::samples;
+use crate::analyze::sessions::{EventKind, RawEvent, Step, StepKind};
+use crate::analyze::unmatched;
 use crate::catalog::SUCCESS_CODE;
-use crate::discover::LogFile;
-use crate::extract::{ChunkScan, EntryTime};
-use crate::logtime::LogTime;
-use crate::rules::RuleSet;
-use crate::samples;
-use crate::scan::{BodyEnds, ChunkFacts, ChunkFindings, JoinedChunks, ScannedChunks};
-use crate::sessions::{EventKind, RawEvent, Step, StepKind};
-use crate::unmatched;
+use crate::input::discover::LogFile;
+use crate::input::read::{self, ChunkFindings, ScanOptions, ScannedChunks};
+use crate::model::{FileSummary, SampleLine, Window};
+use crate::search::chunks::{BodyEnds, ChunkFacts, JoinedChunks};
+use crate::search::extract::{ChunkScan, EntryTime};
+use crate::search::rules::RuleSet;
+use crate::time::LogTime;
 
 /// What tallying a chunk needs to know besides the chunk.
 #[derive(Clone, Copy, Debug)]
@@ -424,5 +425,260 @@ impl FileTally {
             warning: scanned.warning,
         });
         tally
+    }
+}
+
+/// The rule (shape) whose hits are `onDisconnect…` listener callbacks.
+const LISTENER_SHAPE: &str = "listener";
+
+/// One code's occurrences in one file (inside the window).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CodeTally {
+    pub(crate) code: u32,
+    pub(crate) count: u64,
+    /// Occurrences per rule index.
+    pub(crate) per_rule: Vec<(usize, u64)>,
+    /// Occurrences per minute (minutes since the epoch of the log's clock), in runs as the
+    /// hits come: mostly one run per minute, since a file is written in time order.
+    pub(crate) minutes: Vec<(i64, u64)>,
+    /// The earliest timed occurrence (the first in line order among equal times).
+    pub(crate) first: Option<(LogTime, u64)>,
+    /// The line of the first occurrence without a time.
+    pub(crate) first_untimed_line: Option<u64>,
+    pub(crate) last: Option<LogTime>,
+}
+
+impl CodeTally {
+    /// Adds the tally of the same code in a later part of the same file.
+    fn absorb(&mut self, later: CodeTally) {
+        self.count += later.count;
+        for (rule, n) in later.per_rule {
+            match self.per_rule.iter_mut().find(|(r, _)| *r == rule) {
+                Some((_, have)) => *have += n,
+                None => self.per_rule.push((rule, n)),
+            }
+        }
+        let mut runs = later.minutes.into_iter();
+        if let (Some(last), Some(next)) = (self.minutes.last_mut(), runs.as_slice().first())
+            && last.0 == next.0
+        {
+            last.1 += next.1;
+            runs.next();
+        }
+        self.minutes.extend(runs);
+        // Everything here comes before `later` in line order: on equal times it stays first.
+        if let Some((time, line)) = later.first
+            && self.first.is_none_or(|(first, _)| time < first)
+        {
+            self.first = Some((time, line));
+        }
+        if let Some(line) = later.first_untimed_line {
+            self.first_untimed_line.get_or_insert(line);
+        }
+        self.last = self.last.max(later.last);
+    }
+
+    fn add(&mut self, rule: usize, line: u64, time: Option<LogTime>) {
+        self.count += 1;
+        match self.per_rule.iter_mut().find(|(r, _)| *r == rule) {
+            Some((_, n)) => *n += 1,
+            None => self.per_rule.push((rule, 1)),
+        }
+        let Some(time) = time else {
+            self.first_untimed_line.get_or_insert(line);
+            return;
+        };
+        let minute = samples::minute_of(time);
+        match self.minutes.last_mut() {
+            Some((m, n)) if *m == minute => *n += 1,
+            _ => self.minutes.push((minute, 1)),
+        }
+        if self.first.is_none_or(|(first, _)| time < first) {
+            self.first = Some((time, line));
+        }
+        if self.last.is_none_or(|last| time > last) {
+            self.last = Some(time);
+        }
+    }
+}
+
+/// What one file adds to a summary. It is worked out for each file on its own (in parallel,
+/// by [`summarize`]), then absorbed file by file in report order, which is cheap: per code,
+/// not per hit.
+pub struct FileTally {
+    pub(crate) rel_path: String,
+    pub(crate) device: String,
+    /// The file could not be scanned: why.
+    pub(crate) failed: Option<String>,
+    pub(crate) summary: Option<FileSummary>,
+    pub(crate) bytes_scanned: u64,
+    pub(crate) codes: Vec<CodeTally>,
+    /// Timed error hits, for bursts: one list per run of chunks.
+    pub(crate) timed: Vec<Vec<(LogTime, u32)>>,
+    pub(crate) story: Vec<Step>,
+    pub(crate) samples: Vec<HeldSample>,
+    pub(crate) groups: BTreeMap<String, unmatched::Group>,
+}
+
+/// A sample line, from the file's scan (its text moved, not copied) until the end: the file
+/// by index into the aggregator's files (set by the aggregator).
+pub(crate) struct HeldSample {
+    pub(crate) time: Option<LogTime>,
+    pub(crate) line: u64,
+    pub(crate) code: u32,
+    pub(crate) file: usize,
+    pub(crate) text: String,
+}
+
+impl HeldSample {
+    /// The order samples are reported in: time (untimed first), path (`path_rank`, by file
+    /// index, stands for it), line, code.
+    pub(crate) fn key(&self, path_rank: &[usize]) -> (Option<LogTime>, usize, u64, u32) {
+        let rank = path_rank.get(self.file).copied().unwrap_or(usize::MAX);
+        (self.time, rank, self.line, self.code)
+    }
+
+    /// The sample as reported.
+    pub(crate) fn to_line(&self, files: &[FileSummary]) -> SampleLine {
+        let file = files.get(self.file);
+        SampleLine {
+            code: self.code,
+            device: file.map(|f| f.device.clone()).unwrap_or_default(),
+            path: file.map(|f| f.path.clone()).unwrap_or_default(),
+            line: self.line,
+            time: self.time,
+            text: self.text.clone(),
+        }
+    }
+}
+
+impl FileTally {
+    /// Why the file could not be scanned, if it could not.
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    /// A tally of `file` with nothing in it yet.
+    fn empty(file: &LogFile) -> FileTally {
+        FileTally {
+            rel_path: file.rel_path.clone(),
+            device: file.device.clone(),
+            failed: None,
+            summary: None,
+            bytes_scanned: 0,
+            codes: Vec::new(),
+            timed: Vec::new(),
+            story: Vec::new(),
+            samples: Vec::new(),
+            groups: BTreeMap::new(),
+        }
+    }
+
+    /// The tally of a file scanned with [`read::scan_file_chunks`] and findings kept (or why
+    /// it could not be scanned), counting what lies in `context`'s window.
+    pub fn of_findings(
+        file: &LogFile,
+        scanned: &std::result::Result<ScannedChunks<ChunkFindings>, String>,
+        context: &TallyContext,
+    ) -> FileTally {
+        let tallied = scanned
+            .as_ref()
+            .map_err(Clone::clone)
+            .map(|s| ScannedChunks {
+                parts: s
+                    .parts
+                    .iter()
+                    .map(|f| ChunkTally::of_kept(f, context))
+                    .collect(),
+                bytes_scanned: s.bytes_scanned,
+                warning: s.warning.clone(),
+                encoding: s.encoding,
+            });
+        FileTally::join(file, tallied, context)
+    }
+
+    /// Scans `file` and tallies it, chunk by chunk on the workers that scan them (see
+    /// [`chunked`]), counting what lies in `context`'s window.
+    pub fn scan(
+        file: &LogFile,
+        rules: &RuleSet,
+        opts: &ScanOptions,
+        progress: &(dyn Fn(u64) + Sync),
+        context: &TallyContext,
+    ) -> FileTally {
+        let scanned = read::scan_file_chunks(file, rules, opts, progress, &|findings| {
+            ChunkTally::of(findings, context)
+        });
+        FileTally::join(file, scanned, context)
+    }
+}
+
+/// The tallies of scans whose findings were kept (in parallel; each scan is dropped by the
+/// worker that tallied it, not freed one by one afterwards).
+pub fn tally_all(
+    files: &[LogFile],
+    results: Vec<std::result::Result<ScannedChunks<ChunkFindings>, String>>,
+    context: &TallyContext,
+) -> Vec<FileTally> {
+    files
+        .par_iter()
+        .zip(results.into_par_iter())
+        .map(|(file, result)| FileTally::of_findings(file, &result, context))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn time(minute: u32, ms: u32) -> LogTime {
+        LogTime::from_fields([2024, 5, 6, 9, minute, 0, ms]).expect("a valid time")
+    }
+
+    /// Joining a code's tallies of two consecutive parts of a file equals tallying the hits
+    /// of both in order: the first of equal earliest times stays first, the runs of a minute
+    /// that spans the cut become one.
+    #[test]
+    fn a_code_tally_joined_equals_one_tally_of_all_hits() {
+        let hits: [(usize, u64, Option<LogTime>); 6] = [
+            (0, 1, None),
+            (0, 2, Some(time(5, 0))),
+            (1, 3, Some(time(7, 0))),
+            (0, 4, Some(time(7, 0))),
+            (1, 5, Some(time(5, 0))),
+            (0, 6, None),
+        ];
+        let tally = |hits: &[(usize, u64, Option<LogTime>)]| {
+            let mut tally = CodeTally::default();
+            for &(rule, line, time) in hits {
+                tally.add(rule, line, time);
+            }
+            tally
+        };
+        let whole = tally(&hits);
+        for cut in 0..=hits.len() {
+            let mut joined = tally(&hits[..cut]);
+            joined.absorb(tally(&hits[cut..]));
+            assert_eq!(
+                (
+                    joined.count,
+                    joined.first,
+                    joined.first_untimed_line,
+                    joined.last
+                ),
+                (
+                    whole.count,
+                    whole.first,
+                    whole.first_untimed_line,
+                    whole.last
+                ),
+                "cut at {cut}"
+            );
+            assert_eq!(joined.minutes, whole.minutes, "cut at {cut}");
+            let mut per_rule = joined.per_rule.clone();
+            per_rule.sort();
+            assert_eq!(per_rule, whole.per_rule, "cut at {cut}");
+        }
+        assert_eq!(whole.first, Some((time(5, 0), 2)));
     }
 }

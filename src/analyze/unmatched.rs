@@ -9,12 +9,11 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use serde::{Deserialize, Serialize};
 
-use crate::aggregate::Location;
-use crate::chunkline;
-use crate::extract::{EntryTime, count_newlines};
-use crate::logtime::{LogTime, parse_prefix};
+use crate::model::{Location, UnmatchedTemplate};
+use crate::search::extract::{EntryTime, count_newlines};
+use crate::search::line;
+use crate::time::{LogTime, parse_prefix};
 
 /// The words that make a line look like a failure (matched ignoring ASCII case).
 pub const FAILURE_WORDS: [&str; 5] = ["sdk_error", "failed", "error", "level: 2", "exception"];
@@ -179,7 +178,7 @@ pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Grou
         if m.start() < line_end {
             continue;
         }
-        let (start, end) = chunkline::bounds(chunk, m.start());
+        let (start, end) = line::bounds(chunk, m.start());
         line_end = end + 1;
         if hit_lines.binary_search(&start).is_ok() {
             continue;
@@ -187,13 +186,13 @@ pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Grou
         newlines += count_newlines(&chunk[counted_to..start]);
         counted_to = start;
         let line = &chunk[start..end];
-        let time = chunkline::entry_time_after(chunk, start, known);
+        let time = line::entry_time_after(chunk, start, known);
         known = Some((start, time));
         let key = template(line);
         let group = groups.entry(key).or_insert_with(|| Group {
             count: 0,
             line: newlines,
-            example: chunkline::text(line),
+            example: line::text(line),
             min: None,
             max: None,
             inherited: false,
@@ -267,28 +266,6 @@ fn max_opt(a: Option<LogTime>, b: Option<LogTime>) -> Option<LogTime> {
         (a, b) => a.or(b),
     }
 }
-
-/// A template across the scan: the JSON `unmatched_templates` entries.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UnmatchedTemplate {
-    /// The masked message.
-    pub template: String,
-    /// Occurrences.
-    pub count: u64,
-    /// Earliest entry time.
-    pub first: Option<LogTime>,
-    /// Latest entry time.
-    pub last: Option<LogTime>,
-    /// Where the first example is.
-    pub first_at: Location,
-    /// One line as written (control characters are escaped by the renderers).
-    pub example: String,
-    /// Occurrences per device.
-    pub per_device: BTreeMap<String, u64>,
-    /// A known decoy (HTTP status, `handleDisconnect:N`, …), not a missed code.
-    pub known_noise: bool,
-}
-
 /// Adds one file's groups to the scan-wide templates.
 pub fn absorb(
     all: &mut BTreeMap<String, UnmatchedTemplate>,
@@ -323,18 +300,6 @@ pub fn absorb(
         *entry.per_device.entry(device.to_string()).or_default() += g.count;
     }
 }
-
-/// The templates most frequent first (then by template).
-pub fn sorted(all: BTreeMap<String, UnmatchedTemplate>) -> Vec<UnmatchedTemplate> {
-    let mut list: Vec<_> = all.into_values().collect();
-    list.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.template.cmp(&b.template))
-    });
-    list
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,10 @@
-//! Small helpers for per-chunk collectors ([`crate::sessions`], [`crate::unmatched`],
-//! [`crate::samples`]): a line's bounds, its entry time and its text, within one chunk.
+//! Small helpers for per-chunk collectors ([`crate::analyze::sessions`], [`crate::analyze::unmatched`],
+//! [`crate::analyze::samples`]): a line's bounds, its entry time and its text, within one chunk.
 
 use memchr::{memchr, memrchr};
 
-use crate::extract::EntryTime;
-use crate::logtime::parse_prefix;
+use crate::search::extract::EntryTime;
+use crate::time::parse_prefix;
 
 /// The most bytes of a line kept as text (examples, samples).
 pub const MAX_TEXT: usize = 400;

@@ -18,7 +18,7 @@ use regex_automata::{Anchored, Input, meta};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::kernel::{AnchorKernel, AnchorSpec};
+use crate::search::kernel::{AnchorKernel, AnchorSpec};
 
 /// The compiled-size limit for a user's `--rule` (bytes of compiled program).
 pub const USER_RULE_SIZE_LIMIT: usize = 1 << 20;
@@ -171,7 +171,7 @@ pub struct RuleSet {
 }
 
 /// The built-in rule data compiled into the binary.
-const RULES_TOML: &str = include_str!("../data/rules.toml");
+const RULES_TOML: &str = include_str!("../../data/rules.toml");
 
 /// One `[[rule]]` of `data/rules.toml`.
 #[derive(Debug, Deserialize)]

@@ -1,16 +1,16 @@
 //! Sample log lines: the text of the first hit of each code in each minute, kept so that
 //! reports can quote representative lines for codes and bursts without reading logs again.
 
-use crate::chunkline;
-use crate::extract::ChunkScan;
-use crate::logtime::LogTime;
+use crate::search::extract::ChunkScan;
+use crate::search::line;
+use crate::time::LogTime;
 
 /// A hit's line text, by the hit's index in its chunk (or, once stitched, its file).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sample {
     /// Index of the hit.
     pub hit: usize,
-    /// The line (lossy UTF-8, `\r` removed, cut at [`chunkline::MAX_TEXT`] bytes).
+    /// The line (lossy UTF-8, `\r` removed, cut at [`line::MAX_TEXT`] bytes).
     pub text: String,
 }
 
@@ -36,10 +36,10 @@ pub fn collect_chunk(chunk: &[u8], scan: &ChunkScan) -> Vec<Sample> {
         // the join.
         let time = hit.time.or_carried(None);
         if seen.insert(key(hit.code, time)) {
-            let (start, end) = chunkline::bounds(chunk, hit.line_start);
+            let (start, end) = line::bounds(chunk, hit.line_start);
             out.push(Sample {
                 hit: i,
-                text: chunkline::text(&chunk[start..end]),
+                text: line::text(&chunk[start..end]),
             });
         }
     }

@@ -20,11 +20,9 @@
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use crate::aggregate::SampleLine;
-use crate::logtime::LogTime;
-use crate::samples::minute_of;
+use crate::analyze::samples::minute_of;
+use crate::model::Burst;
+use crate::time::LogTime;
 
 /// The fewest errors in a minute that can make it hot.
 pub const MIN_HOT: u64 = 5;
@@ -39,38 +37,6 @@ pub const GROW_MINUTES: i64 = 5;
 /// The fewest errors in a burst.
 pub const MIN_ERRORS: u64 = 8;
 
-/// One incident window.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Burst {
-    /// The first error of the window.
-    pub start: LogTime,
-    /// The last error of the window.
-    pub end: LogTime,
-    /// The devices involved, by name.
-    pub devices: Vec<String>,
-    /// Errors per code (as a string) in the window.
-    pub codes: BTreeMap<String, u64>,
-    /// Errors in the window.
-    pub errors: u64,
-    /// Errors per device in the window.
-    pub per_device: BTreeMap<String, u64>,
-    /// What the mix of codes says happened: `network_outage`, `token_expiry`,
-    /// `kicked_offline`, `rate_limited` (absent when the mix says nothing clear).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The busiest minute's errors (of one device).
-    pub peak_per_minute: u64,
-    /// The background: the median errors per minute (of the busiest device).
-    pub baseline_per_minute: f64,
-    /// The hot-minute threshold that was crossed (of the busiest device).
-    pub threshold_per_minute: u64,
-    /// A few representative lines.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub samples: Vec<SampleLine>,
-}
-
-/// The label families: name, the codes that say so, whether 201 (not logged in) that
-/// follows them belongs to the story, and a priority for ties (a kick is decisive: one 206
 /// explains the 201s after it better than a stray 202 does).
 const FAMILIES: [(&str, &[u32], bool, u8); 4] = [
     ("network_outage", &[2, 300, 301, 302], false, 1),
