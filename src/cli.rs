@@ -9,7 +9,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::catalog::{Category, Lang, catalog};
 use crate::gate::{CliRules, Policy};
-use crate::input::read::ScanOptions;
+use crate::input::read::ReadOptions;
+use crate::pipeline::Threads;
 use crate::progress::Progress;
 use crate::render::report::ReportFormat;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
@@ -471,16 +472,13 @@ fn report_problems(summary: &Summary, format: ScanFormat, quiet: bool, strict: b
     }
 }
 
-/// Scans `paths` with `args`' settings (progress bar on a terminal only).
-/// The scan configuration of the shared settings. No path: the SDK's log folder when run from
-/// an app's folder that has one, else `.`.
-fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings) -> ScanConfig {
-    if let Some(n) = args.threads {
-        // Rendering runs on rayon's global pool too: `--threads` bounds it as well (a pool
-        // that already exists stays, hence the ignored error).
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(usize::from(n))
-            .build_global();
+/// The scan configuration of the shared settings, `deep` or not. No path: the SDK's log folder
+/// when run from an app's folder that has one, else `.`. `--threads` sizes rayon's global
+/// pool, so that it bounds rendering too.
+fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Result<ScanConfig> {
+    let threads = args.threads.map(usize::from);
+    if let Some(n) = threads {
+        Threads::size_global(n)?;
     }
     let paths = if paths.is_empty() {
         let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -488,30 +486,28 @@ fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings) -> ScanConfig {
     } else {
         paths
     };
-    ScanConfig {
+    Ok(ScanConfig {
         paths,
         all_files: args.all_files,
         user_rules: args.rules.clone(),
-        scan: ScanOptions {
+        read: ReadOptions {
             chunk_size: usize::try_from(args.chunk_size).unwrap_or(usize::MAX),
             mmap_min: args.mmap_min.unwrap_or(u64::MAX),
             gzip_limit: args.gzip_limit,
-            keep_lines: false,
-            deep: false,
         },
-        threads: args.threads.map(usize::from),
+        deep,
+        threads,
         lang: args.lang.unwrap_or_else(Lang::from_env),
         since: args.window.since,
         until: args.window.until,
         bucket: args.window.bucket,
-    }
+    })
 }
 
 /// Scans for `gate`, `diff` and `report`, with the progress bar; `deep` adds the connection
 /// story and the lines no rule understands.
 fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Result<Summary> {
-    let mut config = scan_config(paths, args);
-    config.scan.deep = deep;
+    let config = scan_config(paths, args, deep)?;
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
     let result = scan_paths(&config, &|bytes| progress.add_total(bytes), &|bytes| {
         progress.advance(bytes)
@@ -521,8 +517,7 @@ fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Res
 }
 
 fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let mut config = scan_config(args.paths, &args.settings);
-    config.scan.deep = args.deep;
+    let config = scan_config(args.paths, &args.settings, args.deep)?;
     let lang = config.lang;
     let show_progress =
         !args.settings.no_progress && !args.output.quiet && io::stderr().is_terminal();

@@ -84,6 +84,12 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+    /// The worker threads could not be started.
+    #[error("could not start the worker threads: {reason}")]
+    ThreadPool {
+        /// Why, as the thread pool says it.
+        reason: String,
+    },
     /// A gate without any rule to check.
     #[error(
         "no gate rules: give --max, --max-rate, --max-increase, --max-new or \

@@ -88,7 +88,7 @@ fn planted_bursts_get_their_label() {
 fn noise_only_has_no_bursts_and_only_known_noise_or_unmatched_lines() {
     let bundle = common::shared_dir().join("fixtures/noise-only");
     let mut config = ScanConfig::new(vec![bundle]);
-    config.scan.deep = true;
+    config.deep = true;
     let summary = scan(&config);
     assert!(summary.bursts.is_empty());
     assert!(summary.timeline.total.is_empty());

@@ -14,13 +14,13 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
 use crate::analyze::samples;
-use crate::analyze::sessions::{EventKind, RawEvent, Step, StepKind};
+use crate::analyze::sessions::{self, EventKind, RawEvent, Step, StepKind};
 use crate::analyze::unmatched;
 use crate::catalog::SUCCESS_CODE;
 use crate::input::discover::LogFile;
-use crate::input::read::{self, ChunkFindings, ScanOptions, ScannedChunks};
+use crate::input::read::{self, ReadOptions, ScannedChunks};
 use crate::model::{FileSummary, SampleLine, Window};
-use crate::search::chunks::{BodyEnds, ChunkFacts, JoinedChunks};
+use crate::search::chunks::{self, ChunkFindings, ChunkStart, TextedChunk};
 use crate::search::extract::{ChunkScan, EntryTime};
 use crate::search::rules::RuleSet;
 use crate::time::LogTime;
@@ -32,14 +32,95 @@ pub struct TallyContext {
     listener: Option<usize>,
     /// Only what lies in it counts.
     window: Window,
+    /// Which collectors run besides the code tally.
+    collectors: Collectors,
 }
 
 impl TallyContext {
-    /// The context of a scan with `rules`, counting what lies in `window`.
-    pub fn new(rules: &RuleSet, window: Window) -> TallyContext {
+    /// The context of a scan with `rules`, counting what lies in `window`, with `collectors`.
+    pub fn new(rules: &RuleSet, window: Window, collectors: Collectors) -> TallyContext {
         TallyContext {
             listener: rules.rules().iter().position(|r| r.name == LISTENER_SHAPE),
             window,
+            collectors,
+        }
+    }
+}
+
+/// The per-chunk collectors that run besides the code tally. Sample lines always run; the
+/// deep ones (the connection story, failure-looking lines no rule understands) look at many
+/// lines, not only hits: several times the cost of the code scan, so only when asked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Collectors {
+    /// Connection events (`handleDisconnect:N`, `onConnected`) for the device story.
+    pub events: bool,
+    /// Failure-looking lines without a hit, grouped by template.
+    pub unmatched: bool,
+}
+
+impl Collectors {
+    /// Every collector (`deep`) or only the sample lines.
+    pub fn deep(deep: bool) -> Collectors {
+        Collectors {
+            events: deep,
+            unmatched: deep,
+        }
+    }
+}
+
+/// What the collectors besides extraction found in one chunk.
+pub struct ChunkExtras {
+    /// The first hit of each error code per minute, with its line text.
+    pub samples: Vec<samples::Sample>,
+    /// Connection events.
+    pub events: Vec<RawEvent>,
+    /// Failure-looking lines without a hit, by template (lines 0-based).
+    pub unmatched: BTreeMap<String, unmatched::Group>,
+}
+
+impl ChunkExtras {
+    /// Runs `collectors` over `chunk`, whose extraction found `scan`.
+    pub fn collect(chunk: &[u8], scan: &ChunkScan, collectors: Collectors) -> ChunkExtras {
+        let unmatched = if collectors.unmatched {
+            let mut hit_lines: Vec<usize> = scan.hits.iter().map(|h| h.line_start).collect();
+            hit_lines.dedup();
+            unmatched::collect_chunk(chunk, &hit_lines)
+        } else {
+            BTreeMap::new()
+        };
+        ChunkExtras {
+            samples: samples::collect_chunk(chunk, scan),
+            events: if collectors.events {
+                sessions::collect_chunk(chunk)
+            } else {
+                Vec::new()
+            },
+            unmatched,
+        }
+    }
+}
+
+/// A chunk kept whole until its file is done (a window relative to the last log time, or
+/// the event stream): its findings, hit line texts when kept, and what the collectors found.
+pub struct KeptChunk {
+    /// Findings and line texts.
+    pub texted: TextedChunk,
+    /// What the collectors found.
+    pub extras: ChunkExtras,
+}
+
+impl KeptChunk {
+    /// The kept chunk of `bytes`; `keep_text` keeps each hit's line text.
+    pub fn new(
+        bytes: &[u8],
+        findings: ChunkFindings,
+        context: &TallyContext,
+        keep_text: bool,
+    ) -> KeptChunk {
+        let extras = ChunkExtras::collect(bytes, &findings.scan, context.collectors);
+        KeptChunk {
+            texted: TextedChunk::new(bytes, findings, keep_text),
+            extras,
         }
     }
 }
@@ -80,7 +161,7 @@ struct TimedHit {
 /// What one chunk adds to its file's tally: a few plain records per hit, not the hits.
 #[derive(Debug)]
 pub struct ChunkTally {
-    facts: ChunkFacts,
+    facts: chunks::ChunkFacts,
     /// The hits timed in the chunk and inside the window, in line order.
     hits: Vec<TimedHit>,
     /// Events timed in the chunk and inside the window, as story steps (lines 1-based in the
@@ -93,15 +174,13 @@ pub struct ChunkTally {
 }
 
 impl ChunkTally {
-    /// The tally of one chunk's findings, which it takes apart.
-    pub fn of(findings: ChunkFindings, context: &TallyContext) -> ChunkTally {
-        let ChunkFindings {
-            scan, ends, extras, ..
-        } = findings;
+    /// The tally of one chunk (`bytes`) from its findings, which it takes apart; the
+    /// context's collectors run here, while the bytes are at hand.
+    pub fn of(bytes: &[u8], findings: ChunkFindings, context: &TallyContext) -> ChunkTally {
+        let extras = ChunkExtras::collect(bytes, &findings.scan, context.collectors);
         let samples = extras.samples.into_iter().map(|s| (s.hit, s.text));
         ChunkTally::of_parts(
-            &scan,
-            ends,
+            &findings,
             &extras.events,
             extras.unmatched,
             samples,
@@ -109,14 +188,13 @@ impl ChunkTally {
         )
     }
 
-    /// The tally of one chunk's findings, which are kept.
-    pub fn of_kept(findings: &ChunkFindings, context: &TallyContext) -> ChunkTally {
-        let extras = &findings.extras;
+    /// The tally of a kept chunk.
+    pub fn of_kept(kept: &KeptChunk, context: &TallyContext) -> ChunkTally {
+        let extras = &kept.extras;
         let samples = extras.samples.iter().map(|s| (s.hit, s.text.clone()));
         let groups = extras.unmatched.clone();
         ChunkTally::of_parts(
-            &findings.scan,
-            findings.ends,
+            &kept.texted.findings,
             &extras.events,
             groups,
             samples,
@@ -126,16 +204,16 @@ impl ChunkTally {
 
     /// The tally of a chunk from its findings' parts; `samples` are `(hit index, line text)`.
     fn of_parts(
-        scan: &ChunkScan,
-        ends: BodyEnds,
+        findings: &ChunkFindings,
         events: &[RawEvent],
         groups: BTreeMap<String, unmatched::Group>,
         samples: impl ExactSizeIterator<Item = (usize, String)>,
         context: &TallyContext,
     ) -> ChunkTally {
         let window = context.window;
+        let scan = &findings.scan;
         let mut tally = ChunkTally {
-            facts: ChunkFacts::of(scan, ends),
+            facts: findings.facts(),
             hits: Vec::with_capacity(scan.hits.len()),
             event_steps: Vec::new(),
             waiting: Vec::new(),
@@ -198,9 +276,6 @@ fn step_kind(kind: EventKind) -> StepKind {
 /// The fewest chunks tallied as one run.
 const CHUNKS_PER_RUN_MIN: usize = 16;
 
-/// Where a chunk starts in its file: the number of lines before it, and the time it inherits.
-type ChunkStart = (u64, Option<LogTime>);
-
 /// The tally of a run of consecutive chunks of one file (lines are the file's).
 #[derive(Default)]
 struct RunTally {
@@ -218,7 +293,7 @@ impl RunTally {
         let mut run = RunTally::default();
         run.timed
             .reserve(chunks.iter().map(|c| c.hits.len() + c.waiting.len()).sum());
-        for (chunk, &(line_base, carried)) in chunks.iter().zip(starts) {
+        for (chunk, &ChunkStart { line_base, carried }) in chunks.iter().zip(starts) {
             // What comes before the chunk's first entry counts by the time it inherits.
             let counts = context.window.contains(carried);
             for &waiting in &chunk.waiting {
@@ -327,12 +402,7 @@ impl FileTally {
             }
         };
         let mut chunks = scanned.parts;
-        let mut starts: Vec<ChunkStart> = Vec::with_capacity(chunks.len());
-        let mut joined = JoinedChunks::default();
-        for chunk in &chunks {
-            starts.push((joined.line_base, joined.carried()));
-            joined.then(&chunk.facts);
-        }
+        let (starts, joined) = chunks::join(chunks.iter().map(|c| c.facts));
         // A few runs per worker; a file of few chunks is one run (each run has its own
         // tally of every code).
         let per_run = chunks
@@ -363,7 +433,9 @@ impl FileTally {
                 tally.samples.reserve(total);
                 let mut sampled = FxHashSet::default();
                 sampled.reserve(total);
-                for ((samples, groups), &(line_base, carried)) in extras.drain(..).zip(&starts) {
+                for ((samples, groups), &ChunkStart { line_base, carried }) in
+                    extras.drain(..).zip(&starts)
+                {
                     for sample in samples {
                         let time = sample.time.or_carried(carried);
                         if sampled.insert(samples::key(sample.code, time)) && window.contains(time)
@@ -574,11 +646,11 @@ impl FileTally {
         }
     }
 
-    /// The tally of a file scanned with [`read::scan_file_chunks`] and findings kept (or why
+    /// The tally of a file scanned with [`read::scan_file_chunks`] and chunks kept (or why
     /// it could not be scanned), counting what lies in `context`'s window.
     pub fn of_findings(
         file: &LogFile,
-        scanned: &std::result::Result<ScannedChunks<ChunkFindings>, String>,
+        scanned: &std::result::Result<ScannedChunks<KeptChunk>, String>,
         context: &TallyContext,
     ) -> FileTally {
         let tallied = scanned
@@ -597,17 +669,17 @@ impl FileTally {
         FileTally::join(file, tallied, context)
     }
 
-    /// Scans `file` and tallies it, chunk by chunk on the workers that scan them (see
-    /// [`chunked`]), counting what lies in `context`'s window.
+    /// Scans `file` and tallies it, chunk by chunk on the workers that scan them, counting
+    /// what lies in `context`'s window.
     pub fn scan(
         file: &LogFile,
         rules: &RuleSet,
-        opts: &ScanOptions,
+        opts: &ReadOptions,
         progress: &(dyn Fn(u64) + Sync),
         context: &TallyContext,
     ) -> FileTally {
-        let scanned = read::scan_file_chunks(file, rules, opts, progress, &|findings| {
-            ChunkTally::of(findings, context)
+        let scanned = read::scan_file_chunks(file, rules, opts, progress, &|bytes, findings| {
+            ChunkTally::of(bytes, findings, context)
         });
         FileTally::join(file, scanned, context)
     }
@@ -617,7 +689,7 @@ impl FileTally {
 /// worker that tallied it, not freed one by one afterwards).
 pub fn tally_all(
     files: &[LogFile],
-    results: Vec<std::result::Result<ScannedChunks<ChunkFindings>, String>>,
+    results: Vec<std::result::Result<ScannedChunks<KeptChunk>, String>>,
     context: &TallyContext,
 ) -> Vec<FileTally> {
     files

@@ -2,7 +2,6 @@
 //! line-aligned chunks, runs [`extract_chunk`] on every chunk in a rayon pool, and stitches the
 //! chunks of a file back together: line numbers, and entry times that cross chunk boundaries.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::ops::Range;
@@ -14,18 +13,14 @@ use memchr::memchr;
 use memmap2::Mmap;
 use rayon::prelude::*;
 
-use crate::analyze::samples::{self, Sample};
-use crate::analyze::sessions::{self, RawEvent, SessionEvent};
-use crate::analyze::unmatched;
 use crate::input::discover::{self, Discovery, LogFile};
-use crate::search::chunks::{BodyEnds, ChunkFacts, JoinedChunks, line_aligned_chunks};
-use crate::search::extract::{ChunkScan, extract_chunk};
+use crate::search::chunks::{ChunkFindings, line_aligned_chunks, scan_chunk};
 use crate::search::rules::RuleSet;
-use crate::time::{LogTime, PrefixStyle};
+use crate::time::LogTime;
 
 /// How a scan reads and splits files.
 #[derive(Clone, Copy, Debug)]
-pub struct ScanOptions {
+pub struct ReadOptions {
     /// Target chunk size in bytes (chunks end at a line end, so they may be longer).
     pub chunk_size: usize,
     /// Files at least this large are memory-mapped (except the live `easemob.log`); by default
@@ -33,118 +28,14 @@ pub struct ScanOptions {
     pub mmap_min: u64,
     /// At most this many decompressed bytes are taken from one gzip file.
     pub gzip_limit: u64,
-    /// Keep each hit's line text ([`Hit::text`]), for event output. Off for summaries, which
-    /// never need it.
-    pub keep_lines: bool,
-    /// The deep pass: the connection story (`handleDisconnect` reasons, reconnects) and
-    /// failure-looking lines that no rule understands, grouped by template. It looks at many
-    /// lines, not only hits: several times the cost of the code scan, so only when asked.
-    pub deep: bool,
 }
 
-/// What a chunk's scan keeps besides codes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Collect {
-    /// Each hit's line text.
-    pub line_text: bool,
-    /// The deep pass (see [`ScanOptions::deep`]).
-    pub deep: bool,
-}
-
-impl ScanOptions {
-    /// What these options ask a chunk scan to keep.
-    pub fn collect(&self) -> Collect {
-        Collect {
-            line_text: self.keep_lines,
-            deep: self.deep,
-        }
-    }
-}
-
-impl Default for ScanOptions {
+impl Default for ReadOptions {
     fn default() -> Self {
-        ScanOptions {
+        ReadOptions {
             chunk_size: 1 << 20,
             mmap_min: u64::MAX,
             gzip_limit: 1 << 30,
-            keep_lines: false,
-            deep: false,
-        }
-    }
-}
-
-/// One occurrence of a code, placed in its file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Hit {
-    /// The code.
-    pub code: u32,
-    /// The rule index in the scan's [`RuleSet`].
-    pub rule: usize,
-    /// 1-based physical line number.
-    pub line: u64,
-    /// The time of the entry the line belongs to (`None` before the file's first entry).
-    pub time: Option<LogTime>,
-    /// The line, without its terminator (`\r` trimmed), invalid UTF-8 replaced; only with
-    /// [`ScanOptions::keep_lines`].
-    pub text: Option<String>,
-}
-
-/// What a scan found in one file.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct FileScan {
-    /// Bytes scanned (after decompression).
-    pub bytes_scanned: u64,
-    /// Physical lines, an unterminated last line included.
-    pub lines: u64,
-    /// First entry time.
-    pub first: Option<LogTime>,
-    /// Last entry time.
-    pub last: Option<LogTime>,
-    /// Prefix generation (legacy when any sampled entry is unpadded).
-    pub style: Option<PrefixStyle>,
-    /// Lines end in `\r\n`.
-    pub crlf: bool,
-    /// The last line has no terminator (a crash or a copy mid-write).
-    pub truncated_last_line: bool,
-    /// The codes found, in line order.
-    pub hits: Vec<Hit>,
-    /// Something that made the scan of this file partial.
-    pub warning: Option<String>,
-    /// The file's text encoding, when it is not UTF-8 (`utf-16le`, `utf-16be`).
-    pub encoding: Option<&'static str>,
-    /// Line texts of the first hit of each error code per minute (by index into `hits`).
-    pub samples: Vec<Sample>,
-    /// Connection events that are not codes (`handleDisconnect:N`, `onConnected`), in order.
-    pub events: Vec<SessionEvent>,
-    /// Failure-looking lines without a hit, by template (lines 1-based, times resolved).
-    pub unmatched: BTreeMap<String, unmatched::Group>,
-}
-
-/// What the per-chunk collectors besides [`extract_chunk`] found in one chunk.
-pub struct ChunkExtras {
-    /// The first hit of each error code per minute, with its line text.
-    pub samples: Vec<Sample>,
-    /// Connection events (deep pass only).
-    pub events: Vec<RawEvent>,
-    /// Failure-looking lines without a hit, by template (deep pass only; lines 0-based).
-    pub unmatched: BTreeMap<String, unmatched::Group>,
-}
-
-impl ChunkExtras {
-    fn collect(chunk: &[u8], scan: &ChunkScan, deep: bool) -> ChunkExtras {
-        if !deep {
-            return ChunkExtras {
-                samples: samples::collect_chunk(chunk, scan),
-                events: Vec::new(),
-                unmatched: BTreeMap::new(),
-            };
-        }
-        let mut hit_lines: Vec<usize> = scan.hits.iter().map(|h| h.line_start).collect();
-        hit_lines.dedup();
-        ChunkExtras {
-            samples: samples::collect_chunk(chunk, scan),
-            events: sessions::collect_chunk(chunk),
-            unmatched: unmatched::collect_chunk(chunk, &hit_lines),
         }
     }
 }
@@ -348,7 +239,6 @@ fn scan_positional<P: Send>(
     body_start: u64,
     rules: &RuleSet,
     chunk_size: usize,
-    collect: Collect,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> std::io::Result<ScannedChunks<P>> {
@@ -358,59 +248,51 @@ fn scan_positional<P: Send>(
     let parts: std::io::Result<Vec<P>> = (0..count)
         .into_par_iter()
         .map(|index| {
-            let findings = READ_BUFFER.with_borrow_mut(|buf| {
+            let folded = READ_BUFFER.with_borrow_mut(|buf| {
                 let range = read_chunk(file, body_start, body_len, index, size, buf)?;
-                Ok::<_, std::io::Error>(scan_chunk(rules, &buf.filled()[range], collect))
+                let bytes = &buf.filled()[range];
+                Ok::<_, std::io::Error>(fold(bytes, scan_chunk(rules, bytes)))
             })?;
             progress(size.min(body_len - (index * size).min(body_len)));
-            Ok(fold(findings))
+            Ok(folded)
         })
         .collect();
     Ok(ScannedChunks::new(parts?, file_len))
 }
 
-/// Scans bytes already in memory (the whole of one file).
-pub fn scan_bytes(
+/// Scans bytes already in memory (the whole of one file), chunks in parallel, each folded
+/// by `fold`, in order.
+pub fn scan_bytes<P: Send>(
     data: &[u8],
     rules: &RuleSet,
     chunk_size: usize,
     progress: &(dyn Fn(u64) + Sync),
-) -> FileScan {
-    scan_bytes_keeping(data, rules, chunk_size, Collect::default(), progress)
-}
-
-/// [`scan_bytes`], keeping what `collect` asks for besides codes.
-pub fn scan_bytes_keeping(
-    data: &[u8],
-    rules: &RuleSet,
-    chunk_size: usize,
-    collect: Collect,
-    progress: &(dyn Fn(u64) + Sync),
-) -> FileScan {
+    fold: &ChunkFold<'_, P>,
+) -> ScannedChunks<P> {
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let chunks = fold_chunks(body, rules, chunk_size, collect, progress, &|c| c);
-    stitch(chunks, data.len() as u64)
+    let parts = fold_chunks(body, rules, chunk_size, progress, fold);
+    ScannedChunks::new(parts, data.len() as u64)
 }
 
-/// What a caller makes of each chunk's findings, on the worker that scanned the chunk and
-/// while that worker still holds them (the identity keeps them for [`stitch`]).
-pub type ChunkFold<'a, P> = dyn Fn(ChunkFindings) -> P + Sync + 'a;
+/// What a caller makes of each chunk's findings, on the worker that scanned the chunk, with
+/// the chunk's bytes still at hand (collectors that look at more than hits read them here).
+pub type ChunkFold<'a, P> = dyn Fn(&[u8], ChunkFindings) -> P + Sync + 'a;
 
 /// The chunks of `body` (in memory), scanned in parallel and folded, in order.
 fn fold_chunks<P: Send>(
     body: &[u8],
     rules: &RuleSet,
     chunk_size: usize,
-    collect: Collect,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> Vec<P> {
     line_aligned_chunks(body, chunk_size)
         .par_iter()
         .map(|range| {
-            let findings = scan_chunk(rules, &body[range.clone()], collect);
+            let bytes = &body[range.clone()];
+            let folded = fold(bytes, scan_chunk(rules, bytes));
             progress(range.len() as u64);
-            fold(findings)
+            folded
         })
         .collect()
 }
@@ -439,123 +321,15 @@ impl<P> ScannedChunks<P> {
     }
 }
 
-impl ScannedChunks<ChunkFindings> {
-    /// The time of the file's last entry.
-    pub fn last_entry_time(&self) -> Option<LogTime> {
+impl<P> ScannedChunks<P> {
+    /// The time of the file's last entry; `findings` gives each part's chunk findings.
+    pub fn last_entry_time(&self, findings: impl Fn(&P) -> &ChunkFindings) -> Option<LogTime> {
         self.parts
             .iter()
             .rev()
-            .find_map(|f| f.scan.last_entry)
+            .find_map(|part| findings(part).scan.last_entry)
             .map(|p| p.time)
     }
-
-    /// The file's scan: its chunks stitched together (see [`stitch`]).
-    pub fn stitch(self) -> FileScan {
-        let mut scan = stitch(self.parts, self.bytes_scanned);
-        scan.warning = self.warning;
-        scan.encoding = self.encoding;
-        scan
-    }
-}
-
-/// What one chunk yields: its hits and entries, the text of its hit lines when kept, what the
-/// other collectors found, and the facts about its ends that joining needs.
-pub struct ChunkFindings {
-    /// Hits and entries (lines 0-based in the chunk).
-    pub scan: ChunkScan,
-    /// Each hit's line text, when kept.
-    pub texts: Option<Vec<String>>,
-    /// The chunk's ends.
-    pub ends: BodyEnds,
-    /// Samples, events and unmatched lines.
-    pub extras: ChunkExtras,
-}
-
-/// Runs extraction on one chunk (a run of whole lines), while its bytes are at hand.
-fn scan_chunk(rules: &RuleSet, bytes: &[u8], collect: Collect) -> ChunkFindings {
-    let scan = extract_chunk(rules, bytes);
-    let texts = collect.line_text.then(|| {
-        scan.hits
-            .iter()
-            .map(|h| line_text(bytes, h.line_start))
-            .collect()
-    });
-    ChunkFindings {
-        extras: ChunkExtras::collect(bytes, &scan, collect.deep),
-        scan,
-        texts,
-        ends: BodyEnds::of(bytes),
-    }
-}
-
-/// The line of `bytes` that starts at `start`, without `\n` or `\r\n`, as text.
-fn line_text(bytes: &[u8], start: usize) -> String {
-    let rest = bytes.get(start..).unwrap_or_default();
-    let line = memchr(b'\n', rest).map_or(rest, |end| &rest[..end]);
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    crate::search::line::lossy(line)
-}
-
-/// Joins the chunks of one file: global line numbers, inherited entry times, first/last.
-fn stitch(chunks: Vec<ChunkFindings>, bytes_scanned: u64) -> FileScan {
-    let mut scan = FileScan {
-        bytes_scanned,
-        ..FileScan::default()
-    };
-    let mut joined = JoinedChunks::default();
-    let mut sampled = rustc_hash::FxHashSet::default();
-    // Sized once: growing by doubling would hold two copies at the switch and touch twice
-    // the memory.
-    scan.hits
-        .reserve_exact(chunks.iter().map(|c| c.scan.hits.len()).sum());
-    scan.samples
-        .reserve(chunks.iter().map(|c| c.extras.samples.len()).sum());
-    scan.events
-        .reserve_exact(chunks.iter().map(|c| c.extras.events.len()).sum());
-    for ChunkFindings {
-        scan: chunk,
-        texts,
-        ends,
-        extras,
-    } in chunks
-    {
-        let (line_base, carried) = (joined.line_base, joined.carried());
-        let hit_base = scan.hits.len();
-        let mut texts = texts.map(Vec::into_iter);
-        scan.hits.extend(chunk.hits.iter().map(|h| Hit {
-            code: h.code,
-            rule: h.rule,
-            line: line_base + h.line_in_chunk + 1,
-            time: h.time.or_carried(carried),
-            text: texts.as_mut().and_then(Iterator::next),
-        }));
-        for sample in extras.samples {
-            let hit = hit_base + sample.hit;
-            if let Some(h) = scan.hits.get(hit)
-                && sampled.insert(samples::key(h.code, h.time))
-            {
-                scan.samples.push(Sample {
-                    hit,
-                    text: sample.text,
-                });
-            }
-        }
-        scan.events
-            .extend(extras.events.iter().map(|e| SessionEvent {
-                line: line_base + e.line_in_chunk + 1,
-                time: e.time.or_carried(carried),
-                kind: e.kind,
-            }));
-        unmatched::merge_chunk(&mut scan.unmatched, extras.unmatched, line_base, carried);
-        joined.then(&ChunkFacts::of(&chunk, ends));
-    }
-    scan.truncated_last_line = joined.truncated_last_line();
-    scan.lines = joined.lines();
-    scan.first = joined.first.map(|p| p.time);
-    scan.last = joined.last.map(|p| p.time);
-    scan.style = joined.style();
-    scan.crlf = joined.crlf();
-    scan
 }
 
 /// Scans decoded content held in memory (gzip output, a transcoded or mapped file), reporting
@@ -564,7 +338,7 @@ fn scan_in_memory<P: Send>(
     bytes: &[u8],
     on_disk: u64,
     rules: &RuleSet,
-    opts: &ScanOptions,
+    opts: &ReadOptions,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> ScannedChunks<P> {
@@ -577,34 +351,18 @@ fn scan_in_memory<P: Send>(
             progress(done);
         }
     };
-    let parts = fold_chunks(
-        body,
-        rules,
-        opts.chunk_size,
-        opts.collect(),
-        &on_progress,
-        fold,
-    );
+    let parts = fold_chunks(body, rules, opts.chunk_size, &on_progress, fold);
     ScannedChunks::new(parts, decoded)
 }
 
 /// Scans one file from disk: gzip is decoded in memory, UTF-16 transcoded, large rotated
 /// segments mapped, and everything else (the live `easemob.log` above all) read positionally.
-pub fn scan_file(
-    file: &LogFile,
-    rules: &RuleSet,
-    opts: &ScanOptions,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<FileScan, String> {
-    scan_file_chunks(file, rules, opts, progress, &|findings| findings).map(ScannedChunks::stitch)
-}
-
-/// [`scan_file`] up to the join: each chunk's findings go through `fold` on the worker that
-/// scanned the chunk, and the folded chunks come back in file order.
+/// Each chunk's findings go through `fold` on the worker that scanned the chunk, and the
+/// folded chunks come back in file order.
 pub fn scan_file_chunks<P: Send>(
     file: &LogFile,
     rules: &RuleSet,
-    opts: &ScanOptions,
+    opts: &ReadOptions,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> Result<ScannedChunks<P>, String> {
@@ -627,15 +385,7 @@ pub fn scan_file_chunks<P: Send>(
     // The size seen by discovery, moments ago, picks the path; a small file's one read also
     // tells whether it changed since.
     if file.size <= opts.chunk_size as u64 {
-        return scan_small(
-            &handle,
-            file.size,
-            file.explicit,
-            rules,
-            opts,
-            progress,
-            fold,
-        );
+        return scan_small(&handle, file.size, file.explicit, rules, progress, fold);
     }
     let len = handle.metadata().map_err(|e| e.to_string())?.len();
     let mut head = ReadBuffer::default();
@@ -668,17 +418,8 @@ pub fn scan_file_chunks<P: Send>(
     } else {
         0
     };
-    let mut scanned = scan_positional(
-        &handle,
-        len,
-        bom,
-        rules,
-        opts.chunk_size,
-        opts.collect(),
-        progress,
-        fold,
-    )
-    .map_err(|e| e.to_string())?;
+    let mut scanned = scan_positional(&handle, len, bom, rules, opts.chunk_size, progress, fold)
+        .map_err(|e| e.to_string())?;
     let len_now = handle.metadata().map(|m| m.len()).unwrap_or(len);
     if len_now != len {
         scanned.warning = Some(format!(
@@ -695,29 +436,28 @@ fn scan_small<P: Send>(
     len: u64,
     explicit: bool,
     rules: &RuleSet,
-    opts: &ScanOptions,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> Result<ScannedChunks<P>, String> {
-    let (findings, bytes_scanned, encoding, got, want) = READ_BUFFER.with_borrow_mut(|buf| {
+    let (folded, bytes_scanned, encoding, got, want) = READ_BUFFER.with_borrow_mut(|buf| {
         buf.clear();
         // One byte more than expected: getting it means the file grew.
         let want = usize::try_from(len).unwrap_or(usize::MAX);
         let got = read_at(handle, 0, want.saturating_add(1), buf).map_err(|e| e.to_string())?;
         buf.len = buf.len.min(want);
         let bytes = buf.filled();
-        let (findings, encoding) = match sniff(bytes, explicit) {
+        let (folded, encoding) = match sniff(bytes, explicit) {
             Sniff::Binary(what) => return Err(binary_reason(what)),
             Sniff::Utf16(encoding) => {
                 let (text, name) = transcode(bytes, encoding);
-                (scan_whole(&text, rules, opts.collect()), Some(name))
+                (scan_whole(&text, rules, fold), Some(name))
             }
-            Sniff::Text => (scan_whole(bytes, rules, opts.collect()), None),
+            Sniff::Text => (scan_whole(bytes, rules, fold), None),
         };
-        Ok((findings, bytes.len() as u64, encoding, got, want))
+        Ok((folded, bytes.len() as u64, encoding, got, want))
     })?;
     progress(len);
-    let mut scanned = ScannedChunks::new(vec![fold(findings)], bytes_scanned);
+    let mut scanned = ScannedChunks::new(vec![folded], bytes_scanned);
     scanned.encoding = encoding;
     if got != want {
         let len_now = handle.metadata().map(|m| m.len()).unwrap_or(got as u64);
@@ -728,10 +468,10 @@ fn scan_small<P: Send>(
     Ok(scanned)
 }
 
-/// Scans `data` (a whole file) as one chunk, on this thread.
-fn scan_whole(data: &[u8], rules: &RuleSet, collect: Collect) -> ChunkFindings {
+/// Scans `data` (a whole file) as one chunk, on this thread, and folds it.
+fn scan_whole<P>(data: &[u8], rules: &RuleSet, fold: &ChunkFold<'_, P>) -> P {
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    scan_chunk(rules, body, collect)
+    fold(body, scan_chunk(rules, body))
 }
 
 /// Discovers and scans at once, as ripgrep does: the walk's threads go on while the pool's
@@ -780,6 +520,29 @@ pub fn discover_and_scan<T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::chunks::{FileScan, TextedChunk, place_hits};
+
+    /// The hits of `data` scanned in chunks of `chunk_size`, placed by the join; with their
+    /// line texts when `keep`.
+    fn hits_of(data: &[u8], rules: &RuleSet, chunk_size: usize, keep: bool) -> FileScan {
+        let scanned = scan_bytes(data, rules, chunk_size, &|_| {}, &|bytes, findings| {
+            TextedChunk::new(bytes, findings, keep)
+        });
+        place_hits(scanned.parts, scanned.bytes_scanned)
+    }
+
+    /// The hits of one file from disk, placed by the join.
+    fn scan_file(
+        file: &LogFile,
+        rules: &RuleSet,
+        opts: &ReadOptions,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<FileScan, String> {
+        scan_file_chunks(file, rules, opts, progress, &|bytes, findings| {
+            TextedChunk::new(bytes, findings, false)
+        })
+        .map(|scanned| place_hits(scanned.parts, scanned.bytes_scanned))
+    }
     use proptest::prelude::*;
 
     #[test]
@@ -799,9 +562,9 @@ mod tests {
         std::fs::write(dir.path().join("PC-1/notes.txt"), "code: 1; desc: z\n").unwrap();
         let paths = [dir.path().to_path_buf()];
         // Chunks of 16 bytes: files of several chunks are split while the walk goes on.
-        let opts = ScanOptions {
+        let opts = ReadOptions {
             chunk_size: 16,
-            ..ScanOptions::default()
+            ..ReadOptions::default()
         };
         let rules = RuleSet::builtin();
         let none = &|_| {};
@@ -853,18 +616,17 @@ mod tests {
     #[test]
     fn lines_count_unterminated_last_line_and_skip_bom() {
         let rules = RuleSet::builtin();
-        let none = &|_| {};
-        let scan = scan_bytes(
+        let scan = hits_of(
             b"\xEF\xBB\xBF[2024/03/01 08:00:00:001]: a\r\nb",
             &rules,
             8,
-            none,
+            false,
         );
         assert_eq!(scan.lines, 2);
         assert!(scan.truncated_last_line && scan.crlf);
         assert_eq!(scan.first.unwrap().to_string(), "2024-03-01 08:00:00.001");
-        assert_eq!(scan_bytes(b"", &rules, 8, none).lines, 0);
-        assert_eq!(scan_bytes(b"\n", &rules, 8, none).lines, 1);
+        assert_eq!(hits_of(b"", &rules, 8, false).lines, 0);
+        assert_eq!(hits_of(b"\n", &rules, 8, false).lines, 1);
     }
 
     #[test]
@@ -872,16 +634,7 @@ mod tests {
         let rules = RuleSet::builtin();
         let text = b"[2024/03/01 08:00:00:001]: a failed, code: 300; desc: x\r\n  cont errorCode=3, desc=\xff\r\nlast onDisconnect2";
         for chunk in [1, 7, 64, usize::MAX] {
-            let kept = scan_bytes_keeping(
-                text,
-                &rules,
-                chunk,
-                Collect {
-                    line_text: true,
-                    deep: true,
-                },
-                &|_| {},
-            );
+            let kept = hits_of(text, &rules, chunk, true);
             let lines: Vec<&str> = kept.hits.iter().filter_map(|h| h.text.as_deref()).collect();
             assert_eq!(
                 lines,
@@ -891,7 +644,7 @@ mod tests {
                     "last onDisconnect2"
                 ]
             );
-            let plain = scan_bytes(text, &rules, chunk, &|_| {});
+            let plain = hits_of(text, &rules, chunk, false);
             assert!(plain.hits.iter().all(|h| h.text.is_none()));
             let mut without = kept.clone();
             without.hits.iter_mut().for_each(|h| h.text = None);
@@ -948,8 +701,8 @@ mod tests {
             let mut text = lines.join(eol);
             if final_newline && !text.is_empty() { text.push_str(eol); }
             let rules = RuleSet::builtin();
-            let whole = scan_bytes_keeping(text.as_bytes(), &rules, usize::MAX, Collect { line_text: true, deep: true }, &|_| {});
-            let split = scan_bytes_keeping(text.as_bytes(), &rules, chunk, Collect { line_text: true, deep: true }, &|_| {});
+            let whole = hits_of(text.as_bytes(), &rules, usize::MAX, true);
+            let split = hits_of(text.as_bytes(), &rules, chunk, true);
             prop_assert_eq!(whole, split);
         }
 
@@ -979,8 +732,8 @@ mod tests {
                 bytes.splice(at..at, pieces[*seed].iter().copied());
             }
             let rules = RuleSet::builtin();
-            let whole = scan_bytes(&bytes, &rules, usize::MAX, &|_| {});
-            let split = scan_bytes(&bytes, &rules, chunk, &|_| {});
+            let whole = hits_of(&bytes, &rules, usize::MAX, false);
+            let split = hits_of(&bytes, &rules, chunk, false);
             prop_assert_eq!(whole, split);
         }
 
@@ -1007,8 +760,9 @@ mod tests {
             let mut file = tempfile::tempfile().unwrap();
             std::io::Write::write_all(&mut file, &bytes).unwrap();
             let rules = RuleSet::builtin();
-            let whole = scan_bytes_keeping(&bytes, &rules, usize::MAX, Collect { line_text: true, deep: true }, &|_| {});
-            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, Collect { line_text: true, deep: true }, &|_| {}, &|c| c).unwrap().stitch();
+            let whole = hits_of(&bytes, &rules, usize::MAX, true);
+            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, &|_| {}, &|b, f| TextedChunk::new(b, f, true)).unwrap();
+            let read = place_hits(read.parts, read.bytes_scanned);
             prop_assert_eq!(whole, read);
         }
 

@@ -6,7 +6,9 @@ use std::ops::Range;
 
 use memchr::memchr;
 
-use crate::search::extract::ChunkScan;
+use crate::search::extract::{ChunkScan, extract_chunk};
+use crate::search::line;
+use crate::search::rules::RuleSet;
 use crate::time::{LogTime, Prefix, PrefixStyle};
 
 /// Splits `data` into ranges of about `target` bytes, each ending just after a `\n` (or at
@@ -125,5 +127,149 @@ impl JoinedChunks {
     /// Lines end in `\r\n`.
     pub fn crlf(&self) -> bool {
         self.ends.crlf.unwrap_or(false)
+    }
+}
+
+/// What one chunk yields: its hits and entries, and the facts about its ends that the join
+/// needs.
+pub struct ChunkFindings {
+    /// Hits and entries (lines 0-based in the chunk).
+    pub scan: ChunkScan,
+    /// The chunk's ends.
+    pub ends: BodyEnds,
+}
+
+impl ChunkFindings {
+    /// What the join needs of this chunk.
+    pub fn facts(&self) -> ChunkFacts {
+        ChunkFacts::of(&self.scan, self.ends)
+    }
+}
+
+/// Runs extraction on one chunk (a run of whole lines).
+pub fn scan_chunk(rules: &RuleSet, bytes: &[u8]) -> ChunkFindings {
+    ChunkFindings {
+        scan: extract_chunk(rules, bytes),
+        ends: BodyEnds::of(bytes),
+    }
+}
+
+/// Where a chunk starts in its file: the lines before it, and the entry time its lines before
+/// its own first entry inherit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChunkStart {
+    /// `\n` bytes before the chunk.
+    pub line_base: u64,
+    /// The last entry time before the chunk.
+    pub carried: Option<LogTime>,
+}
+
+impl ChunkStart {
+    /// The 1-based file line of the chunk's 0-based line `line_in_chunk`.
+    pub fn line(&self, line_in_chunk: u64) -> u64 {
+        self.line_base + line_in_chunk + 1
+    }
+}
+
+/// The join: where each of a file's chunks starts (in order), and what the chunks tell about
+/// the whole file. Every consumer of chunks (the tallies, the event stream) places what a
+/// chunk found by these starts.
+pub fn join(chunks: impl IntoIterator<Item = ChunkFacts>) -> (Vec<ChunkStart>, JoinedChunks) {
+    let chunks = chunks.into_iter();
+    let mut starts = Vec::with_capacity(chunks.size_hint().0);
+    let mut joined = JoinedChunks::default();
+    for facts in chunks {
+        starts.push(ChunkStart {
+            line_base: joined.line_base,
+            carried: joined.carried(),
+        });
+        joined.then(&facts);
+    }
+    (starts, joined)
+}
+
+/// One occurrence of a code, placed in its file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// The code.
+    pub code: u32,
+    /// The rule index in the scan's [`RuleSet`].
+    pub rule: usize,
+    /// 1-based physical line number.
+    pub line: u64,
+    /// The time of the entry the line belongs to (`None` before the file's first entry).
+    pub time: Option<LogTime>,
+    /// The line, without its terminator (`\r` trimmed), invalid UTF-8 replaced; only when
+    /// the line texts were kept.
+    pub text: Option<String>,
+}
+
+/// A file's hits in line order, placed by the join, and the file's facts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FileScan {
+    /// Bytes scanned (after decompression).
+    pub bytes_scanned: u64,
+    /// Physical lines, an unterminated last line included.
+    pub lines: u64,
+    /// First entry time.
+    pub first: Option<LogTime>,
+    /// Last entry time.
+    pub last: Option<LogTime>,
+    /// Prefix generation (legacy when any sampled entry is unpadded).
+    pub style: Option<PrefixStyle>,
+    /// Lines end in `\r\n`.
+    pub crlf: bool,
+    /// The last line has no terminator (a crash or a copy mid-write).
+    pub truncated_last_line: bool,
+    /// The codes found, in line order.
+    pub hits: Vec<Hit>,
+}
+
+/// A chunk's findings with the text of each hit's line, when kept.
+pub struct TextedChunk {
+    /// The findings.
+    pub findings: ChunkFindings,
+    /// Each hit's line text, in hit order (`None`: not kept).
+    pub texts: Option<Vec<String>>,
+}
+
+impl TextedChunk {
+    /// The findings of `bytes`, with their hits' line texts when `keep` is set.
+    pub fn new(bytes: &[u8], findings: ChunkFindings, keep: bool) -> TextedChunk {
+        let texts = keep.then(|| {
+            findings
+                .scan
+                .hits
+                .iter()
+                .map(|h| line::line_at(bytes, h.line_start))
+                .collect()
+        });
+        TextedChunk { findings, texts }
+    }
+}
+
+/// A file's hits placed in the file by the [`join`] of its chunks, with the file's facts.
+pub fn place_hits(chunks: Vec<TextedChunk>, bytes_scanned: u64) -> FileScan {
+    let (starts, joined) = join(chunks.iter().map(|c| c.findings.facts()));
+    let mut hits = Vec::with_capacity(chunks.iter().map(|c| c.findings.scan.hits.len()).sum());
+    for (chunk, start) in chunks.into_iter().zip(starts) {
+        let mut texts = chunk.texts.map(Vec::into_iter);
+        hits.extend(chunk.findings.scan.hits.iter().map(|h| Hit {
+            code: h.code,
+            rule: h.rule,
+            line: start.line(h.line_in_chunk),
+            time: h.time.or_carried(start.carried),
+            text: texts.as_mut().and_then(Iterator::next),
+        }));
+    }
+    FileScan {
+        bytes_scanned,
+        lines: joined.lines(),
+        first: joined.first.map(|p| p.time),
+        last: joined.last.map(|p| p.time),
+        style: joined.style(),
+        crlf: joined.crlf(),
+        truncated_last_line: joined.truncated_last_line(),
+        hits,
     }
 }

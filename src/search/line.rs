@@ -1,5 +1,4 @@
-//! Small helpers for per-chunk collectors ([`crate::analyze::sessions`], [`crate::analyze::unmatched`],
-//! [`crate::analyze::samples`]): a line's bounds, its entry time and its text, within one chunk.
+//! Line helpers within one chunk: a line's bounds, its entry time and its text.
 
 use memchr::{memchr, memrchr};
 
@@ -56,6 +55,13 @@ pub fn lossy(bytes: &[u8]) -> String {
         Ok(text) => text.to_owned(),
         Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
+}
+
+/// The whole line of `bytes` that starts at `start`, without `\n` or `\r\n`, as text.
+pub fn line_at(bytes: &[u8], start: usize) -> String {
+    let rest = bytes.get(start..).unwrap_or_default();
+    let line = memchr(b'\n', rest).map_or(rest, |end| &rest[..end]);
+    lossy(line.strip_suffix(b"\r").unwrap_or(line))
 }
 
 /// The text of a line, lossily decoded, without `\r`, cut at [`MAX_TEXT`] bytes (on a
