@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::analyze::aggregator;
-use crate::analyze::tally::{self, Collectors, FileTally, KeptChunk, TallyContext};
+use crate::analyze::tally::{self, ChunkTally, Collectors, FileTally, KeptChunk, TallyContext};
 use crate::catalog::{Lang, catalog};
 use crate::error::{Error, Result};
 use crate::input::discover::{self, Discovery, LogFile};
@@ -323,14 +323,19 @@ fn scan_all(
     let (paths, all_files, opts) = (&config.paths, config.all_files, &config.read);
     let fixed = |bound: Option<TimeBound>| !matches!(bound, Some(TimeBound::BeforeLast(_)));
     if fixed(config.since) && fixed(config.until) {
-        // The window is known before the scan: each worker tallies the chunk it scanned.
+        // The window is known before the scan.
         let window = Window {
             since: config.since.and_then(|b| b.resolve(None)),
             until: config.until.and_then(|b| b.resolve(None)),
         };
         let context = TallyContext::new(rules, window, config.collectors());
+        // Each worker tallies the chunk it scanned; the chunk's hits go there.
         let (found, tallies) = read::discover_and_scan(paths, all_files, on_found, &|file| {
-            FileTally::scan(file, rules, opts, on_progress, &context)
+            let scanned =
+                read::scan_file_chunks(file, rules, opts, on_progress, &|bytes, found| {
+                    ChunkTally::of(bytes, found, &context)
+                });
+            FileTally::join(file, scanned, &context)
         });
         return (found, tallies, window);
     }

@@ -18,7 +18,7 @@ use crate::analyze::sessions::{self, EventKind, RawEvent, Step, StepKind};
 use crate::analyze::unmatched;
 use crate::catalog::SUCCESS_CODE;
 use crate::input::discover::LogFile;
-use crate::input::read::{self, ReadOptions, ScannedChunks};
+use crate::input::read::ScannedChunks;
 use crate::model::{FileSummary, SampleLine, Window};
 use crate::search::chunks::{self, ChunkFindings, ChunkStart, TextedChunk};
 use crate::search::extract::{ChunkScan, EntryTime};
@@ -667,21 +667,6 @@ impl FileTally {
                 encoding: s.encoding,
             });
         FileTally::join(file, tallied, context)
-    }
-
-    /// Scans `file` and tallies it, chunk by chunk on the workers that scan them, counting
-    /// what lies in `context`'s window.
-    pub fn scan(
-        file: &LogFile,
-        rules: &RuleSet,
-        opts: &ReadOptions,
-        progress: &(dyn Fn(u64) + Sync),
-        context: &TallyContext,
-    ) -> FileTally {
-        let scanned = read::scan_file_chunks(file, rules, opts, progress, &|bytes, findings| {
-            ChunkTally::of(bytes, findings, context)
-        });
-        FileTally::join(file, scanned, context)
     }
 }
 

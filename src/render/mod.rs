@@ -18,7 +18,7 @@ pub mod table;
 pub mod text;
 
 /// Output formats of `scan` and `codes`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Format {
     /// A table for people.
     #[default]
@@ -28,7 +28,7 @@ pub enum Format {
 }
 
 /// Output formats of `gate`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum GateFormat {
     /// One line per broken rule and a verdict.
     #[default]
@@ -44,7 +44,7 @@ pub enum GateFormat {
 }
 
 /// Output formats of `diff`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum DiffFormat {
     /// A table for people.
     #[default]
@@ -56,7 +56,7 @@ pub enum DiffFormat {
 }
 
 /// Output formats of `scan` (and of `merge`, except `ndjson`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ScanFormat {
     /// A table for people.
     #[default]

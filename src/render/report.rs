@@ -8,7 +8,7 @@ use crate::catalog::{Catalog, Lang};
 use crate::model::Burst;
 
 /// Report output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ReportFormat {
     /// Markdown that pastes cleanly into a ticket.
     #[default]

@@ -1,4 +1,7 @@
-//! The command line: clap types, dispatch, and the exit-status policy (all in this file).
+//! The command line: clap types, dispatch, and the exit-status policy; the only place that
+//! names a flag. [`values`] gives the words of the library enums' flag values.
+
+mod values;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
