@@ -396,7 +396,7 @@ fn stream(
                 &|bytes, findings| KeptChunk::new(bytes, findings, &context, true),
             )
         });
-        tallies.push(FileTally::of_findings(file, &scanned, &context));
+        tallies.push(FileTally::of_findings(file, scanned.as_ref(), &context));
         if let Ok(scanned) = scanned {
             let mut scan = hits_of(scanned);
             // Events outside the window are not written (the tally skips them too).

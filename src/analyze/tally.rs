@@ -18,7 +18,7 @@ use crate::analyze::sessions::{self, EventKind, RawEvent, Step, StepKind};
 use crate::analyze::unmatched;
 use crate::catalog::SUCCESS_CODE;
 use crate::input::discover::LogFile;
-use crate::input::read::ScannedChunks;
+use crate::input::read::{ReadError, ScannedChunks};
 use crate::model::{FileSummary, SampleLine, Window};
 use crate::search::chunks::{self, ChunkFindings, ChunkStart, TextedChunk};
 use crate::search::extract::{ChunkScan, EntryTime};
@@ -389,7 +389,7 @@ impl FileTally {
     /// of chunks are tallied in parallel, then joined in order.
     pub fn join(
         file: &LogFile,
-        scanned: Result<ScannedChunks<ChunkTally>, String>,
+        scanned: Result<ScannedChunks<ChunkTally>, impl std::fmt::Display>,
         context: &TallyContext,
     ) -> FileTally {
         let window = context.window;
@@ -397,7 +397,7 @@ impl FileTally {
         let scanned = match scanned {
             Ok(scanned) => scanned,
             Err(reason) => {
-                tally.failed = Some(reason);
+                tally.failed = Some(reason.to_string());
                 return tally;
             }
         };
@@ -650,22 +650,19 @@ impl FileTally {
     /// it could not be scanned), counting what lies in `context`'s window.
     pub fn of_findings(
         file: &LogFile,
-        scanned: &std::result::Result<ScannedChunks<KeptChunk>, String>,
+        scanned: Result<&ScannedChunks<KeptChunk>, &ReadError>,
         context: &TallyContext,
     ) -> FileTally {
-        let tallied = scanned
-            .as_ref()
-            .map_err(Clone::clone)
-            .map(|s| ScannedChunks {
-                parts: s
-                    .parts
-                    .iter()
-                    .map(|f| ChunkTally::of_kept(f, context))
-                    .collect(),
-                bytes_scanned: s.bytes_scanned,
-                warning: s.warning.clone(),
-                encoding: s.encoding,
-            });
+        let tallied = scanned.map(|s| ScannedChunks {
+            parts: s
+                .parts
+                .iter()
+                .map(|f| ChunkTally::of_kept(f, context))
+                .collect(),
+            bytes_scanned: s.bytes_scanned,
+            warning: s.warning.clone(),
+            encoding: s.encoding,
+        });
         FileTally::join(file, tallied, context)
     }
 }
@@ -674,13 +671,13 @@ impl FileTally {
 /// worker that tallied it, not freed one by one afterwards).
 pub fn tally_all(
     files: &[LogFile],
-    results: Vec<std::result::Result<ScannedChunks<KeptChunk>, String>>,
+    results: Vec<Result<ScannedChunks<KeptChunk>, ReadError>>,
     context: &TallyContext,
 ) -> Vec<FileTally> {
     files
         .par_iter()
         .zip(results.into_par_iter())
-        .map(|(file, result)| FileTally::of_findings(file, &result, context))
+        .map(|(file, result)| FileTally::of_findings(file, result.as_ref(), context))
         .collect()
 }
 

@@ -40,9 +40,23 @@ impl Default for ReadOptions {
     }
 }
 
+/// Why a file could not be read at all. Its text becomes the file's `skipped` reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Opening or reading the file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A `.gz` file whose stream does not decode at all.
+    #[error("not a readable gzip file: {0}")]
+    NotGzip(std::io::Error),
+    /// A file that looks binary (what it looks like), found in a folder.
+    #[error("{0}: skipped; name it on the command line to scan it anyway")]
+    Binary(&'static str),
+}
+
 /// Reads a gzip file in-process, up to `limit` decompressed bytes. A corrupt or truncated
 /// stream keeps what decoded, with a warning.
-fn read_gzip(file: File, limit: u64) -> Result<(Vec<u8>, Option<String>), String> {
+fn read_gzip(file: File, limit: u64) -> Result<(Vec<u8>, Option<String>), ReadError> {
     let mut out = Vec::new();
     let mut decoder = MultiGzDecoder::new(file).take(limit.saturating_add(1));
     let warning = match decoder.read_to_end(&mut out) {
@@ -56,7 +70,7 @@ fn read_gzip(file: File, limit: u64) -> Result<(Vec<u8>, Option<String>), String
             ))
         }
         Ok(_) => None,
-        Err(e) if out.is_empty() => return Err(format!("not a readable gzip file: {e}")),
+        Err(e) if out.is_empty() => return Err(ReadError::NotGzip(e)),
         Err(e) => Some(format!(
             "gzip stream is damaged after {} decompressed bytes ({e}); counted what decoded",
             out.len()
@@ -93,11 +107,6 @@ fn sniff(head: &[u8], explicit: bool) -> Sniff {
     } else {
         Sniff::Binary("binary file (NUL bytes near the start; UTF-16 without a byte-order mark?)")
     }
-}
-
-/// The error message for a file skipped as binary.
-fn binary_reason(what: &str) -> String {
-    format!("{what}: skipped; name it on the command line to scan it anyway")
 }
 
 /// Transcodes UTF-16 (BOM included) to UTF-8; malformed units become U+FFFD.
@@ -365,12 +374,12 @@ pub fn scan_file_chunks<P: Send>(
     opts: &ReadOptions,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
-) -> Result<ScannedChunks<P>, String> {
-    let handle = File::open(&file.path).map_err(|e| e.to_string())?;
+) -> Result<ScannedChunks<P>, ReadError> {
+    let handle = File::open(&file.path)?;
     if file.gzip {
         let (bytes, warning) = read_gzip(handle, opts.gzip_limit)?;
         let (text, encoding) = match sniff(&bytes, file.explicit) {
-            Sniff::Binary(what) => return Err(binary_reason(what)),
+            Sniff::Binary(what) => return Err(ReadError::Binary(what)),
             Sniff::Utf16(encoding) => {
                 let (text, name) = transcode(&bytes, encoding);
                 (text, Some(name))
@@ -387,15 +396,15 @@ pub fn scan_file_chunks<P: Send>(
     if file.size <= opts.chunk_size as u64 {
         return scan_small(&handle, file.size, file.explicit, rules, progress, fold);
     }
-    let len = handle.metadata().map_err(|e| e.to_string())?.len();
+    let len = handle.metadata()?.len();
     let mut head = ReadBuffer::default();
-    read_at(&handle, 0, SNIFF_LEN, &mut head).map_err(|e| e.to_string())?;
+    read_at(&handle, 0, SNIFF_LEN, &mut head)?;
     let head = head.filled();
     match sniff(head, file.explicit) {
-        Sniff::Binary(what) => return Err(binary_reason(what)),
+        Sniff::Binary(what) => return Err(ReadError::Binary(what)),
         Sniff::Utf16(encoding) => {
             let mut raw = Vec::new();
-            (&handle).read_to_end(&mut raw).map_err(|e| e.to_string())?;
+            (&handle).read_to_end(&mut raw)?;
             let (text, name) = transcode(&raw, encoding);
             let mut scanned = scan_in_memory(&text, len, rules, opts, progress, fold);
             scanned.encoding = Some(name);
@@ -418,8 +427,7 @@ pub fn scan_file_chunks<P: Send>(
     } else {
         0
     };
-    let mut scanned = scan_positional(&handle, len, bom, rules, opts.chunk_size, progress, fold)
-        .map_err(|e| e.to_string())?;
+    let mut scanned = scan_positional(&handle, len, bom, rules, opts.chunk_size, progress, fold)?;
     let len_now = handle.metadata().map(|m| m.len()).unwrap_or(len);
     if len_now != len {
         scanned.warning = Some(format!(
@@ -438,16 +446,16 @@ fn scan_small<P: Send>(
     rules: &RuleSet,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
-) -> Result<ScannedChunks<P>, String> {
+) -> Result<ScannedChunks<P>, ReadError> {
     let (folded, bytes_scanned, encoding, got, want) = READ_BUFFER.with_borrow_mut(|buf| {
         buf.clear();
         // One byte more than expected: getting it means the file grew.
         let want = usize::try_from(len).unwrap_or(usize::MAX);
-        let got = read_at(handle, 0, want.saturating_add(1), buf).map_err(|e| e.to_string())?;
+        let got = read_at(handle, 0, want.saturating_add(1), buf)?;
         buf.len = buf.len.min(want);
         let bytes = buf.filled();
         let (folded, encoding) = match sniff(bytes, explicit) {
-            Sniff::Binary(what) => return Err(binary_reason(what)),
+            Sniff::Binary(what) => return Err(ReadError::Binary(what)),
             Sniff::Utf16(encoding) => {
                 let (text, name) = transcode(bytes, encoding);
                 (scan_whole(&text, rules, fold), Some(name))
@@ -537,7 +545,7 @@ mod tests {
         rules: &RuleSet,
         opts: &ReadOptions,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<FileScan, String> {
+    ) -> Result<FileScan, ReadError> {
         scan_file_chunks(file, rules, opts, progress, &|bytes, findings| {
             TextedChunk::new(bytes, findings, false)
         })
@@ -673,7 +681,9 @@ mod tests {
         assert!(warning.unwrap().contains("gzip limit"));
 
         std::fs::write(&path, b"plain text").unwrap();
-        assert!(read_gzip(File::open(&path).unwrap(), 1000).is_err());
+        let err = read_gzip(File::open(&path).unwrap(), 1000).unwrap_err();
+        assert!(matches!(err, ReadError::NotGzip(_)));
+        assert!(err.to_string().starts_with("not a readable gzip file: "));
     }
 
     /// A small log with every shape, continuation lines and decoys, from random pieces.
