@@ -10,16 +10,16 @@
 //! ```
 //! [`scan_paths`] runs a scan; renderers read the resulting [`Summary`].
 
-pub mod analyze;
+mod analyze;
 pub mod catalog;
 pub mod cli;
-pub mod diff;
+mod diff;
 pub mod error;
-pub mod gate;
-pub mod input;
+mod gate;
+mod input;
 pub mod model;
-pub mod pipeline;
-pub mod progress;
+mod pipeline;
+mod progress;
 pub mod render;
 pub mod search;
 pub mod time;

@@ -20,7 +20,6 @@
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-use crate::analyze::samples::minute_of;
 use crate::model::Burst;
 use crate::time::LogTime;
 
@@ -139,7 +138,7 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
             Some((_, n)) if day_minute == run_minute => *n += 1,
             _ => {
                 run_minute = day_minute;
-                runs.push((minute_of(t), 1));
+                runs.push((t.minute_index(), 1));
             }
         }
     }
@@ -156,7 +155,7 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
         return Vec::new();
     };
     let (lo, hi) = match device.span {
-        Some((a, b)) => (lo.min(minute_of(a)), hi.max(minute_of(b))),
+        Some((a, b)) => (lo.min(a.minute_index()), hi.max(b.minute_index())),
         None => (lo, hi),
     };
     let minutes = u64::try_from(hi - lo + 1).unwrap_or(u64::MAX);
@@ -198,8 +197,8 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
                 break;
             }
         }
-        let from = by_time.partition_point(|h| minute_of(h.0) < a);
-        let to = by_time.partition_point(|h| minute_of(h.0) <= b);
+        let from = by_time.partition_point(|h| h.0.minute_index() < a);
+        let to = by_time.partition_point(|h| h.0.minute_index() <= b);
         let inside = &by_time[from..to];
         let errors = inside.len() as u64;
         // `by_time` is sorted: the first and last hits are the earliest and latest.

@@ -14,14 +14,9 @@ pub struct Sample {
     pub text: String,
 }
 
-/// The minute of a time, as whole minutes since the epoch of the log's clock.
-pub fn minute_of(time: LogTime) -> i64 {
-    time.epoch_millis().div_euclid(60_000)
-}
-
 /// The key samples are unique by: code and minute (`None`: the time is not known yet).
 pub fn key(code: u32, time: Option<LogTime>) -> (u32, Option<i64>) {
-    (code, time.map(minute_of))
+    (code, time.map(|t| t.minute_index()))
 }
 
 /// The first hit of each error code per minute of one chunk, with its line text.

@@ -9,7 +9,8 @@ use rayon::prelude::*;
 
 use crate::model::device::{GAP_SECONDS, REASONS_MAX, STORY_MAX};
 use crate::model::{DeviceSummary, FileSummary, Gap, StoryEntry, StoryEvent};
-use crate::search::extract::{EntryTime, count_newlines};
+use crate::search::extract::EntryTime;
+use crate::search::line::count_newlines;
 use crate::time::LogTime;
 
 /// A connection event that is not an error code.
@@ -28,17 +29,6 @@ pub struct RawEvent {
     pub line_in_chunk: u64,
     /// The entry time of the line.
     pub time: EntryTime,
-    /// What happened.
-    pub kind: EventKind,
-}
-
-/// An event placed in its file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SessionEvent {
-    /// 1-based line number.
-    pub line: u64,
-    /// The entry time (`None` before the file's first entry).
-    pub time: Option<LogTime>,
     /// What happened.
     pub kind: EventKind,
 }

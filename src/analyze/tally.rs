@@ -560,7 +560,7 @@ impl CodeTally {
             self.first_untimed_line.get_or_insert(line);
             return;
         };
-        let minute = samples::minute_of(time);
+        let minute = time.minute_index();
         match self.minutes.last_mut() {
             Some((m, n)) if *m == minute => *n += 1,
             _ => self.minutes.push((minute, 1)),

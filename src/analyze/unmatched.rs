@@ -11,8 +11,9 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::model::{Location, UnmatchedTemplate};
-use crate::search::extract::{EntryTime, count_newlines};
+use crate::search::extract::EntryTime;
 use crate::search::line;
+use crate::search::line::count_newlines;
 use crate::time::{LogTime, parse_prefix};
 
 /// The words that make a line look like a failure (matched ignoring ASCII case).

@@ -13,9 +13,7 @@ use ignore::{WalkBuilder, WalkState};
 use rayon::prelude::*;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-pub use crate::model::order::{
-    FileOrderKey, SdkLogName, Skipped, sdk_log_name, sort_skipped, under_root,
-};
+pub use crate::model::order::{FileOrderKey, Skipped, sdk_log_name, sort_skipped, under_root};
 
 /// One log file to scan.
 #[derive(Clone, Debug, PartialEq, Eq)]

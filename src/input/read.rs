@@ -269,6 +269,7 @@ fn scan_positional<P: Send>(
     Ok(ScannedChunks::new(parts?, file_len))
 }
 
+#[cfg(test)]
 /// Scans bytes already in memory (the whole of one file), chunks in parallel, each folded
 /// by `fold`, in order.
 pub fn scan_bytes<P: Send>(

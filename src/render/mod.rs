@@ -1,21 +1,21 @@
 //! Rendering: turns a [`crate::Summary`] (or catalog entries) into text for people or programs.
 //! Renderers never read logs; everything they show comes through the summary.
 
-pub mod catalog;
-pub mod csv;
-pub mod diff;
-pub mod gate;
-pub mod json;
-pub mod junit;
-pub mod markdown;
-pub mod ndjson;
-pub mod prometheus;
-pub mod report;
+pub(crate) mod catalog;
+pub(crate) mod csv;
+pub(crate) mod diff;
+pub(crate) mod gate;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub(crate) mod ndjson;
+pub(crate) mod prometheus;
+pub(crate) mod report;
 pub mod report_html;
 pub mod report_md;
-pub mod sarif;
-pub mod table;
-pub mod text;
+pub(crate) mod sarif;
+pub(crate) mod table;
+pub(crate) mod text;
 
 /// Output formats of `scan` and `codes`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -8,7 +8,26 @@ use crate::time::parse_prefix;
 /// The most bytes of a line kept as text (examples, samples).
 pub const MAX_TEXT: usize = 400;
 
+/// Counts `\n` bytes.
+#[inline]
+pub fn count_newlines(bytes: &[u8]) -> u64 {
+    bytecount::count(bytes, b'\n') as u64
+}
+
+/// A line without a trailing `\r`.
+#[inline]
+pub fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The start of the line before the one starting at `line_start` (which must be > 0).
+#[inline]
+pub fn previous_line_start(chunk: &[u8], line_start: usize) -> usize {
+    memrchr(b'\n', &chunk[..line_start - 1]).map_or(0, |i| i + 1)
+}
+
 /// The line around byte `pos`, without its terminator: `(start, end)`.
+#[inline]
 pub fn bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
     let pos = pos.min(chunk.len());
     let start = memrchr(b'\n', &chunk[..pos]).map_or(0, |i| i + 1);
@@ -17,13 +36,9 @@ pub fn bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
 }
 
 /// The entry time of the line starting at `line_start`: its own prefix, or the last prefixed
-/// line above it in the chunk; [`EntryTime::Inherited`] when there is none in the chunk.
-pub fn entry_time(chunk: &[u8], line_start: usize) -> EntryTime {
-    entry_time_after(chunk, line_start, None)
-}
-
-/// Like [`entry_time`], for lines visited in order: `known` is an earlier line's start and
-/// entry time, so the walk up stops there (no line is walked over twice, however many
+/// line above it in the chunk; [`EntryTime::Inherited`] when there is none in the chunk. For
+/// lines visited in order, `known` is an earlier line's start and entry time, so the walk up
+/// stops there (no line is walked over twice, however many
 /// continuation lines a chunk holds).
 pub fn entry_time_after(
     chunk: &[u8],
@@ -43,7 +58,7 @@ pub fn entry_time_after(
         if start == 0 {
             return EntryTime::Inherited;
         }
-        start = memrchr(b'\n', &chunk[..start - 1]).map_or(0, |i| i + 1);
+        start = previous_line_start(chunk, start);
     }
 }
 
@@ -61,7 +76,7 @@ pub fn lossy(bytes: &[u8]) -> String {
 pub fn line_at(bytes: &[u8], start: usize) -> String {
     let rest = bytes.get(start..).unwrap_or_default();
     let line = memchr(b'\n', rest).map_or(rest, |end| &rest[..end]);
-    lossy(line.strip_suffix(b"\r").unwrap_or(line))
+    lossy(trim_cr(line))
 }
 
 /// The text of a line, lossily decoded, without `\r`, cut at [`MAX_TEXT`] bytes (on a
@@ -89,13 +104,13 @@ mod tests {
         let chunk = b"cont\n[2024/03/01 08:00:00:001]: a\r\n  more\n";
         assert_eq!(bounds(chunk, 0), (0, 4));
         assert_eq!(bounds(chunk, 40), (35, 41));
-        assert_eq!(entry_time(chunk, 0), EntryTime::Inherited);
-        match entry_time(chunk, 35) {
+        assert_eq!(entry_time_after(chunk, 0, None), EntryTime::Inherited);
+        match entry_time_after(chunk, 35, None) {
             EntryTime::At(t) => assert_eq!(t.to_string(), "2024-03-01 08:00:00.001"),
             EntryTime::Inherited => panic!("the prefixed line above gives the time"),
         }
         assert_eq!(text(b"abc\r"), "abc");
-        let known = entry_time(chunk, 35);
+        let known = entry_time_after(chunk, 35, None);
         assert_eq!(entry_time_after(chunk, 35, Some((5, known))), known);
         assert_eq!(entry_time_after(chunk, 0, None), EntryTime::Inherited);
         let long = "好".repeat(300);

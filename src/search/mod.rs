@@ -2,8 +2,8 @@
 //! extraction of one chunk, line helpers, and chunks with their join. This layer knows
 //! nothing of files, summaries or output: it imports only [`crate::time`] and the error type.
 
-pub mod chunks;
+pub(crate) mod chunks;
 pub mod extract;
 pub mod kernel;
-pub mod line;
+pub(crate) mod line;
 pub mod rules;
