@@ -31,14 +31,14 @@ use crate::model::{CodeSummary, Location, Summary};
 use crate::time::LogTime;
 
 /// The schema name of `emscan gate --format json`.
-pub const SCHEMA: &str = "emscan.gate/1";
+pub(crate) const SCHEMA: &str = "emscan.gate/1";
 
 /// The shortest span of log time a rate is computed over (one minute).
-pub const MIN_RATE_SPAN_MS: i64 = 60_000;
+pub(crate) const MIN_RATE_SPAN_MS: i64 = 60_000;
 
 /// What a rule counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Target {
+pub(crate) enum Target {
     /// Every error occurrence, catalog and unknown codes (`total`).
     Total,
     /// Codes outside the catalog (`unknown`).
@@ -51,7 +51,7 @@ pub enum Target {
 
 impl Target {
     /// Parses `total`, `unknown`, `category:NAME`, or a catalog code or name (any case).
-    pub fn parse(text: &str) -> std::result::Result<Target, String> {
+    pub(crate) fn parse(text: &str) -> std::result::Result<Target, String> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("total") {
             return Ok(Target::Total);
@@ -78,7 +78,7 @@ impl Target {
     }
 
     /// The rule id: the code's catalog name, or `total`, `unknown`, `category:NAME`.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         match self {
             Target::Total => "total".into(),
             Target::Unknown => "unknown".into(),
@@ -110,7 +110,7 @@ impl fmt::Display for Target {
 
 /// The unit of a rate limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RateUnit {
+pub(crate) enum RateUnit {
     /// Per minute (`/m`).
     Minute,
     /// Per hour (`/h`).
@@ -121,7 +121,7 @@ pub enum RateUnit {
 
 impl RateUnit {
     /// Milliseconds in one unit.
-    pub fn millis(self) -> f64 {
+    pub(crate) fn millis(self) -> f64 {
         match self {
             RateUnit::Minute => 60_000.0,
             RateUnit::Hour => 3_600_000.0,
@@ -130,7 +130,7 @@ impl RateUnit {
     }
 
     /// `/m`, `/h` or `/d`.
-    pub fn suffix(self) -> &'static str {
+    pub(crate) fn suffix(self) -> &'static str {
         match self {
             RateUnit::Minute => "/m",
             RateUnit::Hour => "/h",
@@ -141,16 +141,16 @@ impl RateUnit {
 
 /// A rate limit: at most `count` occurrences per `unit` of log time.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Rate {
+pub(crate) struct Rate {
     /// Occurrences allowed per unit.
-    pub count: f64,
+    pub(crate) count: f64,
     /// The unit.
-    pub unit: RateUnit,
+    pub(crate) unit: RateUnit,
 }
 
 impl Rate {
     /// Parses `30/h`, `0.5/m`, `100/d` (also `/min`, `/hour`, `/day`).
-    pub fn parse(text: &str) -> std::result::Result<Rate, String> {
+    pub(crate) fn parse(text: &str) -> std::result::Result<Rate, String> {
         let expected = || format!("{text:?} is not a rate like 30/h, 2/m or 100/d");
         let (count, unit) = text.trim().split_once('/').ok_or_else(expected)?;
         let count: f64 = count.trim().parse().map_err(|_| expected())?;
@@ -175,7 +175,12 @@ impl fmt::Display for Rate {
 
 /// Occurrences per `unit` of log time: `count` over the span from `first` to `last`, the span
 /// being at least [`MIN_RATE_SPAN_MS`] (and exactly that when a time is missing).
-pub fn rate(count: u64, first: Option<LogTime>, last: Option<LogTime>, unit: RateUnit) -> f64 {
+pub(crate) fn rate(
+    count: u64,
+    first: Option<LogTime>,
+    last: Option<LogTime>,
+    unit: RateUnit,
+) -> f64 {
     let span = match (first, last) {
         (Some(first), Some(last)) => last.epoch_millis() - first.epoch_millis(),
         _ => 0,
@@ -187,19 +192,19 @@ pub fn rate(count: u64, first: Option<LogTime>, last: Option<LogTime>, unit: Rat
 /// The rules of a gate. Build it from a policy file ([`Policy::from_toml`]), then lay the
 /// command line over it ([`Policy::apply_cli`]).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Most occurrences per target.
-    pub max: BTreeMap<Target, u64>,
+    pub(crate) max: BTreeMap<Target, u64>,
     /// Highest rate per target.
-    pub max_rate: BTreeMap<Target, Rate>,
+    pub(crate) max_rate: BTreeMap<Target, Rate>,
     /// Fail when a deprecated catalog code occurs.
-    pub fail_on_deprecated: bool,
+    pub(crate) fail_on_deprecated: bool,
     /// Codes that never count towards any rule.
-    pub allow: BTreeSet<u32>,
+    pub(crate) allow: BTreeSet<u32>,
     /// Most codes absent from the baseline.
-    pub max_new: Option<u64>,
+    pub(crate) max_new: Option<u64>,
     /// Highest growth over the baseline per target, in percent.
-    pub max_increase: BTreeMap<Target, f64>,
+    pub(crate) max_increase: BTreeMap<Target, f64>,
 }
 
 /// The policy file: only a `[gate]` table.
@@ -238,19 +243,19 @@ enum CodeOrName {
 
 /// Rules given on the command line, as written (`KEY=VALUE` strings).
 #[derive(Clone, Debug, Default)]
-pub struct CliRules {
+pub(crate) struct CliRules {
     /// `--max TARGET=N`.
-    pub max: Vec<String>,
+    pub(crate) max: Vec<String>,
     /// `--max-rate TARGET=RATE`.
-    pub max_rate: Vec<String>,
+    pub(crate) max_rate: Vec<String>,
     /// `--max-increase TARGET=PCT`.
-    pub max_increase: Vec<String>,
+    pub(crate) max_increase: Vec<String>,
     /// `--allow CODE`.
-    pub allow: Vec<String>,
+    pub(crate) allow: Vec<String>,
     /// `--max-new N`.
-    pub max_new: Option<u64>,
+    pub(crate) max_new: Option<u64>,
     /// `--fail-on-deprecated`.
-    pub fail_on_deprecated: bool,
+    pub(crate) fail_on_deprecated: bool,
 }
 
 fn bad(entry: impl Into<String>, reason: impl Into<String>) -> Error {
@@ -312,7 +317,7 @@ fn percent(text: &str) -> std::result::Result<f64, String> {
 impl Policy {
     /// Parses a policy file's text; `origin` names the file in errors. Unknown keys, wrong
     /// types and unknown codes, names or categories are errors naming the entry.
-    pub fn from_toml(text: &str, origin: &str) -> Result<Policy> {
+    pub(crate) fn from_toml(text: &str, origin: &str) -> Result<Policy> {
         let file: PolicyFile = toml::from_str(text).map_err(|e| Error::PolicyFile {
             path: origin.to_string(),
             reason: e.to_string().trim_end().to_string(),
@@ -364,7 +369,7 @@ impl Policy {
     /// file's, `--max-new` replaces `max_new`, allow lists are joined, and
     /// `--fail-on-deprecated` turns that rule on. Two command-line rules of one kind for the
     /// same target are an error.
-    pub fn apply_cli(&mut self, cli: &CliRules) -> Result<()> {
+    pub(crate) fn apply_cli(&mut self, cli: &CliRules) -> Result<()> {
         let mut seen = BTreeSet::new();
         for spec in &cli.max {
             let (target, value) = split_rule("--max", spec)?;
@@ -408,7 +413,7 @@ impl Policy {
     }
 
     /// Number of rules (the allow list is not a rule).
-    pub fn rule_count(&self) -> usize {
+    pub(crate) fn rule_count(&self) -> usize {
         self.max.len()
             + self.max_rate.len()
             + self.max_increase.len()
@@ -418,7 +423,7 @@ impl Policy {
 
     /// Checks that the policy can be evaluated: it has a rule, and the baseline rules have a
     /// baseline.
-    pub fn validate(&self, has_baseline: bool) -> Result<()> {
+    pub(crate) fn validate(&self, has_baseline: bool) -> Result<()> {
         if self.rule_count() == 0 {
             return Err(Error::NoGateRules);
         }
@@ -437,7 +442,7 @@ impl Policy {
 /// The kind of a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RuleKind {
+pub(crate) enum RuleKind {
     /// Most occurrences.
     Max,
     /// Highest rate per unit of log time.
@@ -452,7 +457,7 @@ pub enum RuleKind {
 
 impl RuleKind {
     /// The rule's name as on the command line (`max`, `max-rate`, …).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RuleKind::Max => "max",
             RuleKind::MaxRate => "max-rate",
@@ -465,36 +470,36 @@ impl RuleKind {
 
 /// How one rule fared.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Stable id: the code's name, or `total`, `unknown`, `category:NAME`, `new`, `deprecated`.
-    pub id: String,
+    pub(crate) id: String,
     /// The kind of rule.
-    pub kind: RuleKind,
+    pub(crate) kind: RuleKind,
     /// The rule for people, e.g. `max SERVER_NOT_REACHABLE (300)`.
-    pub rule: String,
+    pub(crate) rule: String,
     /// The limit (a count, a rate in `unit`, or a percentage).
-    pub limit: f64,
+    pub(crate) limit: f64,
     /// The measured value, in the same unit (`null` in JSON for an increase from zero).
-    pub actual: f64,
+    pub(crate) actual: f64,
     /// The unit of `limit` and `actual`: empty for counts, `/m`, `/h`, `/d` or `%`.
-    pub unit: String,
+    pub(crate) unit: String,
     /// The rule holds.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// The codes that counted (occurred and not allowed), most frequent first.
-    pub codes: Vec<u32>,
+    pub(crate) codes: Vec<u32>,
     /// The earliest of those occurrences.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_at: Option<Location>,
+    pub(crate) first_at: Option<Location>,
     /// The catalog's hint, when the rule is about one catalog code.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
     /// More facts, e.g. the baseline count or the new codes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub(crate) detail: Option<String>,
 }
 
 /// Formats a number without a needless fraction: `3`, `2.5`, `0.33`.
-pub fn number(value: f64) -> String {
+pub(crate) fn number(value: f64) -> String {
     if !value.is_finite() {
         "∞".into()
     } else if value.fract() == 0.0 {
@@ -507,12 +512,12 @@ pub fn number(value: f64) -> String {
 
 impl Outcome {
     /// The limit with its unit, e.g. `0`, `30/h`, `50%`.
-    pub fn limit_text(&self) -> String {
+    pub(crate) fn limit_text(&self) -> String {
         format!("{}{}", number(self.limit), self.unit)
     }
 
     /// The measured value with its unit, e.g. `80`, `390/h`, `+60%`.
-    pub fn actual_text(&self) -> String {
+    pub(crate) fn actual_text(&self) -> String {
         match self.kind {
             RuleKind::MaxIncrease if !self.actual.is_finite() => "new (0 in the baseline)".into(),
             RuleKind::MaxIncrease if self.actual >= 0.0 => format!("+{}%", number(self.actual)),
@@ -524,23 +529,23 @@ impl Outcome {
 
 /// The result of a gate: every rule's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// Always [`SCHEMA`].
-    pub schema: &'static str,
+    pub(crate) schema: &'static str,
     /// Every rule holds.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// Number of rules checked.
-    pub rules: usize,
+    pub(crate) rules: usize,
     /// Number of rules broken.
-    pub broken: usize,
+    pub(crate) broken: usize,
     /// One outcome per rule, in policy order (max, max-rate, max-increase, max-new,
     /// fail-on-deprecated; targets in a fixed order within each kind).
-    pub outcomes: Vec<Outcome>,
+    pub(crate) outcomes: Vec<Outcome>,
 }
 
 impl Verdict {
     /// The rules that broke.
-    pub fn broken_rules(&self) -> impl Iterator<Item = &Outcome> {
+    pub(crate) fn broken_rules(&self) -> impl Iterator<Item = &Outcome> {
         self.outcomes.iter().filter(|o| !o.passed)
     }
 }
@@ -617,7 +622,11 @@ fn code_names(codes: &[&CodeSummary]) -> String {
 /// Checks every rule of `policy` against `summary` (and `baseline` for the baseline rules).
 ///
 /// Fails only when the policy cannot be evaluated (see [`Policy::validate`]).
-pub fn evaluate(policy: &Policy, summary: &Summary, baseline: Option<&Summary>) -> Result<Verdict> {
+pub(crate) fn evaluate(
+    policy: &Policy,
+    summary: &Summary,
+    baseline: Option<&Summary>,
+) -> Result<Verdict> {
     policy.validate(baseline.is_some())?;
     let allow = &policy.allow;
     let mut outcomes = Vec::new();

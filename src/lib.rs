@@ -25,5 +25,8 @@ pub mod search;
 pub mod time;
 
 pub use error::{Error, Result};
+pub use input::discover::LogFile;
+pub use input::read::ReadOptions;
 pub use model::{Bucket, Summary};
 pub use pipeline::{FileEvents, ScanConfig, TimeBound, read_summary, scan_paths, scan_stream};
+pub use search::chunks::{FileScan, Hit};

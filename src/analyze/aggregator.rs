@@ -22,7 +22,7 @@ use crate::search::rules::RuleSet;
 use crate::time::{LogTime, Minute};
 
 /// Sample lines kept per burst.
-pub const SAMPLES_PER_BURST: usize = 3;
+pub(crate) const SAMPLES_PER_BURST: usize = 3;
 
 /// Counts `n` more under `key`, allocating the key only the first time it is seen.
 fn bump_by(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
@@ -150,7 +150,7 @@ fn assemble_code<'t>(
 
 /// Builds a [`Summary`] one file at a time, so a caller can stream: scan a file, add it, drop
 /// its hits. [`summarize`] is this over a whole scan.
-pub struct Aggregator<'a> {
+pub(crate) struct Aggregator<'a> {
     rules: &'a RuleSet,
     catalog: &'a Catalog,
     lang: Lang,
@@ -173,7 +173,7 @@ pub struct Aggregator<'a> {
 
 impl<'a> Aggregator<'a> {
     /// An empty aggregation; `rules` name the shapes, `catalog` and `lang` fill in code facts.
-    pub fn new(rules: &'a RuleSet, catalog: &'a Catalog, lang: Lang) -> Aggregator<'a> {
+    pub(crate) fn new(rules: &'a RuleSet, catalog: &'a Catalog, lang: Lang) -> Aggregator<'a> {
         Aggregator {
             rules,
             catalog,
@@ -193,7 +193,7 @@ impl<'a> Aggregator<'a> {
     }
 
     /// Counts only what lies in `window`, and buckets the timeline by `bucket`.
-    pub fn with_window(mut self, window: Window, bucket: Bucket) -> Aggregator<'a> {
+    pub(crate) fn with_window(mut self, window: Window, bucket: Bucket) -> Aggregator<'a> {
         self.window = window;
         self.bucket = bucket;
         self
@@ -221,7 +221,7 @@ impl<'a> Aggregator<'a> {
     }
 
     /// Adds a file's [`FileTally`] (made with this aggregator's rules and window).
-    pub fn absorb(&mut self, file: &LogFile, tally: FileTally) {
+    pub(crate) fn absorb(&mut self, file: &LogFile, tally: FileTally) {
         let FileTally {
             rel_path,
             device,
@@ -277,7 +277,12 @@ impl<'a> Aggregator<'a> {
     /// The summary: `roots` as given, `skipped` from discovery (files that failed to read are
     /// added to them), and the wall time. Timeline, bursts, device sessions and unmatched
     /// templates are derived here, from everything added.
-    pub fn finish(self, roots: Vec<String>, mut skipped: Vec<Skipped>, elapsed_ms: u64) -> Summary {
+    pub(crate) fn finish(
+        self,
+        roots: Vec<String>,
+        mut skipped: Vec<Skipped>,
+        elapsed_ms: u64,
+    ) -> Summary {
         let Aggregator {
             catalog,
             lang,
@@ -428,31 +433,31 @@ fn bursts_of(
 }
 
 /// What [`summarize`] needs besides the per-file results.
-pub struct SummaryInput<'a> {
+pub(crate) struct SummaryInput<'a> {
     /// The paths given.
-    pub roots: Vec<String>,
+    pub(crate) roots: Vec<String>,
     /// The files scanned.
-    pub files: &'a [LogFile],
+    pub(crate) files: &'a [LogFile],
     /// The tally of each file, in the same order (see [`FileTally::new`] and [`tally_all`]).
-    pub tallies: Vec<FileTally>,
+    pub(crate) tallies: Vec<FileTally>,
     /// Paths discovery skipped.
-    pub skipped: Vec<Skipped>,
+    pub(crate) skipped: Vec<Skipped>,
     /// The rules used (for shape names).
-    pub rules: &'a RuleSet,
+    pub(crate) rules: &'a RuleSet,
     /// The catalog.
-    pub catalog: &'a Catalog,
+    pub(crate) catalog: &'a Catalog,
     /// Language of the hints.
-    pub lang: Lang,
+    pub(crate) lang: Lang,
     /// Wall time of the scan.
-    pub elapsed_ms: u64,
+    pub(crate) elapsed_ms: u64,
     /// Count only what lies in this window.
-    pub window: Window,
+    pub(crate) window: Window,
     /// The timeline's bucket width.
-    pub bucket: Bucket,
+    pub(crate) bucket: Bucket,
 }
 
 /// Builds the summary of a scan.
-pub fn summarize(input: SummaryInput<'_>) -> Summary {
+pub(crate) fn summarize(input: SummaryInput<'_>) -> Summary {
     let mut aggregator = Aggregator::new(input.rules, input.catalog, input.lang)
         .with_window(input.window, input.bucket);
     aggregator.reserve(&input.tallies);

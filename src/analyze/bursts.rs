@@ -24,17 +24,17 @@ use crate::model::Burst;
 use crate::time::LogTime;
 
 /// The fewest errors in a minute that can make it hot.
-pub const MIN_HOT: u64 = 5;
+pub(crate) const MIN_HOT: u64 = 5;
 /// How many robust deviations above the median a hot minute is.
-pub const HOT_K: f64 = 5.0;
+pub(crate) const HOT_K: f64 = 5.0;
 /// How many robust deviations above the median a warm minute is.
-pub const WARM_K: f64 = 2.0;
+pub(crate) const WARM_K: f64 = 2.0;
 /// Hot minutes this close (in minutes) belong to one run.
-pub const BRIDGE_MINUTES: i64 = 2;
+pub(crate) const BRIDGE_MINUTES: i64 = 2;
 /// How far a run grows over warm minutes on each side.
-pub const GROW_MINUTES: i64 = 5;
+pub(crate) const GROW_MINUTES: i64 = 5;
 /// The fewest errors in a burst.
-pub const MIN_ERRORS: u64 = 8;
+pub(crate) const MIN_ERRORS: u64 = 8;
 
 /// explains the 201s after it better than a stray 202 does).
 const FAMILIES: [(&str, &[u32], bool, u8); 4] = [
@@ -49,7 +49,7 @@ const NOT_LOGGED_IN: u32 = 201;
 
 /// The label of a mix of codes: the family whose codes (with the 201s that follow a token
 /// expiry or a kick) are the most errors, when they are at least half of them.
-pub fn label(codes: &BTreeMap<u32, u64>) -> Option<&'static str> {
+pub(crate) fn label(codes: &BTreeMap<u32, u64>) -> Option<&'static str> {
     let total: u64 = codes.values().sum();
     let not_logged_in = codes.get(&NOT_LOGGED_IN).copied().unwrap_or(0);
     FAMILIES
@@ -116,14 +116,14 @@ fn background(per_minute: &[(i64, u64)], minutes: u64) -> (f64, f64) {
 }
 
 /// A device's errors and span, the detector's input.
-pub struct DeviceErrors<'a> {
+pub(crate) struct DeviceErrors<'a> {
     /// The device.
-    pub name: &'a str,
+    pub(crate) name: &'a str,
     /// The first and last entry of its logs (the background's span).
-    pub span: Option<(LogTime, LogTime)>,
+    pub(crate) span: Option<(LogTime, LogTime)>,
     /// Its timed errors `(time, code)`, code 0 excluded, in any order: in the lists the scan
     /// made (one per run of chunks of each file), which are not copied into one.
-    pub hits: Vec<Vec<(LogTime, u32)>>,
+    pub(crate) hits: Vec<Vec<(LogTime, u32)>>,
 }
 
 /// Finds the bursts of one device.
@@ -255,7 +255,7 @@ fn join(a: &mut Burst, b: Burst) {
 
 /// Finds the bursts of every device, joins overlapping ones with the same label across
 /// devices, and returns them in time order.
-pub fn detect(devices: &[DeviceErrors<'_>]) -> Vec<Burst> {
+pub(crate) fn detect(devices: &[DeviceErrors<'_>]) -> Vec<Burst> {
     let mut all: Vec<Burst> = devices.par_iter().flat_map_iter(device_bursts).collect();
     all.sort_by(|a, b| {
         a.start

@@ -2,9 +2,9 @@
 //! [`crate::model::Summary`]: per-chunk collectors (samples, connection events, unmatched
 //! lines), per-file tallies, the aggregator, device sessions and bursts.
 
-pub mod aggregator;
-pub mod bursts;
-pub mod samples;
-pub mod sessions;
-pub mod tally;
-pub mod unmatched;
+pub(crate) mod aggregator;
+pub(crate) mod bursts;
+pub(crate) mod samples;
+pub(crate) mod sessions;
+pub(crate) mod tally;
+pub(crate) mod unmatched;

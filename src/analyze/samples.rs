@@ -7,20 +7,20 @@ use crate::time::LogTime;
 
 /// A hit's line text, by the hit's index in its chunk (or, once stitched, its file).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// Index of the hit.
-    pub hit: usize,
+    pub(crate) hit: usize,
     /// The line (lossy UTF-8, `\r` removed, cut at [`line::MAX_TEXT`] bytes).
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// The key samples are unique by: code and minute (`None`: the time is not known yet).
-pub fn key(code: u32, time: Option<LogTime>) -> (u32, Option<i64>) {
+pub(crate) fn key(code: u32, time: Option<LogTime>) -> (u32, Option<i64>) {
     (code, time.map(|t| t.minute_index()))
 }
 
 /// The first hit of each error code per minute of one chunk, with its line text.
-pub fn collect_chunk(chunk: &[u8], scan: &ChunkScan) -> Vec<Sample> {
+pub(crate) fn collect_chunk(chunk: &[u8], scan: &ChunkScan) -> Vec<Sample> {
     let mut seen = rustc_hash::FxHashSet::default();
     let mut out = Vec::new();
     for (i, hit) in scan.hits.iter().enumerate() {

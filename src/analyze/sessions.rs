@@ -15,7 +15,7 @@ use crate::time::LogTime;
 
 /// A connection event that is not an error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
+pub(crate) enum EventKind {
     /// `handleDisconnect:N`: the SDK's internal disconnect reason N.
     HandleDisconnect(u32),
     /// `[global listener] onConnected`.
@@ -24,20 +24,20 @@ pub enum EventKind {
 
 /// An event found in a chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RawEvent {
+pub(crate) struct RawEvent {
     /// 0-based line index within the chunk.
-    pub line_in_chunk: u64,
+    pub(crate) line_in_chunk: u64,
     /// The entry time of the line.
-    pub time: EntryTime,
+    pub(crate) time: EntryTime,
     /// What happened.
-    pub kind: EventKind,
+    pub(crate) kind: EventKind,
 }
 
 const HANDLE: &[u8] = b"handleDisconnect:";
 const CONNECTED: &[u8] = b"onConnected";
 
 /// Finds the connection events of one chunk, in line order.
-pub fn collect_chunk(chunk: &[u8]) -> Vec<RawEvent> {
+pub(crate) fn collect_chunk(chunk: &[u8]) -> Vec<RawEvent> {
     let mut found: Vec<(usize, EventKind)> = Vec::new();
     for pos in memmem::find_iter(chunk, HANDLE) {
         let digits = &chunk[pos + HANDLE.len()..];
@@ -75,18 +75,18 @@ pub fn collect_chunk(chunk: &[u8]) -> Vec<RawEvent> {
 /// file known by its place in the file list (a long log has tens of thousands of steps, and
 /// a device reports only its first [`STORY_MAX`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     /// The entry time.
-    pub time: Option<LogTime>,
+    pub(crate) time: Option<LogTime>,
     /// 1-based line.
-    pub line: u64,
+    pub(crate) line: u64,
     /// What happened.
-    pub kind: StepKind,
+    pub(crate) kind: StepKind,
 }
 
 /// What a [`Step`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepKind {
+pub(crate) enum StepKind {
     /// An `onDisconnect…` error code.
     Disconnect(u32),
     /// A `handleDisconnect:N` reason.
@@ -116,7 +116,7 @@ impl Step {
 /// Builds the device list from the file summaries (in discovery order, devices in order of
 /// first appearance) and each file's story steps (by index into `files`, each file's in line
 /// order).
-pub fn devices(files: &[FileSummary], stories: &[Vec<Step>]) -> Vec<DeviceSummary> {
+pub(crate) fn devices(files: &[FileSummary], stories: &[Vec<Step>]) -> Vec<DeviceSummary> {
     let mut out: Vec<DeviceSummary> = Vec::new();
     // Per device: its steps, each with its file's index.
     let mut collected: Vec<Vec<(usize, Step)>> = Vec::new();

@@ -27,7 +27,7 @@ use crate::time::LogTime;
 
 /// What tallying a chunk needs to know besides the chunk.
 #[derive(Clone, Copy, Debug)]
-pub struct TallyContext {
+pub(crate) struct TallyContext {
     /// The index of the listener rule, whose hits are disconnects in the story.
     listener: Option<usize>,
     /// Only what lies in it counts.
@@ -38,7 +38,7 @@ pub struct TallyContext {
 
 impl TallyContext {
     /// The context of a scan with `rules`, counting what lies in `window`, with `collectors`.
-    pub fn new(rules: &RuleSet, window: Window, collectors: Collectors) -> TallyContext {
+    pub(crate) fn new(rules: &RuleSet, window: Window, collectors: Collectors) -> TallyContext {
         TallyContext {
             listener: rules.rules().iter().position(|r| r.name == LISTENER_SHAPE),
             window,
@@ -51,16 +51,16 @@ impl TallyContext {
 /// deep ones (the connection story, failure-looking lines no rule understands) look at many
 /// lines, not only hits: several times the cost of the code scan, so only when asked.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Collectors {
+pub(crate) struct Collectors {
     /// Connection events (`handleDisconnect:N`, `onConnected`) for the device story.
-    pub events: bool,
+    pub(crate) events: bool,
     /// Failure-looking lines without a hit, grouped by template.
-    pub unmatched: bool,
+    pub(crate) unmatched: bool,
 }
 
 impl Collectors {
     /// Every collector (`deep`) or only the sample lines.
-    pub fn deep(deep: bool) -> Collectors {
+    pub(crate) fn deep(deep: bool) -> Collectors {
         Collectors {
             events: deep,
             unmatched: deep,
@@ -69,18 +69,18 @@ impl Collectors {
 }
 
 /// What the collectors besides extraction found in one chunk.
-pub struct ChunkExtras {
+pub(crate) struct ChunkExtras {
     /// The first hit of each error code per minute, with its line text.
-    pub samples: Vec<samples::Sample>,
+    pub(crate) samples: Vec<samples::Sample>,
     /// Connection events.
-    pub events: Vec<RawEvent>,
+    pub(crate) events: Vec<RawEvent>,
     /// Failure-looking lines without a hit, by template (lines 0-based).
-    pub unmatched: BTreeMap<String, unmatched::Group>,
+    pub(crate) unmatched: BTreeMap<String, unmatched::Group>,
 }
 
 impl ChunkExtras {
     /// Runs `collectors` over `chunk`, whose extraction found `scan`.
-    pub fn collect(chunk: &[u8], scan: &ChunkScan, collectors: Collectors) -> ChunkExtras {
+    pub(crate) fn collect(chunk: &[u8], scan: &ChunkScan, collectors: Collectors) -> ChunkExtras {
         let unmatched = if collectors.unmatched {
             let mut hit_lines: Vec<usize> = scan.hits.iter().map(|h| h.line_start).collect();
             hit_lines.dedup();
@@ -102,16 +102,16 @@ impl ChunkExtras {
 
 /// A chunk kept whole until its file is done (a window relative to the last log time, or
 /// the event stream): its findings, hit line texts when kept, and what the collectors found.
-pub struct KeptChunk {
+pub(crate) struct KeptChunk {
     /// Findings and line texts.
-    pub texted: TextedChunk,
+    pub(crate) texted: TextedChunk,
     /// What the collectors found.
-    pub extras: ChunkExtras,
+    pub(crate) extras: ChunkExtras,
 }
 
 impl KeptChunk {
     /// The kept chunk of `bytes`; `keep_text` keeps each hit's line text.
-    pub fn new(
+    pub(crate) fn new(
         bytes: &[u8],
         findings: ChunkFindings,
         context: &TallyContext,
@@ -160,7 +160,7 @@ struct TimedHit {
 
 /// What one chunk adds to its file's tally: a few plain records per hit, not the hits.
 #[derive(Debug)]
-pub struct ChunkTally {
+pub(crate) struct ChunkTally {
     facts: chunks::ChunkFacts,
     /// The hits timed in the chunk and inside the window, in line order.
     hits: Vec<TimedHit>,
@@ -176,7 +176,7 @@ pub struct ChunkTally {
 impl ChunkTally {
     /// The tally of one chunk (`bytes`) from its findings, which it takes apart; the
     /// context's collectors run here, while the bytes are at hand.
-    pub fn of(bytes: &[u8], findings: ChunkFindings, context: &TallyContext) -> ChunkTally {
+    pub(crate) fn of(bytes: &[u8], findings: ChunkFindings, context: &TallyContext) -> ChunkTally {
         let extras = ChunkExtras::collect(bytes, &findings.scan, context.collectors);
         let samples = extras.samples.into_iter().map(|s| (s.hit, s.text));
         ChunkTally::of_parts(
@@ -189,7 +189,7 @@ impl ChunkTally {
     }
 
     /// The tally of a kept chunk.
-    pub fn of_kept(kept: &KeptChunk, context: &TallyContext) -> ChunkTally {
+    pub(crate) fn of_kept(kept: &KeptChunk, context: &TallyContext) -> ChunkTally {
         let extras = &kept.extras;
         let samples = extras.samples.iter().map(|s| (s.hit, s.text.clone()));
         let groups = extras.unmatched.clone();
@@ -387,7 +387,7 @@ impl RunTally {
 impl FileTally {
     /// The tally of one file from its chunks' tallies (or why it could not be scanned). Runs
     /// of chunks are tallied in parallel, then joined in order.
-    pub fn join(
+    pub(crate) fn join(
         file: &LogFile,
         scanned: Result<ScannedChunks<ChunkTally>, impl std::fmt::Display>,
         context: &TallyContext,
@@ -577,7 +577,7 @@ impl CodeTally {
 /// What one file adds to a summary. It is worked out for each file on its own (in parallel,
 /// by [`summarize`]), then absorbed file by file in report order, which is cheap: per code,
 /// not per hit.
-pub struct FileTally {
+pub(crate) struct FileTally {
     pub(crate) rel_path: String,
     pub(crate) device: String,
     /// The file could not be scanned: why.
@@ -626,7 +626,7 @@ impl HeldSample {
 
 impl FileTally {
     /// Why the file could not be scanned, if it could not.
-    pub fn failure(&self) -> Option<&str> {
+    pub(crate) fn failure(&self) -> Option<&str> {
         self.failed.as_deref()
     }
 
@@ -648,7 +648,7 @@ impl FileTally {
 
     /// The tally of a file scanned with [`read::scan_file_chunks`] and chunks kept (or why
     /// it could not be scanned), counting what lies in `context`'s window.
-    pub fn of_findings(
+    pub(crate) fn of_findings(
         file: &LogFile,
         scanned: Result<&ScannedChunks<KeptChunk>, &ReadError>,
         context: &TallyContext,
@@ -669,7 +669,7 @@ impl FileTally {
 
 /// The tallies of scans whose findings were kept (in parallel; each scan is dropped by the
 /// worker that tallied it, not freed one by one afterwards).
-pub fn tally_all(
+pub(crate) fn tally_all(
     files: &[LogFile],
     results: Vec<Result<ScannedChunks<KeptChunk>, ReadError>>,
     context: &TallyContext,

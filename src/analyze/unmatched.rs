@@ -17,12 +17,13 @@ use crate::search::line::count_newlines;
 use crate::time::{LogTime, parse_prefix};
 
 /// The words that make a line look like a failure (matched ignoring ASCII case).
-pub const FAILURE_WORDS: [&str; 5] = ["sdk_error", "failed", "error", "level: 2", "exception"];
+pub(crate) const FAILURE_WORDS: [&str; 5] =
+    ["sdk_error", "failed", "error", "level: 2", "exception"];
 
 /// Substrings of lines known not to state SDK codes (decoys: HTTP statuses, REST error
 /// bodies, `handleDisconnect:N`, errno, MSYNC `error_code : 0`, …): such templates are
 /// reported with `known_noise: true`.
-pub const KNOWN_NOISE: [&str; 18] = [
+pub(crate) const KNOWN_NOISE: [&str; 18] = [
     "httpExecute code:",
     "getDnsListFromServer code:",
     "handleDisconnect:",
@@ -59,26 +60,26 @@ fn prefilter() -> &'static AhoCorasick {
 
 /// One template's occurrences within a chunk or a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Group {
+pub(crate) struct Group {
     /// Occurrences.
-    pub count: u64,
+    pub(crate) count: u64,
     /// 0-based line of the first occurrence within the chunk (1-based within the file once
     /// stitched).
-    pub line: u64,
+    pub(crate) line: u64,
     /// The first occurrence's text.
-    pub example: String,
+    pub(crate) example: String,
     /// Earliest and latest time among occurrences with a time of their own in the chunk.
-    pub min: Option<LogTime>,
+    pub(crate) min: Option<LogTime>,
     /// See `min`.
-    pub max: Option<LogTime>,
+    pub(crate) max: Option<LogTime>,
     /// Some occurrence takes its time from an entry above the chunk.
-    pub inherited: bool,
+    pub(crate) inherited: bool,
     /// The line is a known decoy.
-    pub known_noise: bool,
+    pub(crate) known_noise: bool,
 }
 
 /// The masked template of a line's message (its prefix removed).
-pub fn template(line: &[u8]) -> String {
+pub(crate) fn template(line: &[u8]) -> String {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let body = match parse_prefix(line) {
         Some(prefix) => &line[prefix.len.min(line.len())..],
@@ -170,7 +171,7 @@ fn is_known_noise(line: &[u8]) -> bool {
 
 /// Groups the failure-looking lines of a chunk that hold no hit. `hit_lines` are the start
 /// offsets of the lines with a hit, ascending.
-pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Group> {
+pub(crate) fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Group> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut line_end = 0;
     let (mut counted_to, mut newlines) = (0, 0);
@@ -214,7 +215,7 @@ pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Grou
 /// Adds a chunk's groups to those of its file (`into`): lines moved down by the `line_base`
 /// lines before the chunk, and occurrences before the chunk's first entry timed by the entry
 /// `carried` from the chunks before.
-pub fn merge_chunk(
+pub(crate) fn merge_chunk(
     into: &mut BTreeMap<String, Group>,
     chunk: BTreeMap<String, Group>,
     line_base: u64,
@@ -238,7 +239,7 @@ pub fn merge_chunk(
 }
 
 /// Adds a later chunk's (or file's) groups to `into`; the first occurrence stays the example.
-pub fn merge(into: &mut BTreeMap<String, Group>, from: BTreeMap<String, Group>) {
+pub(crate) fn merge(into: &mut BTreeMap<String, Group>, from: BTreeMap<String, Group>) {
     for (key, group) in from {
         match into.get_mut(&key) {
             Some(have) => {
@@ -268,7 +269,7 @@ fn max_opt(a: Option<LogTime>, b: Option<LogTime>) -> Option<LogTime> {
     }
 }
 /// Adds one file's groups to the scan-wide templates.
-pub fn absorb(
+pub(crate) fn absorb(
     all: &mut BTreeMap<String, UnmatchedTemplate>,
     path: &str,
     device: &str,

@@ -21,7 +21,7 @@ use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary, scan_pa
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     /// The command did its job (a scan that found errors included).
     Ok,
     /// A gate rule broke.
@@ -34,7 +34,7 @@ pub enum Status {
 
 impl Status {
     /// The process exit code.
-    pub fn code(self) -> ExitCode {
+    pub(crate) fn code(self) -> ExitCode {
         match self {
             Status::Ok => ExitCode::SUCCESS,
             Status::RuleBroken => ExitCode::from(1),
@@ -56,7 +56,7 @@ Exit status:
 /// Diagnose the logs of the Easemob (环信 / Agora Chat) IM Windows SDK.
 #[derive(Debug, Parser)]
 #[command(name = "emscan", version, after_help = EXIT_HELP, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -299,7 +299,7 @@ struct CodesArgs {
 
 /// When to colour terminal output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// When stdout is a terminal and `NO_COLOR` is unset or empty.
     Auto,
     /// Always.
@@ -310,7 +310,7 @@ pub enum ColorChoice {
 
 impl ColorChoice {
     /// Whether to colour, given whether stdout is a terminal and the value of `NO_COLOR`.
-    pub fn enabled(self, stdout_is_terminal: bool, no_color: Option<&str>) -> bool {
+    pub(crate) fn enabled(self, stdout_is_terminal: bool, no_color: Option<&str>) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -320,7 +320,7 @@ impl ColorChoice {
 }
 
 /// Parses a byte size: a whole number with an optional K, M or G (powers of 1024).
-pub fn parse_bytes(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_bytes(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let upper = text.to_ascii_uppercase();
     let trimmed = upper.trim_end_matches("IB").trim_end_matches('B');
@@ -427,7 +427,10 @@ fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
 }
 
 /// Writes the completion script of `shell` for `emscan`.
-pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut command = Cli::command();
     clap_complete::generate(shell, &mut command, "emscan", out);
     out.flush()

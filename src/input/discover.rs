@@ -13,7 +13,9 @@ use ignore::{WalkBuilder, WalkState};
 use rayon::prelude::*;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-pub use crate::model::order::{FileOrderKey, Skipped, sdk_log_name, sort_skipped, under_root};
+pub(crate) use crate::model::order::{
+    FileOrderKey, Skipped, sdk_log_name, sort_skipped, under_root,
+};
 
 /// One log file to scan.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,15 +64,15 @@ impl LogFile {
 
 /// The outcome of discovery.
 #[derive(Clone, Debug, Default)]
-pub struct Discovery {
+pub(crate) struct Discovery {
     /// Files to scan, in report order.
-    pub files: Vec<LogFile>,
+    pub(crate) files: Vec<LogFile>,
     /// Paths that could not be used.
-    pub skipped: Vec<Skipped>,
+    pub(crate) skipped: Vec<Skipped>,
 }
 
 /// The device name of files that sit directly in the scanned folder, when it has no name.
-pub const DEFAULT_DEVICE: &str = "default";
+pub(crate) const DEFAULT_DEVICE: &str = "default";
 
 /// Joins path components with `/`, whatever the platform.
 fn slash_path(path: &Path) -> String {
@@ -92,12 +94,12 @@ fn root_device_name(root: &Path) -> String {
 }
 
 /// Where the SDK writes its logs, relative to the app's folder.
-pub const SDK_LOG_DIR: &str = "sdkdata/easemobLog";
+pub(crate) const SDK_LOG_DIR: &str = "sdkdata/easemobLog";
 
 /// The path to scan when none is given, run from `dir`: the SDK's log folder
 /// (`sdkdata/easemobLog`) when `dir` is an app's folder that has one, else `.`. The path is
 /// relative, so reports name files as the user would.
-pub fn default_root(dir: &Path) -> PathBuf {
+pub(crate) fn default_root(dir: &Path) -> PathBuf {
     if dir.join(SDK_LOG_DIR).is_dir() {
         PathBuf::from(SDK_LOG_DIR)
     } else {
@@ -110,7 +112,7 @@ pub fn default_root(dir: &Path) -> PathBuf {
 /// `all_files` picks every regular file in folders, not only SDK log names. A file named
 /// explicitly is always scanned. When more than one path is given, relative paths are
 /// prefixed by the root as given, so that keys stay unique.
-pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
+pub(crate) fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
     let files = Mutex::new(Vec::new());
     let unreadable = Mutex::new(Vec::new());
     // One `stat` each, on the walk's threads: most of the time discovery takes on a bundle of
@@ -142,7 +144,7 @@ pub(crate) fn into_inner<T>(mutex: Mutex<T>) -> T {
 
 /// `file` with its size looked up (symbolic links followed, as in the walk), or why it cannot
 /// be read.
-pub fn sized(mut file: LogFile) -> Result<LogFile, Skipped> {
+pub(crate) fn sized(mut file: LogFile) -> Result<LogFile, Skipped> {
     match std::fs::metadata(&file.path) {
         Ok(meta) => {
             file.size = meta.len();
@@ -159,7 +161,7 @@ pub fn sized(mut file: LogFile) -> Result<LogFile, Skipped> {
 /// found, with its size not yet looked up (0: see [`sized`]), so that a caller can start on it
 /// while the walk goes on. Folders are walked in parallel, on as many threads as rayon's pool
 /// has, so files come in no set order. Returns the paths it could not use, by path.
-pub fn walk(
+pub(crate) fn walk(
     paths: &[PathBuf],
     all_files: bool,
     on_files: &(dyn Fn(Vec<LogFile>) + Sync),
@@ -376,12 +378,15 @@ fn walk_error(error: ignore::Error, root: &Path) -> Skipped {
 }
 
 /// Orders files by device, then rotated segments by their time, the live file last, then path.
-pub fn order_files(files: &mut [LogFile]) {
+pub(crate) fn order_files(files: &mut [LogFile]) {
     sort_in_report_order(files, |file| file);
 }
 
 /// Orders `items` by the report order of their files (see [`order_files`]), in parallel.
-pub fn sort_in_report_order<T: Send>(items: &mut [T], file_of: impl Fn(&T) -> &LogFile + Sync) {
+pub(crate) fn sort_in_report_order<T: Send>(
+    items: &mut [T],
+    file_of: impl Fn(&T) -> &LogFile + Sync,
+) {
     fn key(f: &LogFile) -> FileOrderKey<'_> {
         FileOrderKey {
             device: f.device.as_str(),

@@ -42,7 +42,7 @@ impl Default for ReadOptions {
 
 /// Why a file could not be read at all. Its text becomes the file's `skipped` reason.
 #[derive(Debug, thiserror::Error)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// Opening or reading the file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -272,7 +272,7 @@ fn scan_positional<P: Send>(
 #[cfg(test)]
 /// Scans bytes already in memory (the whole of one file), chunks in parallel, each folded
 /// by `fold`, in order.
-pub fn scan_bytes<P: Send>(
+pub(crate) fn scan_bytes<P: Send>(
     data: &[u8],
     rules: &RuleSet,
     chunk_size: usize,
@@ -286,7 +286,7 @@ pub fn scan_bytes<P: Send>(
 
 /// What a caller makes of each chunk's findings, on the worker that scanned the chunk, with
 /// the chunk's bytes still at hand (collectors that look at more than hits read them here).
-pub type ChunkFold<'a, P> = dyn Fn(&[u8], ChunkFindings) -> P + Sync + 'a;
+pub(crate) type ChunkFold<'a, P> = dyn Fn(&[u8], ChunkFindings) -> P + Sync + 'a;
 
 /// The chunks of `body` (in memory), scanned in parallel and folded, in order.
 fn fold_chunks<P: Send>(
@@ -309,15 +309,15 @@ fn fold_chunks<P: Send>(
 
 /// One file's scan before its chunks are joined: what the fold made of each chunk, in file
 /// order, and the facts of the whole file.
-pub struct ScannedChunks<P> {
+pub(crate) struct ScannedChunks<P> {
     /// The folded chunks, in file order.
-    pub parts: Vec<P>,
+    pub(crate) parts: Vec<P>,
     /// Bytes scanned (after decompression).
-    pub bytes_scanned: u64,
+    pub(crate) bytes_scanned: u64,
     /// Something that made the scan of this file partial.
-    pub warning: Option<String>,
+    pub(crate) warning: Option<String>,
     /// The file's text encoding, when it is not UTF-8.
-    pub encoding: Option<&'static str>,
+    pub(crate) encoding: Option<&'static str>,
 }
 
 impl<P> ScannedChunks<P> {
@@ -333,7 +333,10 @@ impl<P> ScannedChunks<P> {
 
 impl<P> ScannedChunks<P> {
     /// The time of the file's last entry; `findings` gives each part's chunk findings.
-    pub fn last_entry_time(&self, findings: impl Fn(&P) -> &ChunkFindings) -> Option<LogTime> {
+    pub(crate) fn last_entry_time(
+        &self,
+        findings: impl Fn(&P) -> &ChunkFindings,
+    ) -> Option<LogTime> {
         self.parts
             .iter()
             .rev()
@@ -369,7 +372,7 @@ fn scan_in_memory<P: Send>(
 /// segments mapped, and everything else (the live `easemob.log` above all) read positionally.
 /// Each chunk's findings go through `fold` on the worker that scanned the chunk, and the
 /// folded chunks come back in file order.
-pub fn scan_file_chunks<P: Send>(
+pub(crate) fn scan_file_chunks<P: Send>(
     file: &LogFile,
     rules: &RuleSet,
     opts: &ReadOptions,
@@ -489,7 +492,7 @@ fn scan_whole<P>(data: &[u8], rules: &RuleSet, fold: &ChunkFold<'_, P>) -> P {
 /// walk hands on becomes one task of the pool, which looks up the sizes and spawns a scan per
 /// file. `on_found` is told the size of each file as it is found. Returns the discovery, its
 /// files in report order, and what `scan` made of each file, in the same order.
-pub fn discover_and_scan<T: Send>(
+pub(crate) fn discover_and_scan<T: Send>(
     paths: &[PathBuf],
     all_files: bool,
     on_found: &(dyn Fn(u64) + Sync),

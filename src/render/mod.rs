@@ -19,7 +19,7 @@ pub(crate) mod text;
 
 /// Output formats of `scan` and `codes`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Format {
+pub(crate) enum Format {
     /// A table for people.
     #[default]
     Table,
@@ -29,7 +29,7 @@ pub enum Format {
 
 /// Output formats of `gate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum GateFormat {
+pub(crate) enum GateFormat {
     /// One line per broken rule and a verdict.
     #[default]
     Text,
@@ -45,7 +45,7 @@ pub enum GateFormat {
 
 /// Output formats of `diff`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum DiffFormat {
+pub(crate) enum DiffFormat {
     /// A table for people.
     #[default]
     Table,
@@ -57,7 +57,7 @@ pub enum DiffFormat {
 
 /// Output formats of `scan` (and of `merge`, except `ndjson`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ScanFormat {
+pub(crate) enum ScanFormat {
     /// A table for people.
     #[default]
     Table,

@@ -160,7 +160,7 @@ fn emphasise_header(table: &mut Table, color: bool) {
 }
 
 /// Writes the scan table; `color` adds ANSI styling (the caller decides: terminal, `NO_COLOR`).
-pub fn write_summary(
+pub(crate) fn write_summary(
     out: &mut dyn Write,
     summary: &Summary,
     lang: Lang,
@@ -283,7 +283,7 @@ const SPARK_CODES: usize = 8;
 const HISTOGRAM_ROWS: u64 = 6;
 
 /// One line of sparks, scaled to the series' own maximum.
-pub fn sparkline(series: &[u64]) -> String {
+pub(crate) fn sparkline(series: &[u64]) -> String {
     let max = series.iter().copied().max().unwrap_or(0);
     series
         .iter()
@@ -299,7 +299,7 @@ pub fn sparkline(series: &[u64]) -> String {
 }
 
 /// A histogram of `series`, [`HISTOGRAM_ROWS`] rows high, one column per bucket.
-pub fn histogram(series: &[u64]) -> Vec<String> {
+pub(crate) fn histogram(series: &[u64]) -> Vec<String> {
     let max = series.iter().copied().max().unwrap_or(0).max(1);
     let eighths: Vec<u64> = series
         .iter()
@@ -325,7 +325,7 @@ pub fn histogram(series: &[u64]) -> Vec<String> {
 
 /// Writes the timeline view: a sparkline per top code over one time axis, a histogram of all
 /// errors, and the bursts.
-pub fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
+pub(crate) fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
     let labels = labels(lang);
     let tl = &summary.timeline;
     let (Some(start), Some(end)) = (tl.start, tl.end) else {

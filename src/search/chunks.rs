@@ -13,7 +13,7 @@ use crate::time::{LogTime, Prefix, PrefixStyle};
 
 /// Splits `data` into ranges of about `target` bytes, each ending just after a `\n` (or at
 /// the end of the data).
-pub fn line_aligned_chunks(data: &[u8], target: usize) -> Vec<Range<usize>> {
+pub(crate) fn line_aligned_chunks(data: &[u8], target: usize) -> Vec<Range<usize>> {
     let target = target.max(1);
     let mut chunks = Vec::with_capacity(data.len() / target + 1);
     let mut start = 0;
@@ -28,16 +28,16 @@ pub fn line_aligned_chunks(data: &[u8], target: usize) -> Vec<Range<usize>> {
 
 /// What joining chunks needs to know about the ends of a body (a file's text after any BOM).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BodyEnds {
+pub(crate) struct BodyEnds {
     /// Whether the body's first `\n` follows a `\r` (`None`: no newline yet).
-    pub crlf: Option<bool>,
+    pub(crate) crlf: Option<bool>,
     /// The body's last byte (`None`: empty so far).
-    pub last_byte: Option<u8>,
+    pub(crate) last_byte: Option<u8>,
 }
 
 impl BodyEnds {
     /// The ends of `bytes`.
-    pub fn of(bytes: &[u8]) -> BodyEnds {
+    pub(crate) fn of(bytes: &[u8]) -> BodyEnds {
         BodyEnds {
             crlf: memchr(b'\n', bytes).map(|i| i > 0 && bytes[i - 1] == b'\r'),
             last_byte: bytes.last().copied(),
@@ -45,7 +45,7 @@ impl BodyEnds {
     }
 
     /// The ends of this body followed by `next`.
-    pub fn then(self, next: BodyEnds) -> BodyEnds {
+    pub(crate) fn then(self, next: BodyEnds) -> BodyEnds {
         BodyEnds {
             crlf: self.crlf.or(next.crlf),
             last_byte: next.last_byte.or(self.last_byte),
@@ -55,20 +55,20 @@ impl BodyEnds {
 
 /// What joining needs to know of a chunk besides what it found: its lines, entries and ends.
 #[derive(Clone, Copy, Debug)]
-pub struct ChunkFacts {
+pub(crate) struct ChunkFacts {
     /// Number of `\n` bytes in the chunk.
-    pub newlines: u64,
+    pub(crate) newlines: u64,
     /// The chunk's first prefixed line.
-    pub first_entry: Option<Prefix>,
+    pub(crate) first_entry: Option<Prefix>,
     /// The chunk's last prefixed line.
-    pub last_entry: Option<Prefix>,
+    pub(crate) last_entry: Option<Prefix>,
     /// The chunk's ends.
-    pub ends: BodyEnds,
+    pub(crate) ends: BodyEnds,
 }
 
 impl ChunkFacts {
     /// The facts of a chunk whose extraction found `scan` and whose ends are `ends`.
-    pub fn of(scan: &ChunkScan, ends: BodyEnds) -> ChunkFacts {
+    pub(crate) fn of(scan: &ChunkScan, ends: BodyEnds) -> ChunkFacts {
         ChunkFacts {
             newlines: scan.newlines,
             first_entry: scan.first_entry,
@@ -80,26 +80,26 @@ impl ChunkFacts {
 
 /// What a file's chunks, joined in order, tell about the whole file.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct JoinedChunks {
+pub(crate) struct JoinedChunks {
     /// Lines (`\n`) of the chunks so far: the number of lines before the next chunk.
-    pub line_base: u64,
+    pub(crate) line_base: u64,
     /// The first entry so far.
-    pub first: Option<Prefix>,
+    pub(crate) first: Option<Prefix>,
     /// The last entry so far.
-    pub last: Option<Prefix>,
+    pub(crate) last: Option<Prefix>,
     /// The ends of the body so far.
-    pub ends: BodyEnds,
+    pub(crate) ends: BodyEnds,
 }
 
 impl JoinedChunks {
     /// The time the next chunk inherits (its lines before its first entry belong to the
     /// last entry so far).
-    pub fn carried(&self) -> Option<LogTime> {
+    pub(crate) fn carried(&self) -> Option<LogTime> {
         self.last.map(|p| p.time)
     }
 
     /// Adds the next chunk.
-    pub fn then(&mut self, chunk: &ChunkFacts) {
+    pub(crate) fn then(&mut self, chunk: &ChunkFacts) {
         self.first = self.first.or(chunk.first_entry);
         self.last = chunk.last_entry.or(self.last);
         self.line_base += chunk.newlines;
@@ -107,17 +107,17 @@ impl JoinedChunks {
     }
 
     /// The last line has no terminator.
-    pub fn truncated_last_line(&self) -> bool {
+    pub(crate) fn truncated_last_line(&self) -> bool {
         self.ends.last_byte.is_some_and(|b| b != b'\n')
     }
 
     /// Physical lines, an unterminated last line included.
-    pub fn lines(&self) -> u64 {
+    pub(crate) fn lines(&self) -> u64 {
         self.line_base + u64::from(self.truncated_last_line())
     }
 
     /// The prefix generation: legacy when any entry we looked at is unpadded.
-    pub fn style(&self) -> Option<PrefixStyle> {
+    pub(crate) fn style(&self) -> Option<PrefixStyle> {
         self.first.map(|a| match self.last {
             Some(b) if b.style == PrefixStyle::Legacy => PrefixStyle::Legacy,
             _ => a.style,
@@ -125,29 +125,29 @@ impl JoinedChunks {
     }
 
     /// Lines end in `\r\n`.
-    pub fn crlf(&self) -> bool {
+    pub(crate) fn crlf(&self) -> bool {
         self.ends.crlf.unwrap_or(false)
     }
 }
 
 /// What one chunk yields: its hits and entries, and the facts about its ends that the join
 /// needs.
-pub struct ChunkFindings {
+pub(crate) struct ChunkFindings {
     /// Hits and entries (lines 0-based in the chunk).
-    pub scan: ChunkScan,
+    pub(crate) scan: ChunkScan,
     /// The chunk's ends.
-    pub ends: BodyEnds,
+    pub(crate) ends: BodyEnds,
 }
 
 impl ChunkFindings {
     /// What the join needs of this chunk.
-    pub fn facts(&self) -> ChunkFacts {
+    pub(crate) fn facts(&self) -> ChunkFacts {
         ChunkFacts::of(&self.scan, self.ends)
     }
 }
 
 /// Runs extraction on one chunk (a run of whole lines).
-pub fn scan_chunk(rules: &RuleSet, bytes: &[u8]) -> ChunkFindings {
+pub(crate) fn scan_chunk(rules: &RuleSet, bytes: &[u8]) -> ChunkFindings {
     ChunkFindings {
         scan: extract_chunk(rules, bytes),
         ends: BodyEnds::of(bytes),
@@ -157,16 +157,16 @@ pub fn scan_chunk(rules: &RuleSet, bytes: &[u8]) -> ChunkFindings {
 /// Where a chunk starts in its file: the lines before it, and the entry time its lines before
 /// its own first entry inherit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ChunkStart {
+pub(crate) struct ChunkStart {
     /// `\n` bytes before the chunk.
-    pub line_base: u64,
+    pub(crate) line_base: u64,
     /// The last entry time before the chunk.
-    pub carried: Option<LogTime>,
+    pub(crate) carried: Option<LogTime>,
 }
 
 impl ChunkStart {
     /// The 1-based file line of the chunk's 0-based line `line_in_chunk`.
-    pub fn line(&self, line_in_chunk: u64) -> u64 {
+    pub(crate) fn line(&self, line_in_chunk: u64) -> u64 {
         self.line_base + line_in_chunk + 1
     }
 }
@@ -174,7 +174,9 @@ impl ChunkStart {
 /// The join: where each of a file's chunks starts (in order), and what the chunks tell about
 /// the whole file. Every consumer of chunks (the tallies, the event stream) places what a
 /// chunk found by these starts.
-pub fn join(chunks: impl IntoIterator<Item = ChunkFacts>) -> (Vec<ChunkStart>, JoinedChunks) {
+pub(crate) fn join(
+    chunks: impl IntoIterator<Item = ChunkFacts>,
+) -> (Vec<ChunkStart>, JoinedChunks) {
     let chunks = chunks.into_iter();
     let mut starts = Vec::with_capacity(chunks.size_hint().0);
     let mut joined = JoinedChunks::default();
@@ -226,16 +228,16 @@ pub struct FileScan {
 }
 
 /// A chunk's findings with the text of each hit's line, when kept.
-pub struct TextedChunk {
+pub(crate) struct TextedChunk {
     /// The findings.
-    pub findings: ChunkFindings,
+    pub(crate) findings: ChunkFindings,
     /// Each hit's line text, in hit order (`None`: not kept).
-    pub texts: Option<Vec<String>>,
+    pub(crate) texts: Option<Vec<String>>,
 }
 
 impl TextedChunk {
     /// The findings of `bytes`, with their hits' line texts when `keep` is set.
-    pub fn new(bytes: &[u8], findings: ChunkFindings, keep: bool) -> TextedChunk {
+    pub(crate) fn new(bytes: &[u8], findings: ChunkFindings, keep: bool) -> TextedChunk {
         let texts = keep.then(|| {
             findings
                 .scan
@@ -249,7 +251,7 @@ impl TextedChunk {
 }
 
 /// A file's hits placed in the file by the [`join`] of its chunks, with the file's facts.
-pub fn place_hits(chunks: Vec<TextedChunk>, bytes_scanned: u64) -> FileScan {
+pub(crate) fn place_hits(chunks: Vec<TextedChunk>, bytes_scanned: u64) -> FileScan {
     let (starts, joined) = join(chunks.iter().map(|c| c.findings.facts()));
     let mut hits = Vec::with_capacity(chunks.iter().map(|c| c.findings.scan.hits.len()).sum());
     for (chunk, start) in chunks.into_iter().zip(starts) {

@@ -6,29 +6,29 @@ use crate::search::extract::EntryTime;
 use crate::time::parse_prefix;
 
 /// The most bytes of a line kept as text (examples, samples).
-pub const MAX_TEXT: usize = 400;
+pub(crate) const MAX_TEXT: usize = 400;
 
 /// Counts `\n` bytes.
 #[inline]
-pub fn count_newlines(bytes: &[u8]) -> u64 {
+pub(crate) fn count_newlines(bytes: &[u8]) -> u64 {
     bytecount::count(bytes, b'\n') as u64
 }
 
 /// A line without a trailing `\r`.
 #[inline]
-pub fn trim_cr(line: &[u8]) -> &[u8] {
+pub(crate) fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// The start of the line before the one starting at `line_start` (which must be > 0).
 #[inline]
-pub fn previous_line_start(chunk: &[u8], line_start: usize) -> usize {
+pub(crate) fn previous_line_start(chunk: &[u8], line_start: usize) -> usize {
     memrchr(b'\n', &chunk[..line_start - 1]).map_or(0, |i| i + 1)
 }
 
 /// The line around byte `pos`, without its terminator: `(start, end)`.
 #[inline]
-pub fn bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
+pub(crate) fn bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
     let pos = pos.min(chunk.len());
     let start = memrchr(b'\n', &chunk[..pos]).map_or(0, |i| i + 1);
     let end = memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i);
@@ -40,7 +40,7 @@ pub fn bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
 /// lines visited in order, `known` is an earlier line's start and entry time, so the walk up
 /// stops there (no line is walked over twice, however many
 /// continuation lines a chunk holds).
-pub fn entry_time_after(
+pub(crate) fn entry_time_after(
     chunk: &[u8],
     line_start: usize,
     known: Option<(usize, EntryTime)>,
@@ -65,7 +65,7 @@ pub fn entry_time_after(
 /// `bytes` as text, invalid UTF-8 replaced by U+FFFD. Valid text (nearly every log line) is
 /// checked by `str::from_utf8`, which takes ASCII a word at a time; the lossy decoder goes
 /// byte by byte (measured: 1.7 % of a scan's instructions went to it, for sample lines).
-pub fn lossy(bytes: &[u8]) -> String {
+pub(crate) fn lossy(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
         Err(_) => String::from_utf8_lossy(bytes).into_owned(),
@@ -73,7 +73,7 @@ pub fn lossy(bytes: &[u8]) -> String {
 }
 
 /// The whole line of `bytes` that starts at `start`, without `\n` or `\r\n`, as text.
-pub fn line_at(bytes: &[u8], start: usize) -> String {
+pub(crate) fn line_at(bytes: &[u8], start: usize) -> String {
     let rest = bytes.get(start..).unwrap_or_default();
     let line = memchr(b'\n', rest).map_or(rest, |end| &rest[..end]);
     lossy(trim_cr(line))
@@ -81,7 +81,7 @@ pub fn line_at(bytes: &[u8], start: usize) -> String {
 
 /// The text of a line, lossily decoded, without `\r`, cut at [`MAX_TEXT`] bytes (on a
 /// character boundary, with `…`).
-pub fn text(line: &[u8]) -> String {
+pub(crate) fn text(line: &[u8]) -> String {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let cut = &line[..line.len().min(MAX_TEXT)];
     let mut text = lossy(cut);
