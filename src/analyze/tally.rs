@@ -2,8 +2,7 @@
 //! [`ChunkTally`] at once (plain records of its hits, and the chunk's hits freed there, for its
 //! next chunk to reuse); a file's chunk tallies are then joined into its [`FileTally`]: runs of
 //! consecutive chunks tallied in parallel, then put together in order. A file's hits never
-//! exist as one list: on a 1 GiB log that list was 7 MB of fresh memory, built by one thread
-//! before the tally's own pass on one thread.
+//! exist as one list, which one thread would have to build before tallying it.
 //!
 //! Lines in a chunk tally are the chunk's own (0-based). What comes before a chunk's first
 //! entry takes its time from the chunks before it, so it waits for the join.

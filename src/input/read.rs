@@ -122,7 +122,7 @@ fn transcode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> (Vec<u8>
 
 /// The alignment of reads, in memory and (where the caller can choose) in the file: the
 /// kernel copies from the page cache about twice as fast when both sides are aligned to a
-/// cache line (measured: 1 GiB in 0.11 s aligned, 0.25 s one byte off).
+/// cache line.
 const READ_ALIGN: usize = 64;
 
 /// A read buffer that is reused without being zeroed again: its storage only grows, and the

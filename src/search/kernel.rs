@@ -11,7 +11,7 @@
 //! AVX-512 (BW and VBMI: the bytes at each pair offset come from one aligned load per block
 //! and a byte permutation) and AVX2 (unaligned loads at each offset) are chosen at run time:
 //! AVX-512 where the CPU has it at full width, AVX2 where it splits 512-bit vectors in two
-//! (AMD Zen 4, where the AVX2 loop measured about 10 % faster).
+//! (AMD Zen 4, where the AVX2 loop is faster). [`KERNEL_ENV`] forces a level.
 //! For the built-in rules the loops are compiled with their pairs as constants (`build.rs`
 //! reads them from `data/rules.toml`), so that pairs at one offset share a shifted vector or
 //! load. Elsewhere (or with more anchors than the SIMD paths take) a portable path finds each
@@ -144,9 +144,8 @@ impl Level {
 }
 
 /// Whether this CPU runs 512-bit vector instructions as two 256-bit halves, as AMD's Zen 4
-/// (family 19h) does: there the AVX2 loop is the faster one. Measured on an EPYC of that
-/// family, on a 1 MiB chunk in cache: AVX2 17.1 GB/s, AVX-512 15.5 GB/s (the generated 1 GiB
-/// file); 15.9 and 14.6 GiB/s on the shared bundle (`cargo bench --bench scan -- kernel`).
+/// (family 19h) does: there the AVX2 loop is the faster one (`cargo bench --bench scan --
+/// kernel` compares the levels; `EMSCAN_KERNEL` forces one for a whole run).
 #[cfg(target_arch = "x86_64")]
 fn splits_512_bit_vectors() -> bool {
     use std::arch::x86_64::__cpuid;
@@ -203,8 +202,7 @@ impl Lines {
     fn advance(&mut self, at: usize, newline: u64) {
         self.newlines += u64::from(newline.count_ones());
         // Without a branch: whether a 64-byte block holds a `\n` is a coin toss in logs whose
-        // lines average ~80 bytes, and a branch on it was mispredicted often enough to cost
-        // about a fifth of the loop (perf annotate).
+        // lines average ~80 bytes, so a branch on it would be mispredicted often.
         let last_line_start = at + 64 - newline.leading_zeros() as usize;
         self.line_start =
             std::hint::select_unpredictable(newline != 0, last_line_start, self.line_start);
