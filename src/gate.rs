@@ -190,7 +190,7 @@ pub(crate) fn rate(
 }
 
 /// The rules of a gate. Build it from a policy file ([`Policy::from_toml`]), then lay the
-/// command line over it ([`Policy::apply_cli`]).
+/// command line over it ([`Policy::apply_given`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Policy {
     /// Most occurrences per target.
@@ -241,21 +241,49 @@ enum CodeOrName {
     Name(String),
 }
 
-/// Rules given on the command line, as written (`KEY=VALUE` strings).
+/// Rules given besides a policy file, as written (`TARGET=VALUE` strings), with the names
+/// their source gives each kind (errors quote an entry as `NAME SPEC`).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct CliRules {
-    /// `--max TARGET=N`.
+pub(crate) struct GivenRules {
+    /// Limits on occurrences, `TARGET=N`.
     pub(crate) max: Vec<String>,
-    /// `--max-rate TARGET=RATE`.
+    /// Limits on rates, `TARGET=RATE`.
     pub(crate) max_rate: Vec<String>,
-    /// `--max-increase TARGET=PCT`.
+    /// Limits on growth over a baseline, `TARGET=PCT`.
     pub(crate) max_increase: Vec<String>,
-    /// `--allow CODE`.
+    /// Codes that never break a rule.
     pub(crate) allow: Vec<String>,
-    /// `--max-new N`.
+    /// The most codes new since the baseline.
     pub(crate) max_new: Option<u64>,
-    /// `--fail-on-deprecated`.
+    /// Fail when a deprecated code occurs.
     pub(crate) fail_on_deprecated: bool,
+    /// What the source calls each kind.
+    pub(crate) names: RuleNames,
+}
+
+/// What a source of rules calls each kind of rule.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RuleNames {
+    /// Limits on occurrences.
+    pub(crate) max: &'static str,
+    /// Limits on rates.
+    pub(crate) max_rate: &'static str,
+    /// Limits on growth over a baseline.
+    pub(crate) max_increase: &'static str,
+    /// Allowed codes.
+    pub(crate) allow: &'static str,
+}
+
+impl Default for RuleNames {
+    /// The policy file's names of the kinds.
+    fn default() -> RuleNames {
+        RuleNames {
+            max: "max",
+            max_rate: "max_rate",
+            max_increase: "max_increase",
+            allow: "allow",
+        }
+    }
 }
 
 fn bad(entry: impl Into<String>, reason: impl Into<String>) -> Error {
@@ -272,12 +300,12 @@ fn allowed_code(text: &str) -> std::result::Result<u32, String> {
         .map_err(|e| e.to_string())
 }
 
-fn split_rule(flag: &str, spec: &str) -> Result<(Target, String)> {
-    let entry = format!("{flag} {spec}");
+/// `spec` (`TARGET=VALUE`) split, `entry` naming it in errors.
+fn split_rule(entry: &str, spec: &str) -> Result<(Target, String)> {
     let (key, value) = spec
         .split_once('=')
-        .ok_or_else(|| bad(&entry, "expected TARGET=VALUE"))?;
-    let target = Target::parse(key).map_err(|reason| bad(&entry, reason))?;
+        .ok_or_else(|| bad(entry, "expected TARGET=VALUE"))?;
+    let target = Target::parse(key).map_err(|reason| bad(entry, reason))?;
     Ok((target, value.trim().to_string()))
 }
 
@@ -369,46 +397,42 @@ impl Policy {
     /// file's, `--max-new` replaces `max_new`, allow lists are joined, and
     /// `--fail-on-deprecated` turns that rule on. Two command-line rules of one kind for the
     /// same target are an error.
-    pub(crate) fn apply_cli(&mut self, cli: &CliRules) -> Result<()> {
+    pub(crate) fn apply_given(&mut self, given: &GivenRules) -> Result<()> {
+        let names = given.names;
         let mut seen = BTreeSet::new();
-        for spec in &cli.max {
-            let (target, value) = split_rule("--max", spec)?;
+        for spec in &given.max {
+            let entry = format!("{} {spec}", names.max);
+            let (target, value) = split_rule(&entry, spec)?;
             let limit: u64 = value.parse().map_err(|_| {
                 bad(
-                    format!("--max {spec}"),
+                    &entry,
                     format!("{value:?} is not a count (a whole number of 0 or more)"),
                 )
             })?;
-            insert_once(
-                &mut self.max,
-                &mut seen,
-                target,
-                limit,
-                format!("--max {spec}"),
-            )?;
+            insert_once(&mut self.max, &mut seen, target, limit, entry)?;
         }
         let mut seen = BTreeSet::new();
-        for spec in &cli.max_rate {
-            let (target, value) = split_rule("--max-rate", spec)?;
-            let rate = Rate::parse(&value).map_err(|r| bad(format!("--max-rate {spec}"), r))?;
-            let entry = format!("--max-rate {spec}");
+        for spec in &given.max_rate {
+            let entry = format!("{} {spec}", names.max_rate);
+            let (target, value) = split_rule(&entry, spec)?;
+            let rate = Rate::parse(&value).map_err(|r| bad(&entry, r))?;
             insert_once(&mut self.max_rate, &mut seen, target, rate, entry)?;
         }
         let mut seen = BTreeSet::new();
-        for spec in &cli.max_increase {
-            let (target, value) = split_rule("--max-increase", spec)?;
-            let pct = percent(&value).map_err(|r| bad(format!("--max-increase {spec}"), r))?;
-            let entry = format!("--max-increase {spec}");
+        for spec in &given.max_increase {
+            let entry = format!("{} {spec}", names.max_increase);
+            let (target, value) = split_rule(&entry, spec)?;
+            let pct = percent(&value).map_err(|r| bad(&entry, r))?;
             insert_once(&mut self.max_increase, &mut seen, target, pct, entry)?;
         }
-        for code in &cli.allow {
-            let code = allowed_code(code).map_err(|r| bad(format!("--allow {code}"), r))?;
+        for code in &given.allow {
+            let code = allowed_code(code).map_err(|r| bad(format!("{} {code}", names.allow), r))?;
             self.allow.insert(code);
         }
-        if let Some(n) = cli.max_new {
+        if let Some(n) = given.max_new {
             self.max_new = Some(n);
         }
-        self.fail_on_deprecated |= cli.fail_on_deprecated;
+        self.fail_on_deprecated |= given.fail_on_deprecated;
         Ok(())
     }
 
@@ -797,16 +821,25 @@ mod tests {
         }
     }
 
-    fn cli(max: &[&str]) -> CliRules {
-        CliRules {
+    /// The names the command line gives the kinds of rules.
+    const FLAGS: RuleNames = RuleNames {
+        max: "--max",
+        max_rate: "--max-rate",
+        max_increase: "--max-increase",
+        allow: "--allow",
+    };
+
+    fn cli(max: &[&str]) -> GivenRules {
+        GivenRules {
+            names: FLAGS,
             max: max.iter().map(|s| s.to_string()).collect(),
-            ..CliRules::default()
+            ..GivenRules::default()
         }
     }
 
     fn policy_of(max: &[&str]) -> Policy {
         let mut policy = Policy::default();
-        policy.apply_cli(&cli(max)).unwrap();
+        policy.apply_given(&cli(max)).unwrap();
         policy
     }
 
@@ -880,9 +913,10 @@ mod tests {
     fn allowed_codes_never_count() {
         let mut policy = policy_of(&["206=0", "total=115"]);
         policy
-            .apply_cli(&CliRules {
+            .apply_given(&GivenRules {
+                names: FLAGS,
                 allow: vec!["user_login_another_device".into()],
-                ..CliRules::default()
+                ..GivenRules::default()
             })
             .unwrap();
         assert_eq!(policy.allow, BTreeSet::from([206]));
@@ -915,9 +949,10 @@ mod tests {
     fn max_rate_rule() {
         let mut policy = Policy::default();
         policy
-            .apply_cli(&CliRules {
+            .apply_given(&GivenRules {
+                names: FLAGS,
                 max_rate: vec!["2=15/h".into(), "300=1/m".into()],
-                ..CliRules::default()
+                ..GivenRules::default()
             })
             .unwrap();
         let v = evaluate(&policy, &summary(), None).unwrap();
@@ -975,9 +1010,10 @@ mod tests {
             ..Policy::default()
         };
         policy
-            .apply_cli(&CliRules {
+            .apply_given(&GivenRules {
+                names: FLAGS,
                 max_increase: vec!["300=50".into(), "206=0%".into()],
-                ..CliRules::default()
+                ..GivenRules::default()
             })
             .unwrap();
         let v = evaluate(&policy, &now, Some(&base)).unwrap();
@@ -1048,11 +1084,12 @@ max_increase = { "300" = 50, total = 12.5 }
             "emscan.toml",
         )
         .unwrap();
-        p.apply_cli(&CliRules {
+        p.apply_given(&GivenRules {
+            names: FLAGS,
             max: vec!["300=0".into()],
             allow: vec!["207".into()],
             max_new: Some(0),
-            ..CliRules::default()
+            ..GivenRules::default()
         })
         .unwrap();
         assert_eq!(p.max[&Target::Code(300)], 0, "CLI wins");
@@ -1099,7 +1136,12 @@ max_increase = { "300" = 50, total = 12.5 }
 
     #[test]
     fn malformed_command_line_rules_name_the_flag() {
-        let err = |rules: CliRules| Policy::default().apply_cli(&rules).unwrap_err().to_string();
+        let err = |rules: GivenRules| {
+            Policy::default()
+                .apply_given(&rules)
+                .unwrap_err()
+                .to_string()
+        };
         let e = err(cli(&["USER_AUTHENTICATON_FAILED=0"]));
         assert!(
             e.contains("--max USER_AUTHENTICATON_FAILED=0")
@@ -1113,19 +1155,22 @@ max_increase = { "300" = 50, total = 12.5 }
             "{e}"
         );
         assert!(err(cli(&["300=lots"])).contains("\"lots\""));
-        let e = err(CliRules {
+        let e = err(GivenRules {
+            names: FLAGS,
             max_rate: vec!["2=30".into()],
-            ..CliRules::default()
+            ..GivenRules::default()
         });
         assert!(e.contains("--max-rate 2=30"), "{e}");
-        let e = err(CliRules {
+        let e = err(GivenRules {
+            names: FLAGS,
             max_increase: vec!["300=x".into()],
-            ..CliRules::default()
+            ..GivenRules::default()
         });
         assert!(e.contains("--max-increase 300=x"), "{e}");
-        let e = err(CliRules {
+        let e = err(GivenRules {
+            names: FLAGS,
             allow: vec!["nope".into()],
-            ..CliRules::default()
+            ..GivenRules::default()
         });
         assert!(e.contains("--allow nope"), "{e}");
     }

@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::catalog::{Category, Lang, catalog};
-use crate::gate::{CliRules, Policy};
+use crate::gate::{GivenRules, Policy, RuleNames};
 use crate::input::read::ReadOptions;
 use crate::pipeline::Threads;
 use crate::progress::Progress;
@@ -601,7 +601,13 @@ fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
         }
         None => Policy::default(),
     };
-    policy.apply_cli(&CliRules {
+    policy.apply_given(&GivenRules {
+        names: RuleNames {
+            max: "--max",
+            max_rate: "--max-rate",
+            max_increase: "--max-increase",
+            allow: "--allow",
+        },
         max: args.max.clone(),
         max_rate: args.max_rate.clone(),
         max_increase: args.max_increase.clone(),
