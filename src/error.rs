@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 
 /// Everything the library can fail with. Per-file problems during a scan are not errors: they
-/// become `skipped` entries of the summary and the scan goes on.
+/// become `skipped` entries of the summary and the scan goes on. Messages describe the problem;
+/// how an option is spelled is the command line's business (`cli` words those that concern a
+/// flag).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A user-supplied extraction rule is unusable.
-    #[error("invalid --rule {pattern:?}: {reason}")]
+    #[error("invalid rule {pattern:?}: {reason}")]
     Rule {
         /// The pattern as given.
         pattern: String,
@@ -23,12 +25,14 @@ pub enum Error {
         suggestions: Vec<String>,
     },
     /// No input could be read at all.
-    #[error("no SDK log files found in {}{}", .paths.join(", "), .hint)]
+    #[error("no SDK log files found in {}{}{}", .paths.join(", "), .problems, if *.sdk_names_only { LOOKED_FOR } else { "" })]
     NoInput {
         /// The paths given.
         paths: Vec<String>,
-        /// A hint on what to try.
-        hint: String,
+        /// What went wrong with which path, a `\n  path: reason` line each.
+        problems: String,
+        /// Only the SDK's log names were looked for (not every file).
+        sdk_names_only: bool,
     },
     /// An I/O failure on a named path.
     #[error("{}: {source}", .path.display())]
@@ -56,8 +60,8 @@ pub enum Error {
     /// A relative `--since`/`--until` (`-2h`) where events are streamed before the last log
     /// time is known.
     #[error(
-        "relative --since/--until (like -2h) count back from the last log time, which a streamed \
-         scan (--format ndjson) does not know in advance: give absolute times"
+        "a window relative to the last log time (like -2h) cannot be streamed: events are \
+         written before the last log time is known; give absolute times"
     )]
     RelativeWindowInStream,
     /// A saved summary that cannot be read back.
@@ -90,13 +94,20 @@ pub enum Error {
         /// Why, as the thread pool says it.
         reason: String,
     },
+    /// A gate rule that compares with a baseline, without one.
+    #[error("bad gate rule {entry}: needs a baseline")]
+    NeedsBaseline {
+        /// The rule.
+        entry: String,
+    },
     /// A gate without any rule to check.
-    #[error(
-        "no gate rules: give --max, --max-rate, --max-increase, --max-new or \
-         --fail-on-deprecated, or a policy file with a [gate] table (./emscan.toml or --policy)"
-    )]
+    #[error("no gate rules: give a rule, or a policy file with a [gate] table")]
     NoGateRules,
 }
+
+/// What discovery looks for, said when it found nothing.
+pub(crate) const LOOKED_FOR: &str =
+    "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz])";
 
 fn suggest(suggestions: &[String]) -> String {
     if suggestions.is_empty() {

@@ -453,10 +453,14 @@ impl Policy {
         }
         if !has_baseline {
             if let Some(n) = self.max_new {
-                return Err(bad(format!("max-new {n}"), "needs --baseline"));
+                return Err(Error::NeedsBaseline {
+                    entry: format!("max-new {n}"),
+                });
             }
             if let Some(target) = self.max_increase.keys().next() {
-                return Err(bad(format!("max-increase {target}"), "needs --baseline"));
+                return Err(Error::NeedsBaseline {
+                    entry: format!("max-increase {target}"),
+                });
             }
         }
         Ok(())
@@ -1031,7 +1035,7 @@ mod tests {
         // Without the baseline these rules cannot run.
         assert!(matches!(
             evaluate(&policy, &now, None),
-            Err(Error::GateRule { .. })
+            Err(Error::NeedsBaseline { .. })
         ));
         // Growth from zero is unbounded.
         let mut empty = summary();

@@ -187,17 +187,15 @@ fn roots_of(config: &ScanConfig) -> Vec<String> {
 
 /// The error when discovery found no log file (`skipped`: the paths it could not use).
 fn no_log_files(config: &ScanConfig, roots: Vec<String>, skipped: &[discover::Skipped]) -> Error {
-    let mut hint = String::new();
-    for s in skipped {
-        hint.push_str(&format!("\n  {}: {}", s.path, s.reason));
+    let problems = skipped
+        .iter()
+        .map(|s| format!("\n  {}: {}", s.path, s.reason))
+        .collect();
+    Error::NoInput {
+        paths: roots,
+        problems,
+        sdk_names_only: !config.all_files,
     }
-    if !config.all_files {
-        hint.push_str(
-            "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz]; \
-             --all-files scans every file)",
-        );
-    }
-    Error::NoInput { paths: roots, hint }
 }
 
 /// The error when no file could be read at all (`failures`: each file with its reason).
@@ -205,10 +203,14 @@ fn nothing_read<'a>(
     roots: Vec<String>,
     failures: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> Error {
-    let hint = failures
+    let problems = failures
         .map(|(path, reason)| format!("\n  {path}: {reason}"))
         .collect();
-    Error::NoInput { paths: roots, hint }
+    Error::NoInput {
+        paths: roots,
+        problems,
+        sdk_names_only: false,
+    }
 }
 
 fn elapsed_ms(started: Instant) -> u64 {

@@ -357,11 +357,52 @@ pub fn run() -> ExitCode {
         Ok(status) => status,
         Err(err) if is_broken_pipe(&err) => Status::Ok,
         Err(err) => {
-            eprintln!("emscan: {err:#}");
+            eprintln!("emscan: {}", message(&err));
             Status::Usage
         }
     };
     status.code()
+}
+
+/// An error as the command line says it: the library's errors that concern an option name
+/// its flag; every other error reads as the library words it.
+fn message(err: &anyhow::Error) -> String {
+    let flagged = match err.downcast_ref::<Error>() {
+        _ if err.chain().count() > 1 => None,
+        Some(Error::Rule { pattern, reason }) => {
+            Some(format!("invalid --rule {pattern:?}: {reason}"))
+        }
+        Some(Error::NoInput {
+            paths,
+            problems,
+            sdk_names_only,
+        }) => Some(format!(
+            "no SDK log files found in {}{problems}{}",
+            paths.join(", "),
+            if *sdk_names_only {
+                "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz]; \
+                 --all-files scans every file)"
+            } else {
+                ""
+            }
+        )),
+        Some(Error::RelativeWindowInStream) => Some(
+            "relative --since/--until (like -2h) count back from the last log time, which a \
+             streamed scan (--format ndjson) does not know in advance: give absolute times"
+                .to_string(),
+        ),
+        Some(Error::NeedsBaseline { entry }) => {
+            Some(format!("bad gate rule {entry}: needs --baseline"))
+        }
+        Some(Error::NoGateRules) => Some(
+            "no gate rules: give --max, --max-rate, --max-increase, --max-new or \
+             --fail-on-deprecated, or a policy file with a [gate] table (./emscan.toml or \
+             --policy)"
+                .to_string(),
+        ),
+        _ => None,
+    };
+    flagged.unwrap_or_else(|| format!("{err:#}"))
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
