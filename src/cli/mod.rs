@@ -495,7 +495,7 @@ fn write_report(
         ScanFormat::Table => render::table::write_summary(out, summary, lang, color),
         ScanFormat::Json => render::json::write_summary(out, summary),
         ScanFormat::Csv => render::csv::write_summary(out, summary),
-        ScanFormat::Markdown => render::markdown::write_summary(out, summary, lang),
+        ScanFormat::Markdown => render::table_md::write_summary(out, summary, lang),
         ScanFormat::Prometheus => render::prometheus::write_summary(out, summary),
         ScanFormat::Ndjson => Err(io::Error::other(
             "ndjson events need the logs: use emscan scan --format ndjson",

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use crate::Summary;
-use crate::render::table::time;
+use crate::render::cells::time;
 use crate::render::text::csv_cell;
 
 /// The header row (stable, English, for programs as much as people).

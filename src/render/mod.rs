@@ -1,13 +1,19 @@
 //! Rendering: turns a [`crate::Summary`] (or catalog entries) into text for people or programs.
-//! Renderers never read logs; everything they show comes through the summary.
+//! Renderers never read logs; everything they show comes through the summary (NDJSON: the
+//! hits the pipeline hands over file by file).
+//!
+//! One module per output: `table` (and its `table_md` and `csv` forms), `json`, `ndjson`,
+//! `prometheus`, `report_md` and `report_html` (with what both say in `report`), `gate`,
+//! `junit`, `sarif`, `diff`, `catalog`. Shared helpers: `cells` (times, shares, sparklines,
+//! histograms) and `text` (escaping untrusted text, the list of file problems).
 
 pub(crate) mod catalog;
+pub(crate) mod cells;
 pub(crate) mod csv;
 pub(crate) mod diff;
 pub(crate) mod gate;
 pub(crate) mod json;
 pub(crate) mod junit;
-pub(crate) mod markdown;
 pub(crate) mod ndjson;
 pub(crate) mod prometheus;
 pub(crate) mod report;
@@ -15,6 +21,7 @@ pub mod report_html;
 pub mod report_md;
 pub(crate) mod sarif;
 pub(crate) mod table;
+pub(crate) mod table_md;
 pub(crate) mod text;
 
 /// Output formats of `scan` and `codes`.

@@ -292,7 +292,7 @@ pub(crate) fn burst_codes(burst: &Burst) -> Vec<(u32, u64)> {
 }
 
 /// Text labels of the report in one language.
-pub(crate) struct Labels {
+pub(crate) struct ReportLabels {
     /// Document title.
     pub(crate) title: &'static str,
     /// Section titles.
@@ -332,7 +332,7 @@ pub(crate) struct Labels {
 }
 
 /// English labels.
-pub(crate) const EN: Labels = Labels {
+pub(crate) const EN: ReportLabels = ReportLabels {
     title: "Incident summary",
     bursts: "Bursts",
     no_bursts: "No bursts: errors never rose far above their background rate.",
@@ -371,7 +371,7 @@ pub(crate) const EN: Labels = Labels {
 };
 
 /// Chinese labels.
-pub(crate) const ZH: Labels = Labels {
+pub(crate) const ZH: ReportLabels = ReportLabels {
     title: "故障摘要",
     bursts: "错误突增",
     no_bursts: "无突增：错误从未明显高于背景水平。",
@@ -403,7 +403,7 @@ pub(crate) const ZH: Labels = Labels {
 };
 
 /// The labels of `lang`.
-pub(crate) fn labels(lang: Lang) -> &'static Labels {
+pub(crate) fn labels(lang: Lang) -> &'static ReportLabels {
     match lang {
         Lang::En => &EN,
         Lang::Zh => &ZH,

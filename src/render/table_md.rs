@@ -7,7 +7,8 @@ use indicatif::HumanCount;
 
 use crate::Summary;
 use crate::catalog::Lang;
-use crate::render::table::{first_at, labels, share, time, write_footer};
+use crate::render::cells::{first_at, share, time};
+use crate::render::table::{labels, write_footer};
 use crate::render::text::{ProblemKind, escape_control, problem_entries};
 
 /// Makes text safe in a Markdown table cell: control characters escaped, and the characters
