@@ -205,7 +205,7 @@ impl<'a> Aggregator<'a> {
         self.files.reserve(tallies.len());
         self.file_codes.reserve(tallies.len());
         self.stories.reserve(tallies.len());
-        // One file's samples move in whole (see `absorb`); those of several are gathered into
+        // One file's samples move in whole (see `add_file`); those of several are gathered into
         // one list, sized once.
         if tallies.iter().filter(|t| !t.samples.is_empty()).count() > 1 {
             self.samples
@@ -221,7 +221,7 @@ impl<'a> Aggregator<'a> {
     }
 
     /// Adds a file's [`FileTally`] (made with this aggregator's rules and window).
-    pub(crate) fn absorb(&mut self, file: &LogFile, tally: FileTally) {
+    pub(crate) fn add_file(&mut self, file: &LogFile, tally: FileTally) {
         let FileTally {
             rel_path,
             device,
@@ -265,7 +265,7 @@ impl<'a> Aggregator<'a> {
             self.samples.append(&mut samples);
         }
         self.stories.push(story);
-        unmatched::absorb(&mut self.templates, &file.rel_path, &file.device, &groups);
+        unmatched::add_file(&mut self.templates, &file.rel_path, &file.device, &groups);
         self.stats.files += 1;
         self.stats.bytes += file.size;
         self.stats.bytes_scanned += bytes_scanned;
@@ -462,7 +462,7 @@ pub(crate) fn summarize(input: SummaryInput<'_>) -> Summary {
         .with_window(input.window, input.bucket);
     aggregator.reserve(&input.tallies);
     for (file, tally) in input.files.iter().zip(input.tallies) {
-        aggregator.absorb(file, tally);
+        aggregator.add_file(file, tally);
     }
     aggregator.finish(input.roots, input.skipped, input.elapsed_ms)
 }

@@ -229,8 +229,8 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
     out
 }
 
-/// Folds `b` into `a` (one incident on several devices).
-fn join(a: &mut Burst, b: Burst) {
+/// Merges `b` into `a` (one incident on several devices).
+fn merge(a: &mut Burst, b: Burst) {
     a.start = a.start.min(b.start);
     a.end = a.end.max(b.end);
     for d in b.devices {
@@ -272,7 +272,7 @@ pub(crate) fn detect(devices: &[DeviceErrors<'_>]) -> Vec<Burst> {
                 && !burst.devices.iter().any(|d| o.devices.contains(d))
         });
         match joined {
-            Some(o) => join(o, burst),
+            Some(o) => merge(o, burst),
             None => out.push(burst),
         }
     }

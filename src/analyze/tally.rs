@@ -375,7 +375,7 @@ impl RunTally {
             "timed hits are taken before the join"
         );
         for code in next.codes {
-            self.tally_of(code.code).absorb(code);
+            self.tally_of(code.code).then(code);
         }
         self.errors += next.errors;
         self.hit_steps.extend(next.hit_steps);
@@ -448,7 +448,7 @@ impl FileTally {
                             });
                         }
                     }
-                    unmatched::merge_chunk(&mut tally.groups, groups, line_base, carried);
+                    unmatched::add_chunk(&mut tally.groups, groups, line_base, carried);
                 }
             },
         );
@@ -521,7 +521,7 @@ pub(crate) struct CodeTally {
 
 impl CodeTally {
     /// Adds the tally of the same code in a later part of the same file.
-    fn absorb(&mut self, later: CodeTally) {
+    fn then(&mut self, later: CodeTally) {
         self.count += later.count;
         for (rule, n) in later.per_rule {
             match self.per_rule.iter_mut().find(|(r, _)| *r == rule) {
@@ -574,7 +574,7 @@ impl CodeTally {
 }
 
 /// What one file adds to a summary. It is worked out for each file on its own (in parallel,
-/// by [`summarize`]), then absorbed file by file in report order, which is cheap: per code,
+/// by [`summarize`]), then added file by file in report order, which is cheap: per code,
 /// not per hit.
 pub(crate) struct FileTally {
     pub(crate) rel_path: String,
@@ -711,7 +711,7 @@ mod tests {
         let whole = tally(&hits);
         for cut in 0..=hits.len() {
             let mut joined = tally(&hits[..cut]);
-            joined.absorb(tally(&hits[cut..]));
+            joined.then(tally(&hits[cut..]));
             assert_eq!(
                 (
                     joined.count,

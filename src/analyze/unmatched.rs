@@ -215,7 +215,7 @@ pub(crate) fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<Strin
 /// Adds a chunk's groups to those of its file (`into`): lines moved down by the `line_base`
 /// lines before the chunk, and occurrences before the chunk's first entry timed by the entry
 /// `carried` from the chunks before.
-pub(crate) fn merge_chunk(
+pub(crate) fn add_chunk(
     into: &mut BTreeMap<String, Group>,
     chunk: BTreeMap<String, Group>,
     line_base: u64,
@@ -269,7 +269,7 @@ fn max_opt(a: Option<LogTime>, b: Option<LogTime>) -> Option<LogTime> {
     }
 }
 /// Adds one file's groups to the scan-wide templates.
-pub(crate) fn absorb(
+pub(crate) fn add_file(
     all: &mut BTreeMap<String, UnmatchedTemplate>,
     path: &str,
     device: &str,
