@@ -60,7 +60,8 @@ def main():
                 if r == 0 and k != "rg-c":
                     ok = compare.emscan_counts(out) == want
                     if not ok:
-                        print(f"  {name} {k}: COUNT MISMATCH"); sys.exit(1)
+                        print(f"  {name} {k}: COUNT MISMATCH")
+                        sys.exit(1)
         med = {k: statistics.median(v) for k, v in times.items()}
         best = {k: min(v) for k, v in times.items()}
         rows.append((name, med))
@@ -71,12 +72,8 @@ def main():
     table(bests)
     print()
     print("medians:")
-    print("| corpus | before / rg -c | after / rg -c | after ÷ before | before-avx2 / rg -c | after-avx2 / rg -c | avx2 after ÷ before |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for name, m in rows:
-        rg = m["rg-c"]
-        print(f"| {name} | {m['before']/rg:.3f} × | {m['after']/rg:.3f} × | {m['after']/m['before']:.3f} | "
-              f"{m['before-avx2']/rg:.3f} × | {m['after-avx2']/rg:.3f} × | {m['after-avx2']/m['before-avx2']:.3f} |")
+    table(rows)
+
 
 def table(rows):
     print("| corpus | before / rg -c | after / rg -c | after ÷ before | before-avx2 / rg -c | after-avx2 / rg -c | avx2 after ÷ before |")
@@ -85,6 +82,7 @@ def table(rows):
         rg = m["rg-c"]
         print(f"| {name} | {m['before']/rg:.3f} × | {m['after']/rg:.3f} × | {m['after']/m['before']:.3f} | "
               f"{m['before-avx2']/rg:.3f} × | {m['after-avx2']/rg:.3f} × | {m['after-avx2']/m['before-avx2']:.3f} |")
+
 
 if __name__ == "__main__":
     main()
