@@ -1,5 +1,5 @@
 //! The command line: clap types, dispatch, and the exit-status policy; the only place that
-//! names a flag. [`values`] gives the words of the library enums' flag values.
+//! names a flag. `values` gives the words of the library enums' flag values.
 
 mod values;
 

@@ -63,7 +63,7 @@ pub fn sort_skipped(skipped: &mut [Skipped]) {
     skipped.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.reason.cmp(&b.reason)));
 }
 
-/// The fields that place a file in report order (see [`order_files`]).
+/// The fields that place a file in report order (discovery sorts files by it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileOrderKey<'a> {
     /// The device.

@@ -1,6 +1,6 @@
 //! The incident summary as one self-contained HTML file: inline CSS, an inline SVG timeline
 //! (one `<rect class="bar">` per bucket, bursts shaded behind), no scripts and no network
-//! fetches. Every log-derived string goes through [`html`]; nothing depends on the clock.
+//! fetches. Every log-derived string goes through `html`; nothing depends on the clock.
 
 use std::fmt::Write as _;
 

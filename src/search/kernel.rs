@@ -112,7 +112,7 @@ impl Level {
     }
 
     /// The fastest level this CPU supports: AVX-512 where 512-bit vectors run at full width,
-    /// else AVX2 (see [`splits_512_bit_vectors`]).
+    /// else AVX2 (see `splits_512_bit_vectors`).
     pub fn detect() -> Level {
         #[cfg(target_arch = "x86_64")]
         {
