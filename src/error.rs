@@ -9,13 +9,8 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A user-supplied extraction rule is unusable.
-    #[error("invalid rule {pattern:?}: {reason}")]
-    Rule {
-        /// The pattern as given.
-        pattern: String,
-        /// Why it was rejected.
-        reason: String,
-    },
+    #[error(transparent)]
+    Rule(#[from] crate::search::rules::RuleError),
     /// A code or name that the catalog does not know.
     #[error("{query:?} is not an SDK error code or name{}", suggest(.suggestions))]
     UnknownCode {

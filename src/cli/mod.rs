@@ -17,6 +17,7 @@ use crate::pipeline::Threads;
 use crate::progress::Progress;
 use crate::render::report::ReportFormat;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
+use crate::search::rules::RuleError;
 use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary, scan_paths, scan_stream};
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
@@ -369,7 +370,7 @@ pub fn run() -> ExitCode {
 fn message(err: &anyhow::Error) -> String {
     let flagged = match err.downcast_ref::<Error>() {
         _ if err.chain().count() > 1 => None,
-        Some(Error::Rule { pattern, reason }) => {
+        Some(Error::Rule(RuleError { pattern, reason })) => {
             Some(format!("invalid --rule {pattern:?}: {reason}"))
         }
         Some(Error::NoInput {
