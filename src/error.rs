@@ -60,13 +60,8 @@ pub enum Error {
     )]
     RelativeWindowInStream,
     /// A saved summary that cannot be read back.
-    #[error("{path}: not an emscan scan summary: {reason}")]
-    BadSummary {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
+    #[error(transparent)]
+    BadSummary(#[from] crate::model::BadSummary),
     /// A gate policy file that cannot be read as a policy (syntax, unknown key, wrong type).
     #[error("{path}: invalid gate policy: {reason}")]
     PolicyFile {

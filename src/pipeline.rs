@@ -223,7 +223,7 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
         path: path.to_path_buf(),
         source,
     })?;
-    Summary::from_json(&text, &path.display().to_string())
+    Ok(Summary::from_json(&text, &path.display().to_string())?)
 }
 
 /// One scanned file as [`scan_stream`] hands it over: the file, its hits in line order (each

@@ -5,11 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::order::{FileOrderKey, sort_skipped, under_root};
 use super::{
-    CodeSummary, Location, SAMPLES_PER_CODE, SCHEMA, SampleLine, Stats, Summary, Timeline,
-    UnmatchedTemplate, by_frequency, template,
+    BadSummary, CodeSummary, Location, SAMPLES_PER_CODE, SCHEMA, SampleLine, Stats, Summary,
+    Timeline, UnmatchedTemplate, by_frequency, template,
 };
 use crate::catalog::{Catalog, Lang, SUCCESS_CODE};
-use crate::error::{Error, Result};
 use crate::model::timeline::Bucket;
 
 impl Summary {
@@ -23,8 +22,8 @@ impl Summary {
     }
 
     /// Reads a saved summary (scan JSON); `source` names it in errors.
-    pub fn from_json(text: &str, source: &str) -> Result<Summary> {
-        let bad = |reason: String| Error::BadSummary {
+    pub fn from_json(text: &str, source: &str) -> Result<Summary, BadSummary> {
+        let bad = |reason: String| BadSummary {
             path: source.to_string(),
             reason,
         };
@@ -635,7 +634,7 @@ mod tests {
     fn bad_summaries_are_refused() {
         assert!(matches!(
             Summary::from_json("{}", "a.json"),
-            Err(Error::BadSummary { .. })
+            Err(BadSummary { .. })
         ));
         let mut other = serde_json::to_value(Summary::empty(catalog(), Lang::En)).unwrap();
         other["schema"] = "emscan.scan/9".into();

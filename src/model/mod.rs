@@ -1,6 +1,6 @@
 //! The contract: the [`Summary`] every output reads, and the types it is made of. The JSON
 //! format of `emscan scan --format json` *is* a serialised `Summary` (schema [`SCHEMA`]).
-//! This layer depends only on [`crate::time`] and [`crate::catalog`] (and the error type).
+//! This layer depends only on [`crate::time`] and [`crate::catalog`].
 
 use std::collections::BTreeMap;
 
@@ -246,6 +246,16 @@ pub struct Summary {
     /// Failure-looking lines no rule found a code in, by template, most frequent first.
     #[serde(default)]
     pub unmatched_templates: Vec<UnmatchedTemplate>,
+}
+
+/// A saved summary that cannot be read back: the file, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: not an emscan scan summary: {reason}")]
+pub struct BadSummary {
+    /// The file.
+    pub path: String,
+    /// Why.
+    pub reason: String,
 }
 
 /// Orders codes most frequent first, then by code.
