@@ -7,9 +7,9 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use emscan::extract::extract_chunk;
-use emscan::kernel::{AnchorKernel, AnchorSpec, Level};
-use emscan::rules::{RuleSet, builtin_specs};
+use emscan::search::extract::extract_chunk;
+use emscan::search::kernel::{AnchorKernel, AnchorSpec, Level};
+use emscan::search::rules::{RuleSet, builtin_specs};
 use emscan::{ScanConfig, scan_paths};
 
 fn bundle() -> std::path::PathBuf {
@@ -45,7 +45,7 @@ fn kernel(c: &mut Criterion) {
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Bytes(hay.len() as u64));
         group.sample_size(samples);
-        for level in [Level::Scalar, Level::Avx2, Level::Avx512] {
+        for level in Level::ALL {
             if !level.is_supported() {
                 continue;
             }

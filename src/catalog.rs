@@ -77,7 +77,7 @@ impl fmt::Display for Category {
 }
 
 /// The language of human-readable text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Lang {
     /// Chinese (the seed's own language).
     Zh,

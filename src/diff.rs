@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::Summary;
-use crate::aggregate::CodeSummary;
+use crate::model::CodeSummary;
 
 /// The schema name of `emscan diff --format json`.
-pub const SCHEMA: &str = "emscan.diff/1";
+pub(crate) const SCHEMA: &str = "emscan.diff/1";
 
 /// How a code's count moved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ChangeKind {
+pub(crate) enum ChangeKind {
     /// Absent before, present now.
     New,
     /// Present before, absent now.
@@ -30,7 +30,7 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// The lowercase name (`new`, `vanished`, `up`, `down`, `same`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ChangeKind::New => "new",
             ChangeKind::Vanished => "vanished",
@@ -43,48 +43,48 @@ impl ChangeKind {
 
 /// One code in both scans.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CodeChange {
+pub(crate) struct CodeChange {
     /// The code.
-    pub code: u32,
+    pub(crate) code: u32,
     /// The catalog name (absent for unknown codes).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Occurrences in the old scan.
-    pub before: u64,
+    pub(crate) before: u64,
     /// Occurrences in the new scan.
-    pub after: u64,
+    pub(crate) after: u64,
     /// `after - before`.
-    pub change: i64,
+    pub(crate) change: i64,
     /// How it moved.
-    pub kind: ChangeKind,
+    pub(crate) kind: ChangeKind,
 }
 
 /// The comparison of two scans.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Diff {
+pub(crate) struct Diff {
     /// Always [`SCHEMA`].
-    pub schema: &'static str,
+    pub(crate) schema: &'static str,
     /// The old scan's paths.
-    pub old_root: Vec<String>,
+    pub(crate) old_root: Vec<String>,
     /// The new scan's paths.
-    pub new_root: Vec<String>,
+    pub(crate) new_root: Vec<String>,
     /// Error occurrences in the old scan.
-    pub before: u64,
+    pub(crate) before: u64,
     /// Error occurrences in the new scan.
-    pub after: u64,
+    pub(crate) after: u64,
     /// Every error code of either scan, biggest absolute change first (then most occurrences
     /// now, then by code).
-    pub changes: Vec<CodeChange>,
+    pub(crate) changes: Vec<CodeChange>,
 }
 
 impl Diff {
     /// Codes only the new scan has.
-    pub fn new_codes(&self) -> impl Iterator<Item = &CodeChange> {
+    pub(crate) fn new_codes(&self) -> impl Iterator<Item = &CodeChange> {
         self.changes.iter().filter(|c| c.kind == ChangeKind::New)
     }
 
     /// Codes only the old scan has.
-    pub fn vanished_codes(&self) -> impl Iterator<Item = &CodeChange> {
+    pub(crate) fn vanished_codes(&self) -> impl Iterator<Item = &CodeChange> {
         self.changes
             .iter()
             .filter(|c| c.kind == ChangeKind::Vanished)
@@ -102,7 +102,7 @@ fn counts(summary: &Summary) -> BTreeMap<u32, &CodeSummary> {
 }
 
 /// Compares `old` with `new`.
-pub fn diff(old: &Summary, new: &Summary) -> Diff {
+pub(crate) fn diff(old: &Summary, new: &Summary) -> Diff {
     let before = counts(old);
     let after = counts(new);
     let mut codes: Vec<u32> = before.keys().chain(after.keys()).copied().collect();
@@ -152,8 +152,8 @@ pub fn diff(old: &Summary, new: &Summary) -> Diff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::Stats;
     use crate::catalog::{Lang, catalog};
+    use crate::model::Stats;
 
     fn summary(codes: &[(u32, u64)]) -> Summary {
         let mut known = Vec::new();
@@ -168,7 +168,7 @@ mod tests {
             }
         }
         Summary {
-            schema: crate::aggregate::SCHEMA.into(),
+            schema: crate::model::SCHEMA.into(),
             root: vec!["x".into()],
             codes: known,
             unknown_codes: unknown,

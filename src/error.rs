@@ -3,17 +3,14 @@
 use std::path::PathBuf;
 
 /// Everything the library can fail with. Per-file problems during a scan are not errors: they
-/// become `skipped` entries of the summary and the scan goes on.
+/// become `skipped` entries of the summary and the scan goes on. Messages describe the problem;
+/// how an option is spelled is the command line's business (`cli` words those that concern a
+/// flag).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A user-supplied extraction rule is unusable.
-    #[error("invalid --rule {pattern:?}: {reason}")]
-    Rule {
-        /// The pattern as given.
-        pattern: String,
-        /// Why it was rejected.
-        reason: String,
-    },
+    #[error(transparent)]
+    Rule(#[from] crate::search::rules::RuleError),
     /// A code or name that the catalog does not know.
     #[error("{query:?} is not an SDK error code or name{}", suggest(.suggestions))]
     UnknownCode {
@@ -23,12 +20,14 @@ pub enum Error {
         suggestions: Vec<String>,
     },
     /// No input could be read at all.
-    #[error("no SDK log files found in {}{}", .paths.join(", "), .hint)]
+    #[error("no SDK log files found in {}{}{}", .paths.join(", "), .problems, if *.sdk_names_only { LOOKED_FOR } else { "" })]
     NoInput {
         /// The paths given.
         paths: Vec<String>,
-        /// A hint on what to try.
-        hint: String,
+        /// What went wrong with which path, a `\n  path: reason` line each.
+        problems: String,
+        /// Only the SDK's log names were looked for (not every file).
+        sdk_names_only: bool,
     },
     /// An I/O failure on a named path.
     #[error("{}: {source}", .path.display())]
@@ -56,18 +55,13 @@ pub enum Error {
     /// A relative `--since`/`--until` (`-2h`) where events are streamed before the last log
     /// time is known.
     #[error(
-        "relative --since/--until (like -2h) count back from the last log time, which a streamed \
-         scan (--format ndjson) does not know in advance: give absolute times"
+        "a window relative to the last log time (like -2h) cannot be streamed: events are \
+         written before the last log time is known; give absolute times"
     )]
     RelativeWindowInStream,
     /// A saved summary that cannot be read back.
-    #[error("{path}: not an emscan scan summary: {reason}")]
-    BadSummary {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
+    #[error(transparent)]
+    BadSummary(#[from] crate::model::BadSummary),
     /// A gate policy file that cannot be read as a policy (syntax, unknown key, wrong type).
     #[error("{path}: invalid gate policy: {reason}")]
     PolicyFile {
@@ -84,13 +78,26 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+    /// The worker threads could not be started.
+    #[error("could not start the worker threads: {reason}")]
+    ThreadPool {
+        /// Why, as the thread pool says it.
+        reason: String,
+    },
+    /// A gate rule that compares with a baseline, without one.
+    #[error("bad gate rule {entry}: needs a baseline")]
+    NeedsBaseline {
+        /// The rule.
+        entry: String,
+    },
     /// A gate without any rule to check.
-    #[error(
-        "no gate rules: give --max, --max-rate, --max-increase, --max-new or \
-         --fail-on-deprecated, or a policy file with a [gate] table (./emscan.toml or --policy)"
-    )]
+    #[error("no gate rules: give a rule, or a policy file with a [gate] table")]
     NoGateRules,
 }
+
+/// What discovery looks for, said when it found nothing.
+pub(crate) const LOOKED_FOR: &str =
+    "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz])";
 
 fn suggest(suggestions: &[String]) -> String {
     if suggestions.is_empty() {

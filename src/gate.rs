@@ -25,20 +25,20 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{CodeSummary, Location, Summary};
 use crate::catalog::{Category, catalog};
 use crate::error::{Error, Result};
-use crate::logtime::LogTime;
+use crate::model::{CodeSummary, Location, Summary};
+use crate::time::LogTime;
 
 /// The schema name of `emscan gate --format json`.
-pub const SCHEMA: &str = "emscan.gate/1";
+pub(crate) const SCHEMA: &str = "emscan.gate/1";
 
 /// The shortest span of log time a rate is computed over (one minute).
-pub const MIN_RATE_SPAN_MS: i64 = 60_000;
+pub(crate) const MIN_RATE_SPAN_MS: i64 = 60_000;
 
 /// What a rule counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Target {
+pub(crate) enum Target {
     /// Every error occurrence, catalog and unknown codes (`total`).
     Total,
     /// Codes outside the catalog (`unknown`).
@@ -51,7 +51,7 @@ pub enum Target {
 
 impl Target {
     /// Parses `total`, `unknown`, `category:NAME`, or a catalog code or name (any case).
-    pub fn parse(text: &str) -> std::result::Result<Target, String> {
+    pub(crate) fn parse(text: &str) -> std::result::Result<Target, String> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("total") {
             return Ok(Target::Total);
@@ -78,7 +78,7 @@ impl Target {
     }
 
     /// The rule id: the code's catalog name, or `total`, `unknown`, `category:NAME`.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         match self {
             Target::Total => "total".into(),
             Target::Unknown => "unknown".into(),
@@ -110,7 +110,7 @@ impl fmt::Display for Target {
 
 /// The unit of a rate limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RateUnit {
+pub(crate) enum RateUnit {
     /// Per minute (`/m`).
     Minute,
     /// Per hour (`/h`).
@@ -121,7 +121,7 @@ pub enum RateUnit {
 
 impl RateUnit {
     /// Milliseconds in one unit.
-    pub fn millis(self) -> f64 {
+    pub(crate) fn millis(self) -> f64 {
         match self {
             RateUnit::Minute => 60_000.0,
             RateUnit::Hour => 3_600_000.0,
@@ -130,7 +130,7 @@ impl RateUnit {
     }
 
     /// `/m`, `/h` or `/d`.
-    pub fn suffix(self) -> &'static str {
+    pub(crate) fn suffix(self) -> &'static str {
         match self {
             RateUnit::Minute => "/m",
             RateUnit::Hour => "/h",
@@ -141,16 +141,16 @@ impl RateUnit {
 
 /// A rate limit: at most `count` occurrences per `unit` of log time.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Rate {
+pub(crate) struct Rate {
     /// Occurrences allowed per unit.
-    pub count: f64,
+    pub(crate) count: f64,
     /// The unit.
-    pub unit: RateUnit,
+    pub(crate) unit: RateUnit,
 }
 
 impl Rate {
     /// Parses `30/h`, `0.5/m`, `100/d` (also `/min`, `/hour`, `/day`).
-    pub fn parse(text: &str) -> std::result::Result<Rate, String> {
+    pub(crate) fn parse(text: &str) -> std::result::Result<Rate, String> {
         let expected = || format!("{text:?} is not a rate like 30/h, 2/m or 100/d");
         let (count, unit) = text.trim().split_once('/').ok_or_else(expected)?;
         let count: f64 = count.trim().parse().map_err(|_| expected())?;
@@ -175,7 +175,12 @@ impl fmt::Display for Rate {
 
 /// Occurrences per `unit` of log time: `count` over the span from `first` to `last`, the span
 /// being at least [`MIN_RATE_SPAN_MS`] (and exactly that when a time is missing).
-pub fn rate(count: u64, first: Option<LogTime>, last: Option<LogTime>, unit: RateUnit) -> f64 {
+pub(crate) fn rate(
+    count: u64,
+    first: Option<LogTime>,
+    last: Option<LogTime>,
+    unit: RateUnit,
+) -> f64 {
     let span = match (first, last) {
         (Some(first), Some(last)) => last.epoch_millis() - first.epoch_millis(),
         _ => 0,
@@ -185,21 +190,21 @@ pub fn rate(count: u64, first: Option<LogTime>, last: Option<LogTime>, unit: Rat
 }
 
 /// The rules of a gate. Build it from a policy file ([`Policy::from_toml`]), then lay the
-/// command line over it ([`Policy::apply_cli`]).
+/// command line over it ([`Policy::apply_given`]).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Most occurrences per target.
-    pub max: BTreeMap<Target, u64>,
+    pub(crate) max: BTreeMap<Target, u64>,
     /// Highest rate per target.
-    pub max_rate: BTreeMap<Target, Rate>,
+    pub(crate) max_rate: BTreeMap<Target, Rate>,
     /// Fail when a deprecated catalog code occurs.
-    pub fail_on_deprecated: bool,
+    pub(crate) fail_on_deprecated: bool,
     /// Codes that never count towards any rule.
-    pub allow: BTreeSet<u32>,
+    pub(crate) allow: BTreeSet<u32>,
     /// Most codes absent from the baseline.
-    pub max_new: Option<u64>,
+    pub(crate) max_new: Option<u64>,
     /// Highest growth over the baseline per target, in percent.
-    pub max_increase: BTreeMap<Target, f64>,
+    pub(crate) max_increase: BTreeMap<Target, f64>,
 }
 
 /// The policy file: only a `[gate]` table.
@@ -236,21 +241,49 @@ enum CodeOrName {
     Name(String),
 }
 
-/// Rules given on the command line, as written (`KEY=VALUE` strings).
+/// Rules given besides a policy file, as written (`TARGET=VALUE` strings), with the names
+/// their source gives each kind (errors quote an entry as `NAME SPEC`).
 #[derive(Clone, Debug, Default)]
-pub struct CliRules {
-    /// `--max TARGET=N`.
-    pub max: Vec<String>,
-    /// `--max-rate TARGET=RATE`.
-    pub max_rate: Vec<String>,
-    /// `--max-increase TARGET=PCT`.
-    pub max_increase: Vec<String>,
-    /// `--allow CODE`.
-    pub allow: Vec<String>,
-    /// `--max-new N`.
-    pub max_new: Option<u64>,
-    /// `--fail-on-deprecated`.
-    pub fail_on_deprecated: bool,
+pub(crate) struct GivenRules {
+    /// Limits on occurrences, `TARGET=N`.
+    pub(crate) max: Vec<String>,
+    /// Limits on rates, `TARGET=RATE`.
+    pub(crate) max_rate: Vec<String>,
+    /// Limits on growth over a baseline, `TARGET=PCT`.
+    pub(crate) max_increase: Vec<String>,
+    /// Codes that never break a rule.
+    pub(crate) allow: Vec<String>,
+    /// The most codes new since the baseline.
+    pub(crate) max_new: Option<u64>,
+    /// Fail when a deprecated code occurs.
+    pub(crate) fail_on_deprecated: bool,
+    /// What the source calls each kind.
+    pub(crate) names: RuleNames,
+}
+
+/// What a source of rules calls each kind of rule.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RuleNames {
+    /// Limits on occurrences.
+    pub(crate) max: &'static str,
+    /// Limits on rates.
+    pub(crate) max_rate: &'static str,
+    /// Limits on growth over a baseline.
+    pub(crate) max_increase: &'static str,
+    /// Allowed codes.
+    pub(crate) allow: &'static str,
+}
+
+impl Default for RuleNames {
+    /// The policy file's names of the kinds.
+    fn default() -> RuleNames {
+        RuleNames {
+            max: "max",
+            max_rate: "max_rate",
+            max_increase: "max_increase",
+            allow: "allow",
+        }
+    }
 }
 
 fn bad(entry: impl Into<String>, reason: impl Into<String>) -> Error {
@@ -267,12 +300,12 @@ fn allowed_code(text: &str) -> std::result::Result<u32, String> {
         .map_err(|e| e.to_string())
 }
 
-fn split_rule(flag: &str, spec: &str) -> Result<(Target, String)> {
-    let entry = format!("{flag} {spec}");
+/// `spec` (`TARGET=VALUE`) split, `entry` naming it in errors.
+fn split_rule(entry: &str, spec: &str) -> Result<(Target, String)> {
     let (key, value) = spec
         .split_once('=')
-        .ok_or_else(|| bad(&entry, "expected TARGET=VALUE"))?;
-    let target = Target::parse(key).map_err(|reason| bad(&entry, reason))?;
+        .ok_or_else(|| bad(entry, "expected TARGET=VALUE"))?;
+    let target = Target::parse(key).map_err(|reason| bad(entry, reason))?;
     Ok((target, value.trim().to_string()))
 }
 
@@ -312,7 +345,7 @@ fn percent(text: &str) -> std::result::Result<f64, String> {
 impl Policy {
     /// Parses a policy file's text; `origin` names the file in errors. Unknown keys, wrong
     /// types and unknown codes, names or categories are errors naming the entry.
-    pub fn from_toml(text: &str, origin: &str) -> Result<Policy> {
+    pub(crate) fn from_toml(text: &str, origin: &str) -> Result<Policy> {
         let file: PolicyFile = toml::from_str(text).map_err(|e| Error::PolicyFile {
             path: origin.to_string(),
             reason: e.to_string().trim_end().to_string(),
@@ -364,51 +397,47 @@ impl Policy {
     /// file's, `--max-new` replaces `max_new`, allow lists are joined, and
     /// `--fail-on-deprecated` turns that rule on. Two command-line rules of one kind for the
     /// same target are an error.
-    pub fn apply_cli(&mut self, cli: &CliRules) -> Result<()> {
+    pub(crate) fn apply_given(&mut self, given: &GivenRules) -> Result<()> {
+        let names = given.names;
         let mut seen = BTreeSet::new();
-        for spec in &cli.max {
-            let (target, value) = split_rule("--max", spec)?;
+        for spec in &given.max {
+            let entry = format!("{} {spec}", names.max);
+            let (target, value) = split_rule(&entry, spec)?;
             let limit: u64 = value.parse().map_err(|_| {
                 bad(
-                    format!("--max {spec}"),
+                    &entry,
                     format!("{value:?} is not a count (a whole number of 0 or more)"),
                 )
             })?;
-            insert_once(
-                &mut self.max,
-                &mut seen,
-                target,
-                limit,
-                format!("--max {spec}"),
-            )?;
+            insert_once(&mut self.max, &mut seen, target, limit, entry)?;
         }
         let mut seen = BTreeSet::new();
-        for spec in &cli.max_rate {
-            let (target, value) = split_rule("--max-rate", spec)?;
-            let rate = Rate::parse(&value).map_err(|r| bad(format!("--max-rate {spec}"), r))?;
-            let entry = format!("--max-rate {spec}");
+        for spec in &given.max_rate {
+            let entry = format!("{} {spec}", names.max_rate);
+            let (target, value) = split_rule(&entry, spec)?;
+            let rate = Rate::parse(&value).map_err(|r| bad(&entry, r))?;
             insert_once(&mut self.max_rate, &mut seen, target, rate, entry)?;
         }
         let mut seen = BTreeSet::new();
-        for spec in &cli.max_increase {
-            let (target, value) = split_rule("--max-increase", spec)?;
-            let pct = percent(&value).map_err(|r| bad(format!("--max-increase {spec}"), r))?;
-            let entry = format!("--max-increase {spec}");
+        for spec in &given.max_increase {
+            let entry = format!("{} {spec}", names.max_increase);
+            let (target, value) = split_rule(&entry, spec)?;
+            let pct = percent(&value).map_err(|r| bad(&entry, r))?;
             insert_once(&mut self.max_increase, &mut seen, target, pct, entry)?;
         }
-        for code in &cli.allow {
-            let code = allowed_code(code).map_err(|r| bad(format!("--allow {code}"), r))?;
+        for code in &given.allow {
+            let code = allowed_code(code).map_err(|r| bad(format!("{} {code}", names.allow), r))?;
             self.allow.insert(code);
         }
-        if let Some(n) = cli.max_new {
+        if let Some(n) = given.max_new {
             self.max_new = Some(n);
         }
-        self.fail_on_deprecated |= cli.fail_on_deprecated;
+        self.fail_on_deprecated |= given.fail_on_deprecated;
         Ok(())
     }
 
     /// Number of rules (the allow list is not a rule).
-    pub fn rule_count(&self) -> usize {
+    pub(crate) fn rule_count(&self) -> usize {
         self.max.len()
             + self.max_rate.len()
             + self.max_increase.len()
@@ -418,16 +447,20 @@ impl Policy {
 
     /// Checks that the policy can be evaluated: it has a rule, and the baseline rules have a
     /// baseline.
-    pub fn validate(&self, has_baseline: bool) -> Result<()> {
+    pub(crate) fn validate(&self, has_baseline: bool) -> Result<()> {
         if self.rule_count() == 0 {
             return Err(Error::NoGateRules);
         }
         if !has_baseline {
             if let Some(n) = self.max_new {
-                return Err(bad(format!("max-new {n}"), "needs --baseline"));
+                return Err(Error::NeedsBaseline {
+                    entry: format!("max-new {n}"),
+                });
             }
             if let Some(target) = self.max_increase.keys().next() {
-                return Err(bad(format!("max-increase {target}"), "needs --baseline"));
+                return Err(Error::NeedsBaseline {
+                    entry: format!("max-increase {target}"),
+                });
             }
         }
         Ok(())
@@ -437,7 +470,7 @@ impl Policy {
 /// The kind of a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RuleKind {
+pub(crate) enum RuleKind {
     /// Most occurrences.
     Max,
     /// Highest rate per unit of log time.
@@ -452,7 +485,7 @@ pub enum RuleKind {
 
 impl RuleKind {
     /// The rule's name as on the command line (`max`, `max-rate`, …).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RuleKind::Max => "max",
             RuleKind::MaxRate => "max-rate",
@@ -465,36 +498,36 @@ impl RuleKind {
 
 /// How one rule fared.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Stable id: the code's name, or `total`, `unknown`, `category:NAME`, `new`, `deprecated`.
-    pub id: String,
+    pub(crate) id: String,
     /// The kind of rule.
-    pub kind: RuleKind,
+    pub(crate) kind: RuleKind,
     /// The rule for people, e.g. `max SERVER_NOT_REACHABLE (300)`.
-    pub rule: String,
+    pub(crate) rule: String,
     /// The limit (a count, a rate in `unit`, or a percentage).
-    pub limit: f64,
+    pub(crate) limit: f64,
     /// The measured value, in the same unit (`null` in JSON for an increase from zero).
-    pub actual: f64,
+    pub(crate) actual: f64,
     /// The unit of `limit` and `actual`: empty for counts, `/m`, `/h`, `/d` or `%`.
-    pub unit: String,
+    pub(crate) unit: String,
     /// The rule holds.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// The codes that counted (occurred and not allowed), most frequent first.
-    pub codes: Vec<u32>,
+    pub(crate) codes: Vec<u32>,
     /// The earliest of those occurrences.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_at: Option<Location>,
+    pub(crate) first_at: Option<Location>,
     /// The catalog's hint, when the rule is about one catalog code.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
     /// More facts, e.g. the baseline count or the new codes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub(crate) detail: Option<String>,
 }
 
 /// Formats a number without a needless fraction: `3`, `2.5`, `0.33`.
-pub fn number(value: f64) -> String {
+pub(crate) fn number(value: f64) -> String {
     if !value.is_finite() {
         "∞".into()
     } else if value.fract() == 0.0 {
@@ -507,12 +540,12 @@ pub fn number(value: f64) -> String {
 
 impl Outcome {
     /// The limit with its unit, e.g. `0`, `30/h`, `50%`.
-    pub fn limit_text(&self) -> String {
+    pub(crate) fn limit_text(&self) -> String {
         format!("{}{}", number(self.limit), self.unit)
     }
 
     /// The measured value with its unit, e.g. `80`, `390/h`, `+60%`.
-    pub fn actual_text(&self) -> String {
+    pub(crate) fn actual_text(&self) -> String {
         match self.kind {
             RuleKind::MaxIncrease if !self.actual.is_finite() => "new (0 in the baseline)".into(),
             RuleKind::MaxIncrease if self.actual >= 0.0 => format!("+{}%", number(self.actual)),
@@ -524,23 +557,23 @@ impl Outcome {
 
 /// The result of a gate: every rule's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// Always [`SCHEMA`].
-    pub schema: &'static str,
+    pub(crate) schema: &'static str,
     /// Every rule holds.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// Number of rules checked.
-    pub rules: usize,
+    pub(crate) rules: usize,
     /// Number of rules broken.
-    pub broken: usize,
+    pub(crate) broken: usize,
     /// One outcome per rule, in policy order (max, max-rate, max-increase, max-new,
     /// fail-on-deprecated; targets in a fixed order within each kind).
-    pub outcomes: Vec<Outcome>,
+    pub(crate) outcomes: Vec<Outcome>,
 }
 
 impl Verdict {
     /// The rules that broke.
-    pub fn broken_rules(&self) -> impl Iterator<Item = &Outcome> {
+    pub(crate) fn broken_rules(&self) -> impl Iterator<Item = &Outcome> {
         self.outcomes.iter().filter(|o| !o.passed)
     }
 }
@@ -617,7 +650,11 @@ fn code_names(codes: &[&CodeSummary]) -> String {
 /// Checks every rule of `policy` against `summary` (and `baseline` for the baseline rules).
 ///
 /// Fails only when the policy cannot be evaluated (see [`Policy::validate`]).
-pub fn evaluate(policy: &Policy, summary: &Summary, baseline: Option<&Summary>) -> Result<Verdict> {
+pub(crate) fn evaluate(
+    policy: &Policy,
+    summary: &Summary,
+    baseline: Option<&Summary>,
+) -> Result<Verdict> {
     policy.validate(baseline.is_some())?;
     let allow = &policy.allow;
     let mut outcomes = Vec::new();
@@ -739,8 +776,8 @@ pub fn evaluate(policy: &Policy, summary: &Summary, baseline: Option<&Summary>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::Stats;
     use crate::catalog::Lang;
+    use crate::model::Stats;
 
     fn at(text: &str) -> Option<LogTime> {
         LogTime::parse_display(text)
@@ -761,7 +798,7 @@ mod tests {
     /// 300 ×80 over one hour, 2 ×30 over two hours, 206 ×1, 5 (deprecated) ×2, unknown 110 ×3.
     fn summary() -> Summary {
         Summary {
-            schema: crate::aggregate::SCHEMA.into(),
+            schema: crate::model::SCHEMA.into(),
             root: vec!["logs".into()],
             codes: vec![
                 code(
@@ -788,16 +825,25 @@ mod tests {
         }
     }
 
-    fn cli(max: &[&str]) -> CliRules {
-        CliRules {
+    /// The names the command line gives the kinds of rules.
+    const FLAGS: RuleNames = RuleNames {
+        max: "--max",
+        max_rate: "--max-rate",
+        max_increase: "--max-increase",
+        allow: "--allow",
+    };
+
+    fn cli(max: &[&str]) -> GivenRules {
+        GivenRules {
+            names: FLAGS,
             max: max.iter().map(|s| s.to_string()).collect(),
-            ..CliRules::default()
+            ..GivenRules::default()
         }
     }
 
     fn policy_of(max: &[&str]) -> Policy {
         let mut policy = Policy::default();
-        policy.apply_cli(&cli(max)).unwrap();
+        policy.apply_given(&cli(max)).unwrap();
         policy
     }
 
@@ -871,9 +917,10 @@ mod tests {
     fn allowed_codes_never_count() {
         let mut policy = policy_of(&["206=0", "total=115"]);
         policy
-            .apply_cli(&CliRules {
+            .apply_given(&GivenRules {
+                names: FLAGS,
                 allow: vec!["user_login_another_device".into()],
-                ..CliRules::default()
+                ..GivenRules::default()
             })
             .unwrap();
         assert_eq!(policy.allow, BTreeSet::from([206]));
@@ -906,9 +953,10 @@ mod tests {
     fn max_rate_rule() {
         let mut policy = Policy::default();
         policy
-            .apply_cli(&CliRules {
+            .apply_given(&GivenRules {
+                names: FLAGS,
                 max_rate: vec!["2=15/h".into(), "300=1/m".into()],
-                ..CliRules::default()
+                ..GivenRules::default()
             })
             .unwrap();
         let v = evaluate(&policy, &summary(), None).unwrap();
@@ -966,9 +1014,10 @@ mod tests {
             ..Policy::default()
         };
         policy
-            .apply_cli(&CliRules {
+            .apply_given(&GivenRules {
+                names: FLAGS,
                 max_increase: vec!["300=50".into(), "206=0%".into()],
-                ..CliRules::default()
+                ..GivenRules::default()
             })
             .unwrap();
         let v = evaluate(&policy, &now, Some(&base)).unwrap();
@@ -986,7 +1035,7 @@ mod tests {
         // Without the baseline these rules cannot run.
         assert!(matches!(
             evaluate(&policy, &now, None),
-            Err(Error::GateRule { .. })
+            Err(Error::NeedsBaseline { .. })
         ));
         // Growth from zero is unbounded.
         let mut empty = summary();
@@ -1039,11 +1088,12 @@ max_increase = { "300" = 50, total = 12.5 }
             "emscan.toml",
         )
         .unwrap();
-        p.apply_cli(&CliRules {
+        p.apply_given(&GivenRules {
+            names: FLAGS,
             max: vec!["300=0".into()],
             allow: vec!["207".into()],
             max_new: Some(0),
-            ..CliRules::default()
+            ..GivenRules::default()
         })
         .unwrap();
         assert_eq!(p.max[&Target::Code(300)], 0, "CLI wins");
@@ -1090,7 +1140,12 @@ max_increase = { "300" = 50, total = 12.5 }
 
     #[test]
     fn malformed_command_line_rules_name_the_flag() {
-        let err = |rules: CliRules| Policy::default().apply_cli(&rules).unwrap_err().to_string();
+        let err = |rules: GivenRules| {
+            Policy::default()
+                .apply_given(&rules)
+                .unwrap_err()
+                .to_string()
+        };
         let e = err(cli(&["USER_AUTHENTICATON_FAILED=0"]));
         assert!(
             e.contains("--max USER_AUTHENTICATON_FAILED=0")
@@ -1104,19 +1159,22 @@ max_increase = { "300" = 50, total = 12.5 }
             "{e}"
         );
         assert!(err(cli(&["300=lots"])).contains("\"lots\""));
-        let e = err(CliRules {
+        let e = err(GivenRules {
+            names: FLAGS,
             max_rate: vec!["2=30".into()],
-            ..CliRules::default()
+            ..GivenRules::default()
         });
         assert!(e.contains("--max-rate 2=30"), "{e}");
-        let e = err(CliRules {
+        let e = err(GivenRules {
+            names: FLAGS,
             max_increase: vec!["300=x".into()],
-            ..CliRules::default()
+            ..GivenRules::default()
         });
         assert!(e.contains("--max-increase 300=x"), "{e}");
-        let e = err(CliRules {
+        let e = err(GivenRules {
+            names: FLAGS,
             allow: vec!["nope".into()],
-            ..CliRules::default()
+            ..GivenRules::default()
         });
         assert!(e.contains("--allow nope"), "{e}");
     }

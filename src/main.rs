@@ -1,9 +1,8 @@
 //! The `emscan` binary: everything lives in the library; see `emscan::cli`.
 
 /// mimalloc instead of the system allocator: the scan's workers allocate and free many small
-/// per-file tallies, and glibc's arenas spent a tenth of the CPU time on it (consolidation,
-/// growing heaps by `mprotect`). Measured with mimalloc: 10-16 % less wall time on the
-/// benchmark corpora, for about 45 MiB more peak RSS (README, Performance).
+/// per-file tallies, which glibc's arenas serve slowly (consolidation, growing heaps by
+/// `mprotect`); mimalloc costs some peak RSS for it (README, Performance).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -17,8 +16,7 @@ fn main() -> std::process::ExitCode {
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Stops mimalloc from purging its free memory when the process ends: it would return it to
-/// the OS range by range (`madvise`), which the exit does at once anyway. Measured: the time
-/// from the end of `main` to the end of the process on a 1 GiB file, 1.8 ms -> 0.9 ms.
+/// the OS range by range (`madvise`), which the exit does at once anyway.
 fn keep_memory_at_exit() {
     // SAFETY: setting an option is safe at any time; -1 means "never purge" (`mimalloc.h`).
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };

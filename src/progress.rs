@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 const SHOW_AFTER: Duration = Duration::from_secs(1);
 
 /// Byte progress, drawn on stderr after [`SHOW_AFTER`] when enabled.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
     enabled: bool,
     shown: AtomicBool,
@@ -18,7 +18,7 @@ pub struct Progress {
 
 impl Progress {
     /// A bar that may draw (when `enabled`: stderr is a terminal and the user did not opt out).
-    pub fn new(enabled: bool) -> Progress {
+    pub(crate) fn new(enabled: bool) -> Progress {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template(
             "{spinner} scanning {bytes}/{total_bytes} [{wide_bar}] {binary_bytes_per_sec} eta {eta}",
@@ -34,12 +34,12 @@ impl Progress {
     }
 
     /// Adds bytes to the total (files are counted in as discovery finds them).
-    pub fn add_total(&self, bytes: u64) {
+    pub(crate) fn add_total(&self, bytes: u64) {
         self.bar.inc_length(bytes);
     }
 
     /// Adds scanned bytes.
-    pub fn advance(&self, bytes: u64) {
+    pub(crate) fn advance(&self, bytes: u64) {
         self.bar.inc(bytes);
         if self.enabled
             && !self.shown.load(Ordering::Relaxed)
@@ -51,7 +51,7 @@ impl Progress {
     }
 
     /// Removes the bar from the screen.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }

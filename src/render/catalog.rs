@@ -9,7 +9,7 @@ use tabled::settings::{Style, Width};
 use crate::catalog::{CodeInfo, Lang};
 
 /// Writes everything the catalog knows about one code.
-pub fn write_explain(out: &mut dyn Write, info: &CodeInfo, lang: Lang) -> io::Result<()> {
+pub(crate) fn write_explain(out: &mut dyn Write, info: &CodeInfo, lang: Lang) -> io::Result<()> {
     let (meaning, cause, hint, category, deprecated) = match lang {
         Lang::Zh => ("含义", "可能原因", "处理建议", "类别", "（已废弃）"),
         Lang::En => (
@@ -35,7 +35,11 @@ pub fn write_explain(out: &mut dyn Write, info: &CodeInfo, lang: Lang) -> io::Re
 }
 
 /// Writes the catalog as a table.
-pub fn write_codes(out: &mut dyn Write, entries: &[&CodeInfo], lang: Lang) -> io::Result<()> {
+pub(crate) fn write_codes(
+    out: &mut dyn Write,
+    entries: &[&CodeInfo],
+    lang: Lang,
+) -> io::Result<()> {
     let header = match lang {
         Lang::Zh => ["错误码", "名称", "类别", "含义", "处理建议"],
         Lang::En => ["code", "name", "category", "meaning", "hint"],

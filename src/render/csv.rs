@@ -5,16 +5,16 @@
 use std::io::{self, Write};
 
 use crate::Summary;
-use crate::render::table::time;
+use crate::render::cells::time;
 use crate::render::text::csv_cell;
 
 /// The header row (stable, English, for programs as much as people).
-pub const HEADER: [&str; 10] = [
+pub(crate) const HEADER: [&str; 10] = [
     "code", "name", "category", "known", "count", "devices", "first", "last", "first_at", "hint",
 ];
 
 /// Writes the summary's codes as CSV with a header row.
-pub fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+pub(crate) fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     let mut writer = ::csv::Writer::from_writer(out);
     writer.write_record(HEADER)?;
     let known = summary.codes.iter().map(|c| (c, true));

@@ -57,7 +57,7 @@ fn totals(diff: &Diff) -> String {
 }
 
 /// Writes the comparison as a table, then the new and vanished codes and the totals.
-pub fn write_table(out: &mut dyn Write, diff: &Diff) -> io::Result<()> {
+pub(crate) fn write_table(out: &mut dyn Write, diff: &Diff) -> io::Result<()> {
     if diff.changes.is_empty() {
         writeln!(out, "No SDK error codes in either scan.")?;
     } else {
@@ -78,7 +78,7 @@ pub fn write_table(out: &mut dyn Write, diff: &Diff) -> io::Result<()> {
 }
 
 /// Writes the comparison as a GitHub-flavoured Markdown table with a summary line.
-pub fn write_markdown(out: &mut dyn Write, diff: &Diff) -> io::Result<()> {
+pub(crate) fn write_markdown(out: &mut dyn Write, diff: &Diff) -> io::Result<()> {
     writeln!(out, "### emscan diff\n")?;
     writeln!(out, "| {} |", HEADER.join(" | "))?;
     writeln!(out, "| ---: | --- | ---: | ---: | ---: | --- |")?;

@@ -6,7 +6,7 @@ use crate::gate::{Outcome, Verdict};
 use crate::render::text::escape_control;
 
 /// GitHub shows at most this many error annotations per step.
-pub const GITHUB_MAX_ANNOTATIONS: usize = 10;
+pub(crate) const GITHUB_MAX_ANNOTATIONS: usize = 10;
 
 /// `file:line` of the rule's first occurrence, or `-`.
 fn location(outcome: &Outcome) -> String {
@@ -17,7 +17,7 @@ fn location(outcome: &Outcome) -> String {
 }
 
 /// One line describing a broken rule: rule, actual, limit, first occurrence, detail, hint.
-pub fn describe(outcome: &Outcome) -> String {
+pub(crate) fn describe(outcome: &Outcome) -> String {
     let mut line = format!(
         "{}: {} (limit {}), first at {}",
         outcome.rule,
@@ -35,7 +35,7 @@ pub fn describe(outcome: &Outcome) -> String {
 }
 
 /// The one-line verdict, e.g. `gate failed: 2 of 5 rules broken`.
-pub fn verdict_line(verdict: &Verdict) -> String {
+pub(crate) fn verdict_line(verdict: &Verdict) -> String {
     let rules = |n: usize| if n == 1 { "rule" } else { "rules" };
     if verdict.passed {
         format!(
@@ -55,7 +55,7 @@ pub fn verdict_line(verdict: &Verdict) -> String {
 
 /// Writes one `FAIL` line per broken rule, then the verdict. Control characters in log-derived
 /// text (paths) are escaped.
-pub fn write_text(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
+pub(crate) fn write_text(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     for outcome in verdict.broken_rules() {
         writeln!(out, "FAIL {}", escape_control(&describe(outcome)))?;
     }
@@ -63,7 +63,7 @@ pub fn write_text(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
 }
 
 /// Escapes the message of a workflow command: `%`, CR and LF.
-pub fn escape_data(text: &str) -> String {
+pub(crate) fn escape_data(text: &str) -> String {
     let escaped = text
         .replace('%', "%25")
         .replace('\r', "%0D")
@@ -72,14 +72,14 @@ pub fn escape_data(text: &str) -> String {
 }
 
 /// Escapes a property value of a workflow command: as [`escape_data`], plus `:` and `,`.
-pub fn escape_property(text: &str) -> String {
+pub(crate) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// Writes `::error` workflow commands for the broken rules: at most
 /// [`GITHUB_MAX_ANNOTATIONS`] commands, the last one summarising the rest when there are more;
 /// then the verdict as a plain line.
-pub fn write_github(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
+pub(crate) fn write_github(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     let broken: Vec<&Outcome> = verdict.broken_rules().collect();
     let detailed = if broken.len() > GITHUB_MAX_ANNOTATIONS {
         GITHUB_MAX_ANNOTATIONS - 1
@@ -122,8 +122,8 @@ pub fn write_github(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::aggregate::Location;
     use crate::gate::RuleKind;
+    use crate::model::Location;
 
     /// A broken `max` outcome for `id` whose first occurrence is at `path`:`line`.
     pub(crate) fn broken(id: &str, path: &str, line: u64) -> Outcome {

@@ -104,7 +104,7 @@ fn render_run<T: Serialize>(text: &mut Vec<u8>, run: &[T]) -> serde_json::Result
 /// Writes the summary as one pretty-printed JSON object and a newline. The fields are those
 /// of [`Summary`], in its order, in serde_json's layout (two spaces per level). The pieces of
 /// all fields are rendered in parallel, in waves across fields (see [`Waves`]).
-pub fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+pub(crate) fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     let mut parts = vec![
         Part::value("schema", &summary.schema),
         Part::value("root", &summary.root),
@@ -192,7 +192,7 @@ impl Waves<'_, '_> {
 }
 
 /// Writes any serialisable value as pretty JSON and a newline.
-pub fn write_value<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+pub(crate) fn write_value<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)
 }

@@ -11,7 +11,7 @@ use crate::render::text::escape_control;
 
 /// Writes the verdict as a JUnit `testsuites` document (text and attributes XML-escaped,
 /// control characters escaped as they are not allowed in XML 1.0).
-pub fn write_junit(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
+pub(crate) fn write_junit(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let tests = verdict.rules.to_string();

@@ -1,25 +1,32 @@
 //! Rendering: turns a [`crate::Summary`] (or catalog entries) into text for people or programs.
-//! Renderers never read logs; everything they show comes through the summary.
+//! Renderers never read logs; everything they show comes through the summary (NDJSON: the
+//! hits the pipeline hands over file by file).
+//!
+//! One module per output: `table` (and its `table_md` and `csv` forms), `json`, `ndjson`,
+//! `prometheus`, `report_md` and `report_html` (with what both say in `report`), `gate`,
+//! `junit`, `sarif`, `diff`, `catalog`. Shared helpers: `cells` (times, shares, sparklines,
+//! histograms) and `text` (escaping untrusted text, the list of file problems).
 
-pub mod catalog;
-pub mod csv;
-pub mod diff;
-pub mod gate;
-pub mod json;
-pub mod junit;
-pub mod markdown;
-pub mod ndjson;
-pub mod prometheus;
-pub mod report;
+pub(crate) mod catalog;
+pub(crate) mod cells;
+pub(crate) mod csv;
+pub(crate) mod diff;
+pub(crate) mod gate;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod ndjson;
+pub(crate) mod prometheus;
+pub(crate) mod report;
 pub mod report_html;
 pub mod report_md;
-pub mod sarif;
-pub mod table;
-pub mod text;
+pub(crate) mod sarif;
+pub(crate) mod table;
+pub(crate) mod table_md;
+pub(crate) mod text;
 
 /// Output formats of `scan` and `codes`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Format {
     /// A table for people.
     #[default]
     Table,
@@ -28,8 +35,8 @@ pub enum Format {
 }
 
 /// Output formats of `gate`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum GateFormat {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum GateFormat {
     /// One line per broken rule and a verdict.
     #[default]
     Text,
@@ -44,8 +51,8 @@ pub enum GateFormat {
 }
 
 /// Output formats of `diff`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum DiffFormat {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum DiffFormat {
     /// A table for people.
     #[default]
     Table,
@@ -56,8 +63,8 @@ pub enum DiffFormat {
 }
 
 /// Output formats of `scan` (and of `merge`, except `ndjson`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ScanFormat {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum ScanFormat {
     /// A table for people.
     #[default]
     Table,

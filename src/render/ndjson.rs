@@ -64,7 +64,7 @@ struct Attributes<'a> {
 /// Writes one event line per hit of a file, in line order. A code outside the catalog has no
 /// `easemob.error.name` or `easemob.error.category`. The body is the line without its
 /// terminator, control characters escaped.
-pub fn write_file_events(
+pub(crate) fn write_file_events(
     out: &mut dyn Write,
     events: &FileEvents<'_>,
     catalog: &Catalog,

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use crate::Summary;
 
 /// Escapes a label value: `\` → `\\`, `"` → `\"`, newline → `\n` (the exposition format).
-pub fn label_value(text: &str) -> String {
+pub(crate) fn label_value(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -45,7 +45,7 @@ fn family(
 /// Writes the summary as metrics: `emscan_errors_total{code,name,device}` (a code outside the
 /// catalog has `name="unknown"`), `emscan_success_total{device}`, and the scan's file, line
 /// and skipped counts.
-pub fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+pub(crate) fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     let mut errors = Vec::new();
     for code in summary.codes.iter().chain(&summary.unknown_codes) {
         let name = code.name.as_deref().unwrap_or("unknown");

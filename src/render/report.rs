@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use crate::Summary;
-use crate::bursts::Burst;
 use crate::catalog::{Catalog, Lang};
+use crate::model::Burst;
 
 /// Report output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ReportFormat {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum ReportFormat {
     /// Markdown that pastes cleanly into a ticket.
     #[default]
     Markdown,
@@ -17,7 +17,7 @@ pub enum ReportFormat {
     Html,
 }
 
-/// A label family of [`crate::bursts::label`], for people: label, English and Chinese
+/// A label family of [`crate::analyze::bursts::label`], for people: label, English and Chinese
 /// name, the codes, and what to do (English, Chinese).
 type Family = (
     &'static str,
@@ -68,7 +68,7 @@ const FAMILIES: [Family; 4] = [
 const NOT_LOGGED_IN: u32 = 201;
 
 /// A burst label for people.
-pub fn label_name(label: Option<&str>, lang: Lang) -> String {
+pub(crate) fn label_name(label: Option<&str>, lang: Lang) -> String {
     let Some(label) = label else {
         return match lang {
             Lang::En => "error burst".into(),
@@ -85,7 +85,7 @@ pub fn label_name(label: Option<&str>, lang: Lang) -> String {
 }
 
 /// What to do about a labelled burst.
-pub fn label_hint(label: Option<&str>, lang: Lang) -> Option<&'static str> {
+pub(crate) fn label_hint(label: Option<&str>, lang: Lang) -> Option<&'static str> {
     let family = FAMILIES.iter().find(|f| Some(f.0) == label)?;
     Some(match lang {
         Lang::En => family.4,
@@ -95,19 +95,19 @@ pub fn label_hint(label: Option<&str>, lang: Lang) -> Option<&'static str> {
 
 /// One remediation step and how much of the trouble it explains.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Step {
+pub(crate) struct Step {
     /// What to do.
-    pub text: String,
+    pub(crate) text: String,
     /// The codes it addresses, most frequent first.
-    pub codes: Vec<u32>,
+    pub(crate) codes: Vec<u32>,
     /// Errors it explains.
-    pub explained: u64,
+    pub(crate) explained: u64,
 }
 
 /// The remediation steps, ordered by how many errors each explains (then by text): one per
 /// label family that occurs (its codes, plus the 201s inside its bursts), and one per other
 /// code (the catalog's hint).
-pub fn steps(summary: &Summary, catalog: &Catalog, lang: Lang) -> Vec<Step> {
+pub(crate) fn steps(summary: &Summary, catalog: &Catalog, lang: Lang) -> Vec<Step> {
     let counts: BTreeMap<u32, u64> = summary
         .codes
         .iter()
@@ -189,7 +189,7 @@ fn error_span(summary: &Summary) -> (Option<String>, Option<String>) {
 }
 
 /// One sentence: what broke, when, on how many devices.
-pub fn headline(summary: &Summary, lang: Lang) -> String {
+pub(crate) fn headline(summary: &Summary, lang: Lang) -> String {
     let errors = summary.error_count();
     let devices = summary.devices.len();
     let affected = summary.devices.iter().filter(|d| d.errors > 0).count();
@@ -281,7 +281,7 @@ fn burst_list(bursts: &[Burst], lang: Lang) -> String {
 }
 
 /// Codes of a burst, most frequent first.
-pub fn burst_codes(burst: &Burst) -> Vec<(u32, u64)> {
+pub(crate) fn burst_codes(burst: &Burst) -> Vec<(u32, u64)> {
     let mut codes: Vec<(u32, u64)> = burst
         .codes
         .iter()
@@ -292,47 +292,47 @@ pub fn burst_codes(burst: &Burst) -> Vec<(u32, u64)> {
 }
 
 /// Text labels of the report in one language.
-pub struct Labels {
+pub(crate) struct ReportLabels {
     /// Document title.
-    pub title: &'static str,
+    pub(crate) title: &'static str,
     /// Section titles.
-    pub bursts: &'static str,
+    pub(crate) bursts: &'static str,
     /// No bursts found.
-    pub no_bursts: &'static str,
+    pub(crate) no_bursts: &'static str,
     /// Section.
-    pub top_codes: &'static str,
+    pub(crate) top_codes: &'static str,
     /// Section.
-    pub devices: &'static str,
+    pub(crate) devices: &'static str,
     /// Section.
-    pub check_first: &'static str,
+    pub(crate) check_first: &'static str,
     /// Section.
-    pub timeline: &'static str,
+    pub(crate) timeline: &'static str,
     /// Section.
-    pub unmatched: &'static str,
+    pub(crate) unmatched: &'static str,
     /// Table header of codes.
-    pub code_header: [&'static str; 6],
+    pub(crate) code_header: [&'static str; 6],
     /// Table header of devices.
-    pub device_header: [&'static str; 9],
+    pub(crate) device_header: [&'static str; 9],
     /// Table header of burst codes.
-    pub burst_code_header: [&'static str; 3],
+    pub(crate) burst_code_header: [&'static str; 3],
     /// Table header of unmatched templates.
-    pub unmatched_header: [&'static str; 3],
+    pub(crate) unmatched_header: [&'static str; 3],
     /// "explains N errors".
-    pub explains: &'static str,
+    pub(crate) explains: &'static str,
     /// "what to do".
-    pub what_to_do: &'static str,
+    pub(crate) what_to_do: &'static str,
     /// Representative lines.
-    pub lines: &'static str,
+    pub(crate) lines: &'static str,
     /// Scanned paths.
-    pub scanned: &'static str,
+    pub(crate) scanned: &'static str,
     /// Time window.
-    pub window: &'static str,
+    pub(crate) window: &'static str,
     /// The bucket unit.
-    pub per_bucket: &'static str,
+    pub(crate) per_bucket: &'static str,
 }
 
 /// English labels.
-pub const EN: Labels = Labels {
+pub(crate) const EN: ReportLabels = ReportLabels {
     title: "Incident summary",
     bursts: "Bursts",
     no_bursts: "No bursts: errors never rose far above their background rate.",
@@ -371,7 +371,7 @@ pub const EN: Labels = Labels {
 };
 
 /// Chinese labels.
-pub const ZH: Labels = Labels {
+pub(crate) const ZH: ReportLabels = ReportLabels {
     title: "故障摘要",
     bursts: "错误突增",
     no_bursts: "无突增：错误从未明显高于背景水平。",
@@ -403,7 +403,7 @@ pub const ZH: Labels = Labels {
 };
 
 /// The labels of `lang`.
-pub fn labels(lang: Lang) -> &'static Labels {
+pub(crate) fn labels(lang: Lang) -> &'static ReportLabels {
     match lang {
         Lang::En => &EN,
         Lang::Zh => &ZH,
@@ -411,7 +411,7 @@ pub fn labels(lang: Lang) -> &'static Labels {
 }
 
 /// Bursts a device took part in.
-pub fn device_bursts(summary: &Summary, device: &str) -> usize {
+pub(crate) fn device_bursts(summary: &Summary, device: &str) -> usize {
     summary
         .bursts
         .iter()
@@ -420,11 +420,11 @@ pub fn device_bursts(summary: &Summary, device: &str) -> usize {
 }
 
 /// How many codes the "top codes" section lists.
-pub const TOP_CODES: usize = 10;
+pub(crate) const TOP_CODES: usize = 10;
 /// How many steps "what to check first" lists.
-pub const TOP_STEPS: usize = 6;
+pub(crate) const TOP_STEPS: usize = 6;
 /// How many unmatched templates (not known noise) the report lists.
-pub const TOP_UNMATCHED: usize = 10;
+pub(crate) const TOP_UNMATCHED: usize = 10;
 
 #[cfg(test)]
 mod tests {

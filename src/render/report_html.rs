@@ -1,14 +1,15 @@
 //! The incident summary as one self-contained HTML file: inline CSS, an inline SVG timeline
 //! (one `<rect class="bar">` per bucket, bursts shaded behind), no scripts and no network
-//! fetches. Every log-derived string goes through [`html`]; nothing depends on the clock.
+//! fetches. Every log-derived string goes through `html`; nothing depends on the clock.
 
 use std::fmt::Write as _;
 
 use crate::Summary;
 use crate::catalog::{Catalog, Lang};
-use crate::logtime::LogTime;
-use crate::render::report::{self, Labels};
+use crate::render::cells::time;
+use crate::render::report::{self, ReportLabels};
 use crate::render::text::{escape_control, html};
+use crate::time::LogTime;
 
 const CSS: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI','Microsoft YaHei',sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1d1d1f}\
 h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:1.05em}\
@@ -16,10 +17,6 @@ h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .5em;vertical-align:top;text-align:left}\
 th{background:#f6f6f6}td.n{text-align:right}pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:12px}\
 code{font-family:ui-monospace,Consolas,monospace}svg .bar{fill:#dc2626}svg .burst{fill:#fde68a}svg text{font-size:10px;fill:#555}";
-
-fn time(t: Option<LogTime>) -> String {
-    t.map_or_else(|| "-".into(), |t| t.to_string())
-}
 
 /// Escapes log-derived text: control characters made visible, then HTML-escaped.
 fn esc(text: &str) -> String {
@@ -112,7 +109,7 @@ pub fn svg_timeline(summary: &Summary) -> String {
 
 /// Renders the report.
 pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
-    let l: &Labels = report::labels(lang);
+    let l: &ReportLabels = report::labels(lang);
     let lang_attr = match lang {
         Lang::En => "en",
         Lang::Zh => "zh",

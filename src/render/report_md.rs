@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use crate::Summary;
 use crate::catalog::{Catalog, Lang};
-use crate::render::report::{self, Labels};
-use crate::render::table::{histogram, sparkline};
+use crate::render::cells::{histogram, sparkline, time};
+use crate::render::report::{self, ReportLabels};
 use crate::render::text::escape_control;
 
 /// A table cell: control characters escaped, pipes escaped, no line breaks.
@@ -83,13 +83,9 @@ fn header(names: &[&str]) -> String {
     s
 }
 
-fn time(t: Option<crate::logtime::LogTime>) -> String {
-    t.map_or_else(|| "-".into(), |t| t.to_string())
-}
-
 /// Renders the report.
 pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
-    let l: &Labels = report::labels(lang);
+    let l: &ReportLabels = report::labels(lang);
     let mut md = String::new();
     let roots: Vec<String> = summary.root.iter().map(|r| code(r)).collect();
     let _ = writeln!(md, "# {}\n", l.title);

@@ -8,13 +8,13 @@ use crate::gate::{Outcome, Verdict};
 use crate::render::gate::describe;
 
 /// The SARIF version written.
-pub const SARIF_VERSION: &str = "2.1.0";
+pub(crate) const SARIF_VERSION: &str = "2.1.0";
 
 /// The SARIF 2.1.0 JSON schema.
-pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// Percent-encodes a relative path for a SARIF `uri` (unreserved characters and `/` kept).
-pub fn path_uri(path: &str) -> String {
+pub(crate) fn path_uri(path: &str) -> String {
     let mut uri = String::with_capacity(path.len());
     for byte in path.bytes() {
         match byte {
@@ -48,7 +48,7 @@ fn result(outcome: &Outcome, rule_index: usize) -> Value {
 
 /// Builds the SARIF log: `tool.driver.rules` holds every rule id checked (once each), and
 /// `results` one error per broken rule. Locations are relative to the scanned folder.
-pub fn sarif(verdict: &Verdict) -> Value {
+pub(crate) fn sarif(verdict: &Verdict) -> Value {
     let mut ids: Vec<&str> = Vec::new();
     let mut rules = Vec::new();
     for outcome in &verdict.outcomes {
@@ -85,7 +85,7 @@ pub fn sarif(verdict: &Verdict) -> Value {
 }
 
 /// Writes the SARIF log as pretty JSON.
-pub fn write_sarif(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
+pub(crate) fn write_sarif(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &sarif(verdict))?;
     writeln!(out)
 }

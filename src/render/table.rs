@@ -10,16 +10,15 @@ use tabled::settings::object::{Columns, Rows};
 use tabled::settings::{Alignment, Color, Style, Width};
 
 use crate::Summary;
-use crate::aggregate::CodeSummary;
 use crate::catalog::Lang;
-use crate::logtime::LogTime;
+use crate::render::cells::{first_at, histogram, share, sparkline, time};
 use crate::render::text::{ProblemKind, escape_control, problem_entries};
 
 /// The widest the hint column gets before it is cut.
 const HINT_WIDTH: usize = 60;
 
-/// Labels in one language (shared with the Markdown outputs).
-pub(crate) struct Labels {
+/// The scan table's words in one language (the Markdown table uses them too).
+pub(crate) struct TableLabels {
     /// Columns of the catalog-code table.
     pub(crate) header: [&'static str; 8],
     /// Title above the unknown-code table.
@@ -51,14 +50,14 @@ pub(crate) struct Labels {
 }
 
 /// The labels of `lang`.
-pub(crate) fn labels(lang: Lang) -> &'static Labels {
+pub(crate) fn labels(lang: Lang) -> &'static TableLabels {
     match lang {
         Lang::Zh => &ZH,
         Lang::En => &EN,
     }
 }
 
-const EN: Labels = Labels {
+const EN: TableLabels = TableLabels {
     header: [
         "code",
         "name",
@@ -97,7 +96,7 @@ const EN: Labels = Labels {
     no_bursts: "No bursts: errors never rose far above the background.",
 };
 
-const ZH: Labels = Labels {
+const ZH: TableLabels = TableLabels {
     header: [
         "错误码",
         "名称",
@@ -130,28 +129,6 @@ const ZH: Labels = Labels {
     no_bursts: "无突增：错误从未明显高于背景水平。",
 };
 
-/// A time for people, `-` when unknown.
-pub(crate) fn time(t: Option<LogTime>) -> String {
-    t.map_or_else(|| "-".to_string(), |t| t.to_string())
-}
-
-/// `count` as a percentage of `total`, `-` when the total is zero.
-pub(crate) fn share(count: u64, total: u64) -> String {
-    if total == 0 {
-        "-".into()
-    } else {
-        format!("{:.1}%", count as f64 * 100.0 / total as f64)
-    }
-}
-
-/// Where a code first occurred, `path:line`, escaped for a terminal.
-pub(crate) fn first_at(code: &CodeSummary) -> String {
-    code.first_at.as_ref().map_or_else(
-        || "-".into(),
-        |at| format!("{}:{}", escape_control(&at.path), at.line),
-    )
-}
-
 /// Makes a table's header bold when colour is on.
 fn emphasise_header(table: &mut Table, color: bool) {
     if color {
@@ -160,7 +137,7 @@ fn emphasise_header(table: &mut Table, color: bool) {
 }
 
 /// Writes the scan table; `color` adds ANSI styling (the caller decides: terminal, `NO_COLOR`).
-pub fn write_summary(
+pub(crate) fn write_summary(
     out: &mut dyn Write,
     summary: &Summary,
     lang: Lang,
@@ -245,7 +222,7 @@ const TEMPLATE_WIDTH: usize = 70;
 fn write_unmatched(
     out: &mut dyn Write,
     summary: &Summary,
-    labels: &Labels,
+    labels: &TableLabels,
     color: bool,
 ) -> io::Result<()> {
     if summary.unmatched_templates.is_empty() {
@@ -275,57 +252,12 @@ fn write_unmatched(
     writeln!(out, "{table}")
 }
 
-/// Sparkline levels, lowest first (a bucket without errors is a space).
-const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 /// Codes with a sparkline in the timeline view.
 const SPARK_CODES: usize = 8;
-/// Rows of the all-errors histogram.
-const HISTOGRAM_ROWS: u64 = 6;
-
-/// One line of sparks, scaled to the series' own maximum.
-pub fn sparkline(series: &[u64]) -> String {
-    let max = series.iter().copied().max().unwrap_or(0);
-    series
-        .iter()
-        .map(|&v| {
-            if v == 0 || max == 0 {
-                ' '
-            } else {
-                let level = (v * 8).div_ceil(max).clamp(1, 8);
-                SPARKS[usize::try_from(level - 1).unwrap_or(0)]
-            }
-        })
-        .collect()
-}
-
-/// A histogram of `series`, [`HISTOGRAM_ROWS`] rows high, one column per bucket.
-pub fn histogram(series: &[u64]) -> Vec<String> {
-    let max = series.iter().copied().max().unwrap_or(0).max(1);
-    let eighths: Vec<u64> = series
-        .iter()
-        .map(|&v| (v * HISTOGRAM_ROWS * 8).div_ceil(max))
-        .collect();
-    (0..HISTOGRAM_ROWS)
-        .rev()
-        .map(|row| {
-            eighths
-                .iter()
-                .map(|&h| {
-                    let filled = h.saturating_sub(row * 8).min(8);
-                    if filled == 0 {
-                        ' '
-                    } else {
-                        SPARKS[usize::try_from(filled - 1).unwrap_or(0)]
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// Writes the timeline view: a sparkline per top code over one time axis, a histogram of all
 /// errors, and the bursts.
-pub fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
+pub(crate) fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
     let labels = labels(lang);
     let tl = &summary.timeline;
     let (Some(start), Some(end)) = (tl.start, tl.end) else {

@@ -7,7 +7,7 @@ use crate::Summary;
 /// Escapes control characters (ANSI escapes, OSC sequences, carriage returns, …) so that log
 /// text or file names printed on a terminal cannot act on it. Printable text, Chinese
 /// included, is kept as is.
-pub fn escape_control(text: &str) -> Cow<'_, str> {
+pub(crate) fn escape_control(text: &str) -> Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return Cow::Borrowed(text);
     }
@@ -24,14 +24,14 @@ pub fn escape_control(text: &str) -> Cow<'_, str> {
 
 /// Escapes text for HTML element content and quoted attribute values (`& < > " '`).
 /// Every log-derived string in an HTML report goes through this.
-pub fn html(text: &str) -> Cow<'_, str> {
+pub(crate) fn html(text: &str) -> Cow<'_, str> {
     html_escape::encode_quoted_attribute(text)
 }
 
 /// Guards a CSV cell against formula injection: a cell that a spreadsheet would run as a
 /// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
 /// Quoting is the CSV writer's job; this only makes the content inert.
-pub fn csv_cell(text: &str) -> Cow<'_, str> {
+pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{text}"))
     } else {
@@ -41,7 +41,7 @@ pub fn csv_cell(text: &str) -> Cow<'_, str> {
 
 /// Whether a problem entry is a partly read file or a skipped path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProblemKind {
+pub(crate) enum ProblemKind {
     /// Read, but only in part (the file carries a warning).
     Partial,
     /// Not read at all.
@@ -50,7 +50,9 @@ pub enum ProblemKind {
 
 /// Every file that was only partly read, then every skipped path: `(kind, path, reason)`,
 /// unescaped (each output escapes for its medium).
-pub fn problem_entries(summary: &Summary) -> impl Iterator<Item = (ProblemKind, &str, &str)> {
+pub(crate) fn problem_entries(
+    summary: &Summary,
+) -> impl Iterator<Item = (ProblemKind, &str, &str)> {
     let partial = summary
         .files
         .iter()
@@ -64,7 +66,7 @@ pub fn problem_entries(summary: &Summary) -> impl Iterator<Item = (ProblemKind, 
 
 /// One line per file that was skipped or only partly read, `path: reason`, escaped for a
 /// terminal.
-pub fn problems(summary: &Summary) -> Vec<String> {
+pub(crate) fn problems(summary: &Summary) -> Vec<String> {
     problem_entries(summary)
         .map(|(_, path, reason)| format!("{}: {}", escape_control(path), escape_control(reason)))
         .collect()

@@ -373,7 +373,7 @@ fn live_log_rewritten_while_scans_run() {
         })
     };
     let mut config = ScanConfig::new(vec![dir.path().to_path_buf()]);
-    config.scan.mmap_min = 1;
+    config.read.mmap_min = 1;
     for _ in 0..40 {
         let s = scan_paths(&config, &|_| {}, &|_| {}).expect("scan runs");
         // The rotated file is stable: its counts never change.
@@ -414,7 +414,7 @@ fn many_continuation_lines_that_look_like_failures_stay_linear() {
     // (A quadratic walk would make this test run for hours rather than fail an assertion:
     // no timing assertions in tests.)
     let mut config = ScanConfig::new(vec![dir.path().to_path_buf()]);
-    config.scan.deep = true;
+    config.deep = true;
     let s = scan_paths(&config, &|_| {}, &|_| {}).expect("scan runs");
     let t = &s.unmatched_templates[0];
     assert_eq!(t.count, 150_000);
@@ -424,10 +424,10 @@ fn many_continuation_lines_that_look_like_failures_stay_linear() {
     );
     let device = &s.devices[0];
     assert_eq!(device.story_total, 150_000);
-    assert_eq!(device.story.len(), emscan::sessions::STORY_MAX);
+    assert_eq!(device.story.len(), emscan::model::device::STORY_MAX);
     assert_eq!(
         device.disconnect_reasons.len(),
-        emscan::sessions::REASONS_MAX
+        emscan::model::device::REASONS_MAX
     );
     assert_eq!(
         device.disconnect_reason_counts["0"],

@@ -7,9 +7,9 @@ use proptest::prelude::*;
 
 fn scan(chunk_size: usize, threads: usize, mapped: bool) -> Summary {
     let mut config = ScanConfig::new(vec![common::shared_dir().join("fixtures/bundle-mixed")]);
-    config.scan.chunk_size = chunk_size;
+    config.read.chunk_size = chunk_size;
     // Map every rotated file, or read every file: both must give the same answers.
-    config.scan.mmap_min = if mapped { 1 } else { u64::MAX };
+    config.read.mmap_min = if mapped { 1 } else { u64::MAX };
     config.threads = Some(threads);
     let mut summary = scan_paths(&config, &|_| {}, &|_| {}).expect("scan succeeds");
     summary.stats.elapsed_ms = 0;
@@ -58,7 +58,7 @@ fn own_bundle_with_continuation_hits_is_chunk_invariant() {
     // small chunks put the entry's prefix in an earlier chunk than the hit.
     let scan_own = |chunk_size: usize, threads: usize| {
         let mut config = ScanConfig::new(vec![common::own_fixtures().join("sample-bundle")]);
-        config.scan.chunk_size = chunk_size;
+        config.read.chunk_size = chunk_size;
         config.threads = Some(threads);
         let mut summary = scan_paths(&config, &|_| {}, &|_| {}).expect("scan succeeds");
         summary.stats.elapsed_ms = 0;
@@ -82,8 +82,8 @@ fn windows_are_chunk_invariant_and_relative_equals_absolute() {
     use emscan::TimeBound;
     let scan_own = |chunk_size: usize, since: TimeBound| {
         let mut config = ScanConfig::new(vec![common::own_fixtures().join("sample-bundle")]);
-        config.scan.chunk_size = chunk_size;
-        config.scan.deep = true;
+        config.read.chunk_size = chunk_size;
+        config.deep = true;
         config.since = Some(since);
         config.threads = Some(2);
         let mut summary = scan_paths(&config, &|_| {}, &|_| {}).expect("scan succeeds");

@@ -25,7 +25,7 @@ fn scan(config: &ScanConfig) -> Summary {
 /// The configuration `emscan report` scans with: unmatched lines grouped too.
 fn report_config(paths: Vec<PathBuf>) -> ScanConfig {
     let mut config = ScanConfig::new(paths);
-    config.scan.deep = true;
+    config.deep = true;
     config
 }
 
@@ -52,7 +52,7 @@ fn reports_are_deterministic_across_chunking_and_threads() {
     a.threads = Some(1);
     let mut b = report_config(vec![sample()]);
     b.threads = Some(3);
-    b.scan.chunk_size = 257;
+    b.read.chunk_size = 257;
     let (a, b) = (scan(&a), scan(&b));
     for lang in [Lang::En, Lang::Zh] {
         assert_eq!(

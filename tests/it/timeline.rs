@@ -88,7 +88,7 @@ fn planted_bursts_get_their_label() {
 fn noise_only_has_no_bursts_and_only_known_noise_or_unmatched_lines() {
     let bundle = common::shared_dir().join("fixtures/noise-only");
     let mut config = ScanConfig::new(vec![bundle]);
-    config.scan.deep = true;
+    config.deep = true;
     let summary = scan(&config);
     assert!(summary.bursts.is_empty());
     assert!(summary.timeline.total.is_empty());
@@ -134,12 +134,14 @@ fn device_spans_files_and_gaps_follow_the_expected_files() {
             for i in 1..files.len() {
                 let (from, to) = (&lasts[i - 1], &firsts[i]);
                 let (Some(a), Some(b)) = (
-                    emscan::logtime::LogTime::parse_display(from),
-                    emscan::logtime::LogTime::parse_display(to),
+                    emscan::time::LogTime::parse_display(from),
+                    emscan::time::LogTime::parse_display(to),
                 ) else {
                     continue;
                 };
-                if (b.epoch_millis() - a.epoch_millis()) / 1000 >= emscan::sessions::GAP_SECONDS {
+                if (b.epoch_millis() - a.epoch_millis()) / 1000
+                    >= emscan::model::device::GAP_SECONDS
+                {
                     gaps.push((device.files[i - 1].clone(), device.files[i].clone()));
                 }
             }

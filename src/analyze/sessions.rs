@@ -6,26 +6,16 @@ use std::collections::BTreeMap;
 
 use memchr::memmem;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::aggregate::FileSummary;
-use crate::extract::{EntryTime, count_newlines};
-use crate::logtime::{LogTime, PrefixStyle};
-
-/// A hole between one file's last entry and the next file's first entry of at least this many
-/// seconds is a gap (a rotated segment the SDK deleted, or the app not running).
-pub const GAP_SECONDS: i64 = 120;
-
-/// The most story entries kept per device (the first ones; `story_total` has them all).
-pub const STORY_MAX: usize = 200;
-
-/// The most `handleDisconnect:N` reasons listed per device (the first ones;
-/// `disconnect_reason_counts` counts them all).
-pub const REASONS_MAX: usize = 1000;
+use crate::model::device::{GAP_SECONDS, REASONS_MAX, STORY_MAX};
+use crate::model::{DeviceSummary, FileSummary, Gap, StoryEntry, StoryEvent};
+use crate::search::extract::EntryTime;
+use crate::search::line::count_newlines;
+use crate::time::LogTime;
 
 /// A connection event that is not an error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
+pub(crate) enum EventKind {
     /// `handleDisconnect:N`: the SDK's internal disconnect reason N.
     HandleDisconnect(u32),
     /// `[global listener] onConnected`.
@@ -34,31 +24,20 @@ pub enum EventKind {
 
 /// An event found in a chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RawEvent {
+pub(crate) struct RawEvent {
     /// 0-based line index within the chunk.
-    pub line_in_chunk: u64,
+    pub(crate) line_in_chunk: u64,
     /// The entry time of the line.
-    pub time: EntryTime,
+    pub(crate) time: EntryTime,
     /// What happened.
-    pub kind: EventKind,
-}
-
-/// An event placed in its file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SessionEvent {
-    /// 1-based line number.
-    pub line: u64,
-    /// The entry time (`None` before the file's first entry).
-    pub time: Option<LogTime>,
-    /// What happened.
-    pub kind: EventKind,
+    pub(crate) kind: EventKind,
 }
 
 const HANDLE: &[u8] = b"handleDisconnect:";
 const CONNECTED: &[u8] = b"onConnected";
 
 /// Finds the connection events of one chunk, in line order.
-pub fn collect_chunk(chunk: &[u8]) -> Vec<RawEvent> {
+pub(crate) fn collect_chunk(chunk: &[u8]) -> Vec<RawEvent> {
     let mut found: Vec<(usize, EventKind)> = Vec::new();
     for pos in memmem::find_iter(chunk, HANDLE) {
         let digits = &chunk[pos + HANDLE.len()..];
@@ -78,10 +57,10 @@ pub fn collect_chunk(chunk: &[u8]) -> Vec<RawEvent> {
     let (mut counted_to, mut newlines) = (0, 0);
     let mut known: Option<(usize, EntryTime)> = None;
     for (pos, kind) in found {
-        let (start, _) = crate::chunkline::bounds(chunk, pos);
+        let (start, _) = crate::search::line::bounds(chunk, pos);
         newlines += count_newlines(&chunk[counted_to..start.max(counted_to)]);
         counted_to = counted_to.max(start);
-        let time = crate::chunkline::entry_time_after(chunk, start, known);
+        let time = crate::search::line::entry_time_after(chunk, start, known);
         known = Some((start, time));
         events.push(RawEvent {
             line_in_chunk: newlines,
@@ -92,65 +71,22 @@ pub fn collect_chunk(chunk: &[u8]) -> Vec<RawEvent> {
     events
 }
 
-/// A hole in a device's logs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Gap {
-    /// The file whose last entry starts the gap.
-    pub after: String,
-    /// The file whose first entry ends it.
-    pub before: String,
-    /// The last entry before the gap.
-    pub from: LogTime,
-    /// The first entry after it.
-    pub to: LogTime,
-    /// Its length.
-    pub seconds: i64,
-}
-
-/// What a story entry tells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StoryEvent {
-    /// An `onDisconnect…` error code.
-    Disconnect,
-    /// A `handleDisconnect:N` reason.
-    HandleDisconnect,
-    /// A reconnection (`onConnected`).
-    Connected,
-}
-
-/// One step of a device's connection story.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StoryEntry {
-    /// The entry time.
-    pub time: Option<LogTime>,
-    /// The file.
-    pub path: String,
-    /// 1-based line.
-    pub line: u64,
-    /// What happened.
-    pub event: StoryEvent,
-    /// The code or reason.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<u32>,
-}
-
 /// One step of a file's connection story as it is held until the report: plain values, the
 /// file known by its place in the file list (a long log has tens of thousands of steps, and
 /// a device reports only its first [`STORY_MAX`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     /// The entry time.
-    pub time: Option<LogTime>,
+    pub(crate) time: Option<LogTime>,
     /// 1-based line.
-    pub line: u64,
+    pub(crate) line: u64,
     /// What happened.
-    pub kind: StepKind,
+    pub(crate) kind: StepKind,
 }
 
 /// What a [`Step`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepKind {
+pub(crate) enum StepKind {
     /// An `onDisconnect…` error code.
     Disconnect(u32),
     /// A `handleDisconnect:N` reason.
@@ -177,41 +113,10 @@ impl Step {
     }
 }
 
-/// Everything known about one device (machine).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DeviceSummary {
-    /// The device name (first folder below the scanned folder).
-    pub name: String,
-    /// First entry time of its logs.
-    pub first: Option<LogTime>,
-    /// Last entry time of its logs.
-    pub last: Option<LogTime>,
-    /// Its files, oldest rotated segment first, `easemob.log` last.
-    pub files: Vec<String>,
-    /// Holes of at least [`GAP_SECONDS`] between consecutive files.
-    pub gaps: Vec<Gap>,
-    /// The prefix generations of its files, in file order, each once (two or more: an SDK
-    /// upgrade).
-    pub prefix_styles: Vec<PrefixStyle>,
-    /// Error occurrences (code 0 excluded).
-    pub errors: u64,
-    /// `onDisconnect…` codes.
-    pub disconnects: u64,
-    /// `handleDisconnect:N` reasons, in time order (the first [`REASONS_MAX`]).
-    pub disconnect_reasons: Vec<u32>,
-    /// Every `handleDisconnect:N` reason (as a string) with its count.
-    pub disconnect_reason_counts: BTreeMap<String, u64>,
-    /// The connection story in order: disconnect codes, disconnect reasons, reconnections
-    /// (the first [`STORY_MAX`]).
-    pub story: Vec<StoryEntry>,
-    /// All story entries, including those beyond [`STORY_MAX`].
-    pub story_total: u64,
-}
-
 /// Builds the device list from the file summaries (in discovery order, devices in order of
 /// first appearance) and each file's story steps (by index into `files`, each file's in line
 /// order).
-pub fn devices(files: &[FileSummary], stories: &[Vec<Step>]) -> Vec<DeviceSummary> {
+pub(crate) fn devices(files: &[FileSummary], stories: &[Vec<Step>]) -> Vec<DeviceSummary> {
     let mut out: Vec<DeviceSummary> = Vec::new();
     // Per device: its steps, each with its file's index.
     let mut collected: Vec<Vec<(usize, Step)>> = Vec::new();
@@ -317,6 +222,7 @@ pub fn devices(files: &[FileSummary], stories: &[Vec<Step>]) -> Vec<DeviceSummar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::PrefixStyle;
 
     #[test]
     fn finds_reasons_and_reconnections_with_lines() {

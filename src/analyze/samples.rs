@@ -1,31 +1,26 @@
 //! Sample log lines: the text of the first hit of each code in each minute, kept so that
 //! reports can quote representative lines for codes and bursts without reading logs again.
 
-use crate::chunkline;
-use crate::extract::ChunkScan;
-use crate::logtime::LogTime;
+use crate::search::extract::ChunkScan;
+use crate::search::line;
+use crate::time::LogTime;
 
 /// A hit's line text, by the hit's index in its chunk (or, once stitched, its file).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// Index of the hit.
-    pub hit: usize,
-    /// The line (lossy UTF-8, `\r` removed, cut at [`chunkline::MAX_TEXT`] bytes).
-    pub text: String,
-}
-
-/// The minute of a time, as whole minutes since the epoch of the log's clock.
-pub fn minute_of(time: LogTime) -> i64 {
-    time.epoch_millis().div_euclid(60_000)
+    pub(crate) hit: usize,
+    /// The line (lossy UTF-8, `\r` removed, cut at [`line::MAX_TEXT`] bytes).
+    pub(crate) text: String,
 }
 
 /// The key samples are unique by: code and minute (`None`: the time is not known yet).
-pub fn key(code: u32, time: Option<LogTime>) -> (u32, Option<i64>) {
-    (code, time.map(minute_of))
+pub(crate) fn key(code: u32, time: Option<LogTime>) -> (u32, Option<i64>) {
+    (code, time.map(|t| t.minute_index()))
 }
 
 /// The first hit of each error code per minute of one chunk, with its line text.
-pub fn collect_chunk(chunk: &[u8], scan: &ChunkScan) -> Vec<Sample> {
+pub(crate) fn collect_chunk(chunk: &[u8], scan: &ChunkScan) -> Vec<Sample> {
     let mut seen = rustc_hash::FxHashSet::default();
     let mut out = Vec::new();
     for (i, hit) in scan.hits.iter().enumerate() {
@@ -36,10 +31,10 @@ pub fn collect_chunk(chunk: &[u8], scan: &ChunkScan) -> Vec<Sample> {
         // the join.
         let time = hit.time.or_carried(None);
         if seen.insert(key(hit.code, time)) {
-            let (start, end) = chunkline::bounds(chunk, hit.line_start);
+            let (start, end) = line::bounds(chunk, hit.line_start);
             out.push(Sample {
                 hit: i,
-                text: chunkline::text(&chunk[start..end]),
+                text: line::text(&chunk[start..end]),
             });
         }
     }

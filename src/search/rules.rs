@@ -17,8 +17,19 @@ use regex_automata::util::{start, syntax};
 use regex_automata::{Anchored, Input, meta};
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
-use crate::kernel::{AnchorKernel, AnchorSpec};
+/// A rule that cannot be used: its pattern as given, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid rule {pattern:?}: {reason}")]
+pub struct RuleError {
+    /// The pattern as given.
+    pub pattern: String,
+    /// Why it was rejected.
+    pub reason: String,
+}
+
+/// The result of building rules.
+pub type Result<T> = std::result::Result<T, RuleError>;
+use crate::search::kernel::{AnchorKernel, AnchorSpec};
 
 /// The compiled-size limit for a user's `--rule` (bytes of compiled program).
 pub const USER_RULE_SIZE_LIMIT: usize = 1 << 20;
@@ -171,7 +182,7 @@ pub struct RuleSet {
 }
 
 /// The built-in rule data compiled into the binary.
-const RULES_TOML: &str = include_str!("../data/rules.toml");
+const RULES_TOML: &str = include_str!("../../data/rules.toml");
 
 /// One `[[rule]]` of `data/rules.toml`.
 #[derive(Debug, Deserialize)]
@@ -218,12 +229,12 @@ fn compile(pattern: &str, size_limit: usize) -> Result<Regex> {
         .size_limit(size_limit)
         .dfa_size_limit(size_limit)
         .build()
-        .map_err(|e| Error::Rule {
+        .map_err(|e| RuleError {
             pattern: pattern.to_string(),
             reason: e.to_string(),
         })?;
     if !regex.capture_names().any(|n| n == Some("code")) {
-        return Err(Error::Rule {
+        return Err(RuleError {
             pattern: pattern.to_string(),
             reason: "it needs a named group `code`, e.g. 'errno=(?P<code>\\d+)'".into(),
         });
@@ -234,7 +245,7 @@ fn compile(pattern: &str, size_limit: usize) -> Result<Regex> {
 /// Compiles a pattern for anchored searches at occurrences of `anchor` (where its matches
 /// begin), with the same syntax as [`compile`].
 fn compile_anchored(pattern: &str, anchor: &str, size_limit: usize) -> Result<AtAnchor> {
-    let invalid = |reason: String| Error::Rule {
+    let invalid = |reason: String| RuleError {
         pattern: pattern.to_string(),
         reason,
     };
@@ -305,7 +316,7 @@ impl Rule {
         let code_group = regex
             .capture_names()
             .position(|n| n == Some("code"))
-            .ok_or_else(|| Error::Rule {
+            .ok_or_else(|| RuleError {
                 pattern: pattern.to_string(),
                 reason: "it needs a named group `code`".into(),
             })?;
@@ -378,7 +389,7 @@ impl RuleSet {
             })
             .collect();
         if let Some(bad) = anchor_literals.iter().find(|a| a.contains('\n')) {
-            return Err(Error::Rule {
+            return Err(RuleError {
                 pattern: bad.clone(),
                 reason: "an anchor is matched within one line: it cannot hold a line feed".into(),
             });

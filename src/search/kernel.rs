@@ -11,7 +11,7 @@
 //! AVX-512 (BW and VBMI: the bytes at each pair offset come from one aligned load per block
 //! and a byte permutation) and AVX2 (unaligned loads at each offset) are chosen at run time:
 //! AVX-512 where the CPU has it at full width, AVX2 where it splits 512-bit vectors in two
-//! (AMD Zen 4, where the AVX2 loop measured about 10 % faster).
+//! (AMD Zen 4, where the AVX2 loop is faster). [`KERNEL_ENV`] forces a level.
 //! For the built-in rules the loops are compiled with their pairs as constants (`build.rs`
 //! reads them from `data/rules.toml`), so that pairs at one offset share a shifted vector or
 //! load. Elsewhere (or with more anchors than the SIMD paths take) a portable path finds each
@@ -74,9 +74,45 @@ pub enum Level {
     Avx512,
 }
 
+/// The environment variable that forces a level (`scalar`, `avx2` or `avx512`), for
+/// benchmarks and for comparing paths on one machine. A level the CPU lacks, or any other
+/// value, is ignored: the detected level runs.
+pub const KERNEL_ENV: &str = "EMSCAN_KERNEL";
+
 impl Level {
+    /// Every level, slowest first.
+    pub const ALL: [Level; 3] = [Level::Scalar, Level::Avx2, Level::Avx512];
+
+    /// The level kernels run at: the one forced by [`KERNEL_ENV`] when this CPU supports it,
+    /// else [`Level::detect`]. Read once per process.
+    pub fn chosen() -> Level {
+        static CHOSEN: std::sync::OnceLock<Level> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            std::env::var(KERNEL_ENV)
+                .ok()
+                .and_then(|name| Level::from_name(&name))
+                .filter(|level| level.is_supported())
+                .unwrap_or_else(Level::detect)
+        })
+    }
+
+    /// The level named `scalar`, `avx2` or `avx512`.
+    pub fn from_name(name: &str) -> Option<Level> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "scalar" => Some(Level::Scalar),
+            "avx2" => Some(Level::Avx2),
+            "avx512" => Some(Level::Avx512),
+            _ => None,
+        }
+    }
+
+    /// The levels this CPU can run, slowest first.
+    pub fn supported() -> impl Iterator<Item = Level> {
+        Level::ALL.into_iter().filter(|level| level.is_supported())
+    }
+
     /// The fastest level this CPU supports: AVX-512 where 512-bit vectors run at full width,
-    /// else AVX2 (see [`splits_512_bit_vectors`]).
+    /// else AVX2 (see `splits_512_bit_vectors`).
     pub fn detect() -> Level {
         #[cfg(target_arch = "x86_64")]
         {
@@ -108,9 +144,8 @@ impl Level {
 }
 
 /// Whether this CPU runs 512-bit vector instructions as two 256-bit halves, as AMD's Zen 4
-/// (family 19h) does: there the AVX2 loop is the faster one. Measured on an EPYC of that
-/// family, on a 1 MiB chunk in cache: AVX2 17.1 GB/s, AVX-512 15.5 GB/s (the generated 1 GiB
-/// file); 15.9 and 14.6 GiB/s on the shared bundle (`cargo bench --bench scan -- kernel`).
+/// (family 19h) does: there the AVX2 loop is the faster one (`cargo bench --bench scan --
+/// kernel` compares the levels; `EMSCAN_KERNEL` forces one for a whole run).
 #[cfg(target_arch = "x86_64")]
 fn splits_512_bit_vectors() -> bool {
     use std::arch::x86_64::__cpuid;
@@ -167,8 +202,7 @@ impl Lines {
     fn advance(&mut self, at: usize, newline: u64) {
         self.newlines += u64::from(newline.count_ones());
         // Without a branch: whether a 64-byte block holds a `\n` is a coin toss in logs whose
-        // lines average ~80 bytes, and a branch on it was mispredicted often enough to cost
-        // about a fifth of the loop (perf annotate).
+        // lines average ~80 bytes, so a branch on it would be mispredicted often.
         let last_line_start = at + 64 - newline.leading_zeros() as usize;
         self.line_start =
             std::hint::select_unpredictable(newline != 0, last_line_start, self.line_start);
@@ -207,9 +241,10 @@ impl<'a> From<&'a [u8]> for AnchorSpec<'a> {
 }
 
 impl AnchorKernel {
-    /// A kernel for `anchors` at the best level this CPU runs.
+    /// A kernel for `anchors` at [`Level::chosen`]: the best level this CPU runs, unless
+    /// [`KERNEL_ENV`] forces another.
     pub fn new(anchors: &[AnchorSpec<'_>]) -> AnchorKernel {
-        AnchorKernel::with_level(anchors, Level::detect())
+        AnchorKernel::with_level(anchors, Level::chosen())
     }
 
     /// A kernel that runs the block test at `level` (which must be supported by this CPU;
@@ -759,18 +794,20 @@ mod tests {
         (hits, newlines)
     }
 
+    /// The levels to test: the ones production would run here (one feature check for both).
     fn levels() -> Vec<Level> {
-        let mut levels = vec![Level::Scalar];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                levels.push(Level::Avx2);
-            }
-            if std::arch::is_x86_feature_detected!("avx512bw") {
-                levels.push(Level::Avx512);
-            }
+        Level::supported().collect()
+    }
+
+    #[test]
+    fn levels_are_named_for_the_environment_variable() {
+        for level in Level::ALL {
+            let name = format!("{level:?}").to_ascii_lowercase();
+            assert_eq!(Level::from_name(&name), Some(level));
         }
-        levels
+        assert_eq!(Level::from_name(" AVX2 "), Some(Level::Avx2));
+        assert_eq!(Level::from_name("sse"), None);
+        assert!(Level::chosen().is_supported());
     }
 
     fn specs<'a>(literals: &[&'a [u8]]) -> Vec<AnchorSpec<'a>> {

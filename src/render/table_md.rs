@@ -7,12 +7,13 @@ use indicatif::HumanCount;
 
 use crate::Summary;
 use crate::catalog::Lang;
-use crate::render::table::{first_at, labels, share, time, write_footer};
+use crate::render::cells::{first_at, share, time};
+use crate::render::table::{labels, write_footer};
 use crate::render::text::{ProblemKind, escape_control, problem_entries};
 
 /// Makes text safe in a Markdown table cell: control characters escaped, and the characters
 /// that would end a cell or start markup (`\ | * _ ` [ ] < >`) backslash-escaped.
-pub fn cell(text: &str) -> Cow<'_, str> {
+pub(crate) fn cell(text: &str) -> Cow<'_, str> {
     let text = escape_control(text);
     let special = |c: char| matches!(c, '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>');
     if !text.contains(special) {
@@ -42,7 +43,7 @@ fn header(out: &mut dyn Write, names: &[&str], right: &[usize]) -> io::Result<()
 
 /// Writes the scan report as Markdown tables, with the same columns and labels as the
 /// terminal table (hints in full).
-pub fn write_summary(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
+pub(crate) fn write_summary(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
     let labels = labels(lang);
     let total = summary.error_count();
     if summary.codes.is_empty() {

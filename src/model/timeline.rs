@@ -4,28 +4,23 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::logtime::LogTime;
+use crate::time::LogTime;
 
 /// The bucket width of a timeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Bucket {
     /// The smallest width that fits the span in at most 60 buckets
     #[default]
     Auto,
     /// One minute.
-    #[value(name = "1m")]
     M1,
     /// Five minutes.
-    #[value(name = "5m")]
     M5,
     /// Fifteen minutes.
-    #[value(name = "15m")]
     M15,
     /// One hour.
-    #[value(name = "1h")]
     H1,
     /// One day.
-    #[value(name = "1d")]
     D1,
 }
 

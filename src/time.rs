@@ -48,6 +48,12 @@ impl LogTime {
             .map(LogTime)
     }
 
+    /// Whole minutes since 1970-01-01 00:00 of the log's clock ([`Minute::index`]).
+    #[inline]
+    pub fn minute_index(&self) -> i64 {
+        self.epoch_millis().div_euclid(60_000)
+    }
+
     /// The minute this time falls in: the key of per-minute counts.
     pub fn minute(&self) -> Minute {
         // Zero seconds and nanoseconds are always valid: neither call can fail.
@@ -190,7 +196,7 @@ impl Minute {
 
     /// Whole minutes since 1970-01-01 00:00 of the log's clock.
     pub fn index(&self) -> i64 {
-        self.0.epoch_millis().div_euclid(60_000)
+        self.0.minute_index()
     }
 
     /// The minute's first millisecond.

@@ -9,20 +9,21 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use serde::{Deserialize, Serialize};
 
-use crate::aggregate::Location;
-use crate::chunkline;
-use crate::extract::{EntryTime, count_newlines};
-use crate::logtime::{LogTime, parse_prefix};
+use crate::model::{Location, UnmatchedTemplate};
+use crate::search::extract::EntryTime;
+use crate::search::line;
+use crate::search::line::count_newlines;
+use crate::time::{LogTime, parse_prefix};
 
 /// The words that make a line look like a failure (matched ignoring ASCII case).
-pub const FAILURE_WORDS: [&str; 5] = ["sdk_error", "failed", "error", "level: 2", "exception"];
+pub(crate) const FAILURE_WORDS: [&str; 5] =
+    ["sdk_error", "failed", "error", "level: 2", "exception"];
 
 /// Substrings of lines known not to state SDK codes (decoys: HTTP statuses, REST error
 /// bodies, `handleDisconnect:N`, errno, MSYNC `error_code : 0`, …): such templates are
 /// reported with `known_noise: true`.
-pub const KNOWN_NOISE: [&str; 18] = [
+pub(crate) const KNOWN_NOISE: [&str; 18] = [
     "httpExecute code:",
     "getDnsListFromServer code:",
     "handleDisconnect:",
@@ -59,26 +60,26 @@ fn prefilter() -> &'static AhoCorasick {
 
 /// One template's occurrences within a chunk or a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Group {
+pub(crate) struct Group {
     /// Occurrences.
-    pub count: u64,
+    pub(crate) count: u64,
     /// 0-based line of the first occurrence within the chunk (1-based within the file once
     /// stitched).
-    pub line: u64,
+    pub(crate) line: u64,
     /// The first occurrence's text.
-    pub example: String,
+    pub(crate) example: String,
     /// Earliest and latest time among occurrences with a time of their own in the chunk.
-    pub min: Option<LogTime>,
+    pub(crate) min: Option<LogTime>,
     /// See `min`.
-    pub max: Option<LogTime>,
+    pub(crate) max: Option<LogTime>,
     /// Some occurrence takes its time from an entry above the chunk.
-    pub inherited: bool,
+    pub(crate) inherited: bool,
     /// The line is a known decoy.
-    pub known_noise: bool,
+    pub(crate) known_noise: bool,
 }
 
 /// The masked template of a line's message (its prefix removed).
-pub fn template(line: &[u8]) -> String {
+pub(crate) fn template(line: &[u8]) -> String {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let body = match parse_prefix(line) {
         Some(prefix) => &line[prefix.len.min(line.len())..],
@@ -170,7 +171,7 @@ fn is_known_noise(line: &[u8]) -> bool {
 
 /// Groups the failure-looking lines of a chunk that hold no hit. `hit_lines` are the start
 /// offsets of the lines with a hit, ascending.
-pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Group> {
+pub(crate) fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Group> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut line_end = 0;
     let (mut counted_to, mut newlines) = (0, 0);
@@ -179,7 +180,7 @@ pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Grou
         if m.start() < line_end {
             continue;
         }
-        let (start, end) = chunkline::bounds(chunk, m.start());
+        let (start, end) = line::bounds(chunk, m.start());
         line_end = end + 1;
         if hit_lines.binary_search(&start).is_ok() {
             continue;
@@ -187,13 +188,13 @@ pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Grou
         newlines += count_newlines(&chunk[counted_to..start]);
         counted_to = start;
         let line = &chunk[start..end];
-        let time = chunkline::entry_time_after(chunk, start, known);
+        let time = line::entry_time_after(chunk, start, known);
         known = Some((start, time));
         let key = template(line);
         let group = groups.entry(key).or_insert_with(|| Group {
             count: 0,
             line: newlines,
-            example: chunkline::text(line),
+            example: line::text(line),
             min: None,
             max: None,
             inherited: false,
@@ -214,7 +215,7 @@ pub fn collect_chunk(chunk: &[u8], hit_lines: &[usize]) -> BTreeMap<String, Grou
 /// Adds a chunk's groups to those of its file (`into`): lines moved down by the `line_base`
 /// lines before the chunk, and occurrences before the chunk's first entry timed by the entry
 /// `carried` from the chunks before.
-pub fn merge_chunk(
+pub(crate) fn add_chunk(
     into: &mut BTreeMap<String, Group>,
     chunk: BTreeMap<String, Group>,
     line_base: u64,
@@ -238,7 +239,7 @@ pub fn merge_chunk(
 }
 
 /// Adds a later chunk's (or file's) groups to `into`; the first occurrence stays the example.
-pub fn merge(into: &mut BTreeMap<String, Group>, from: BTreeMap<String, Group>) {
+pub(crate) fn merge(into: &mut BTreeMap<String, Group>, from: BTreeMap<String, Group>) {
     for (key, group) in from {
         match into.get_mut(&key) {
             Some(have) => {
@@ -267,30 +268,8 @@ fn max_opt(a: Option<LogTime>, b: Option<LogTime>) -> Option<LogTime> {
         (a, b) => a.or(b),
     }
 }
-
-/// A template across the scan: the JSON `unmatched_templates` entries.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UnmatchedTemplate {
-    /// The masked message.
-    pub template: String,
-    /// Occurrences.
-    pub count: u64,
-    /// Earliest entry time.
-    pub first: Option<LogTime>,
-    /// Latest entry time.
-    pub last: Option<LogTime>,
-    /// Where the first example is.
-    pub first_at: Location,
-    /// One line as written (control characters are escaped by the renderers).
-    pub example: String,
-    /// Occurrences per device.
-    pub per_device: BTreeMap<String, u64>,
-    /// A known decoy (HTTP status, `handleDisconnect:N`, …), not a missed code.
-    pub known_noise: bool,
-}
-
 /// Adds one file's groups to the scan-wide templates.
-pub fn absorb(
+pub(crate) fn add_file(
     all: &mut BTreeMap<String, UnmatchedTemplate>,
     path: &str,
     device: &str,
@@ -323,18 +302,6 @@ pub fn absorb(
         *entry.per_device.entry(device.to_string()).or_default() += g.count;
     }
 }
-
-/// The templates most frequent first (then by template).
-pub fn sorted(all: BTreeMap<String, UnmatchedTemplate>) -> Vec<UnmatchedTemplate> {
-    let mut list: Vec<_> = all.into_values().collect();
-    list.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.template.cmp(&b.template))
-    });
-    list
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,57 +20,22 @@
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use crate::aggregate::SampleLine;
-use crate::logtime::LogTime;
-use crate::samples::minute_of;
+use crate::model::Burst;
+use crate::time::LogTime;
 
 /// The fewest errors in a minute that can make it hot.
-pub const MIN_HOT: u64 = 5;
+pub(crate) const MIN_HOT: u64 = 5;
 /// How many robust deviations above the median a hot minute is.
-pub const HOT_K: f64 = 5.0;
+pub(crate) const HOT_K: f64 = 5.0;
 /// How many robust deviations above the median a warm minute is.
-pub const WARM_K: f64 = 2.0;
+pub(crate) const WARM_K: f64 = 2.0;
 /// Hot minutes this close (in minutes) belong to one run.
-pub const BRIDGE_MINUTES: i64 = 2;
+pub(crate) const BRIDGE_MINUTES: i64 = 2;
 /// How far a run grows over warm minutes on each side.
-pub const GROW_MINUTES: i64 = 5;
+pub(crate) const GROW_MINUTES: i64 = 5;
 /// The fewest errors in a burst.
-pub const MIN_ERRORS: u64 = 8;
+pub(crate) const MIN_ERRORS: u64 = 8;
 
-/// One incident window.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Burst {
-    /// The first error of the window.
-    pub start: LogTime,
-    /// The last error of the window.
-    pub end: LogTime,
-    /// The devices involved, by name.
-    pub devices: Vec<String>,
-    /// Errors per code (as a string) in the window.
-    pub codes: BTreeMap<String, u64>,
-    /// Errors in the window.
-    pub errors: u64,
-    /// Errors per device in the window.
-    pub per_device: BTreeMap<String, u64>,
-    /// What the mix of codes says happened: `network_outage`, `token_expiry`,
-    /// `kicked_offline`, `rate_limited` (absent when the mix says nothing clear).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The busiest minute's errors (of one device).
-    pub peak_per_minute: u64,
-    /// The background: the median errors per minute (of the busiest device).
-    pub baseline_per_minute: f64,
-    /// The hot-minute threshold that was crossed (of the busiest device).
-    pub threshold_per_minute: u64,
-    /// A few representative lines.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub samples: Vec<SampleLine>,
-}
-
-/// The label families: name, the codes that say so, whether 201 (not logged in) that
-/// follows them belongs to the story, and a priority for ties (a kick is decisive: one 206
 /// explains the 201s after it better than a stray 202 does).
 const FAMILIES: [(&str, &[u32], bool, u8); 4] = [
     ("network_outage", &[2, 300, 301, 302], false, 1),
@@ -84,7 +49,7 @@ const NOT_LOGGED_IN: u32 = 201;
 
 /// The label of a mix of codes: the family whose codes (with the 201s that follow a token
 /// expiry or a kick) are the most errors, when they are at least half of them.
-pub fn label(codes: &BTreeMap<u32, u64>) -> Option<&'static str> {
+pub(crate) fn label(codes: &BTreeMap<u32, u64>) -> Option<&'static str> {
     let total: u64 = codes.values().sum();
     let not_logged_in = codes.get(&NOT_LOGGED_IN).copied().unwrap_or(0);
     FAMILIES
@@ -151,14 +116,14 @@ fn background(per_minute: &[(i64, u64)], minutes: u64) -> (f64, f64) {
 }
 
 /// A device's errors and span, the detector's input.
-pub struct DeviceErrors<'a> {
+pub(crate) struct DeviceErrors<'a> {
     /// The device.
-    pub name: &'a str,
+    pub(crate) name: &'a str,
     /// The first and last entry of its logs (the background's span).
-    pub span: Option<(LogTime, LogTime)>,
+    pub(crate) span: Option<(LogTime, LogTime)>,
     /// Its timed errors `(time, code)`, code 0 excluded, in any order: in the lists the scan
     /// made (one per run of chunks of each file), which are not copied into one.
-    pub hits: Vec<Vec<(LogTime, u32)>>,
+    pub(crate) hits: Vec<Vec<(LogTime, u32)>>,
 }
 
 /// Finds the bursts of one device.
@@ -173,7 +138,7 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
             Some((_, n)) if day_minute == run_minute => *n += 1,
             _ => {
                 run_minute = day_minute;
-                runs.push((minute_of(t), 1));
+                runs.push((t.minute_index(), 1));
             }
         }
     }
@@ -190,7 +155,7 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
         return Vec::new();
     };
     let (lo, hi) = match device.span {
-        Some((a, b)) => (lo.min(minute_of(a)), hi.max(minute_of(b))),
+        Some((a, b)) => (lo.min(a.minute_index()), hi.max(b.minute_index())),
         None => (lo, hi),
     };
     let minutes = u64::try_from(hi - lo + 1).unwrap_or(u64::MAX);
@@ -232,8 +197,8 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
                 break;
             }
         }
-        let from = by_time.partition_point(|h| minute_of(h.0) < a);
-        let to = by_time.partition_point(|h| minute_of(h.0) <= b);
+        let from = by_time.partition_point(|h| h.0.minute_index() < a);
+        let to = by_time.partition_point(|h| h.0.minute_index() <= b);
         let inside = &by_time[from..to];
         let errors = inside.len() as u64;
         // `by_time` is sorted: the first and last hits are the earliest and latest.
@@ -264,8 +229,8 @@ fn device_bursts(device: &DeviceErrors<'_>) -> Vec<Burst> {
     out
 }
 
-/// Folds `b` into `a` (one incident on several devices).
-fn join(a: &mut Burst, b: Burst) {
+/// Merges `b` into `a` (one incident on several devices).
+fn merge(a: &mut Burst, b: Burst) {
     a.start = a.start.min(b.start);
     a.end = a.end.max(b.end);
     for d in b.devices {
@@ -290,7 +255,7 @@ fn join(a: &mut Burst, b: Burst) {
 
 /// Finds the bursts of every device, joins overlapping ones with the same label across
 /// devices, and returns them in time order.
-pub fn detect(devices: &[DeviceErrors<'_>]) -> Vec<Burst> {
+pub(crate) fn detect(devices: &[DeviceErrors<'_>]) -> Vec<Burst> {
     let mut all: Vec<Burst> = devices.par_iter().flat_map_iter(device_bursts).collect();
     all.sort_by(|a, b| {
         a.start
@@ -307,7 +272,7 @@ pub fn detect(devices: &[DeviceErrors<'_>]) -> Vec<Burst> {
                 && !burst.devices.iter().any(|d| o.devices.contains(d))
         });
         match joined {
-            Some(o) => join(o, burst),
+            Some(o) => merge(o, burst),
             None => out.push(burst),
         }
     }

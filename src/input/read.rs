@@ -2,7 +2,6 @@
 //! line-aligned chunks, runs [`extract_chunk`] on every chunk in a rayon pool, and stitches the
 //! chunks of a file back together: line numbers, and entry times that cross chunk boundaries.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::ops::Range;
@@ -14,17 +13,14 @@ use memchr::memchr;
 use memmap2::Mmap;
 use rayon::prelude::*;
 
-use crate::discover::{self, Discovery, LogFile};
-use crate::extract::{ChunkScan, extract_chunk};
-use crate::logtime::{LogTime, Prefix, PrefixStyle};
-use crate::rules::RuleSet;
-use crate::samples::{self, Sample};
-use crate::sessions::{self, RawEvent, SessionEvent};
-use crate::unmatched;
+use crate::input::discover::{self, Discovery, LogFile};
+use crate::search::chunks::{ChunkFindings, line_aligned_chunks, scan_chunk};
+use crate::search::rules::RuleSet;
+use crate::time::LogTime;
 
 /// How a scan reads and splits files.
 #[derive(Clone, Copy, Debug)]
-pub struct ScanOptions {
+pub struct ReadOptions {
     /// Target chunk size in bytes (chunks end at a line end, so they may be longer).
     pub chunk_size: usize,
     /// Files at least this large are memory-mapped (except the live `easemob.log`); by default
@@ -32,125 +28,35 @@ pub struct ScanOptions {
     pub mmap_min: u64,
     /// At most this many decompressed bytes are taken from one gzip file.
     pub gzip_limit: u64,
-    /// Keep each hit's line text ([`Hit::text`]), for event output. Off for summaries, which
-    /// never need it.
-    pub keep_lines: bool,
-    /// The deep pass: the connection story (`handleDisconnect` reasons, reconnects) and
-    /// failure-looking lines that no rule understands, grouped by template. It looks at many
-    /// lines, not only hits: several times the cost of the code scan, so only when asked.
-    pub deep: bool,
 }
 
-/// What a chunk's scan keeps besides codes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Collect {
-    /// Each hit's line text.
-    pub line_text: bool,
-    /// The deep pass (see [`ScanOptions::deep`]).
-    pub deep: bool,
-}
-
-impl ScanOptions {
-    /// What these options ask a chunk scan to keep.
-    pub fn collect(&self) -> Collect {
-        Collect {
-            line_text: self.keep_lines,
-            deep: self.deep,
-        }
-    }
-}
-
-impl Default for ScanOptions {
+impl Default for ReadOptions {
     fn default() -> Self {
-        ScanOptions {
+        ReadOptions {
             chunk_size: 1 << 20,
             mmap_min: u64::MAX,
             gzip_limit: 1 << 30,
-            keep_lines: false,
-            deep: false,
         }
     }
 }
 
-/// One occurrence of a code, placed in its file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Hit {
-    /// The code.
-    pub code: u32,
-    /// The rule index in the scan's [`RuleSet`].
-    pub rule: usize,
-    /// 1-based physical line number.
-    pub line: u64,
-    /// The time of the entry the line belongs to (`None` before the file's first entry).
-    pub time: Option<LogTime>,
-    /// The line, without its terminator (`\r` trimmed), invalid UTF-8 replaced; only with
-    /// [`ScanOptions::keep_lines`].
-    pub text: Option<String>,
-}
-
-/// What a scan found in one file.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct FileScan {
-    /// Bytes scanned (after decompression).
-    pub bytes_scanned: u64,
-    /// Physical lines, an unterminated last line included.
-    pub lines: u64,
-    /// First entry time.
-    pub first: Option<LogTime>,
-    /// Last entry time.
-    pub last: Option<LogTime>,
-    /// Prefix generation (legacy when any sampled entry is unpadded).
-    pub style: Option<PrefixStyle>,
-    /// Lines end in `\r\n`.
-    pub crlf: bool,
-    /// The last line has no terminator (a crash or a copy mid-write).
-    pub truncated_last_line: bool,
-    /// The codes found, in line order.
-    pub hits: Vec<Hit>,
-    /// Something that made the scan of this file partial.
-    pub warning: Option<String>,
-    /// The file's text encoding, when it is not UTF-8 (`utf-16le`, `utf-16be`).
-    pub encoding: Option<&'static str>,
-    /// Line texts of the first hit of each error code per minute (by index into `hits`).
-    pub samples: Vec<Sample>,
-    /// Connection events that are not codes (`handleDisconnect:N`, `onConnected`), in order.
-    pub events: Vec<SessionEvent>,
-    /// Failure-looking lines without a hit, by template (lines 1-based, times resolved).
-    pub unmatched: BTreeMap<String, unmatched::Group>,
-}
-
-/// What the per-chunk collectors besides [`extract_chunk`] found in one chunk.
-pub struct ChunkExtras {
-    /// The first hit of each error code per minute, with its line text.
-    pub samples: Vec<Sample>,
-    /// Connection events (deep pass only).
-    pub events: Vec<RawEvent>,
-    /// Failure-looking lines without a hit, by template (deep pass only; lines 0-based).
-    pub unmatched: BTreeMap<String, unmatched::Group>,
-}
-
-impl ChunkExtras {
-    fn collect(chunk: &[u8], scan: &ChunkScan, deep: bool) -> ChunkExtras {
-        if !deep {
-            return ChunkExtras {
-                samples: samples::collect_chunk(chunk, scan),
-                events: Vec::new(),
-                unmatched: BTreeMap::new(),
-            };
-        }
-        let mut hit_lines: Vec<usize> = scan.hits.iter().map(|h| h.line_start).collect();
-        hit_lines.dedup();
-        ChunkExtras {
-            samples: samples::collect_chunk(chunk, scan),
-            events: sessions::collect_chunk(chunk),
-            unmatched: unmatched::collect_chunk(chunk, &hit_lines),
-        }
-    }
+/// Why a file could not be read at all. Its text becomes the file's `skipped` reason.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// Opening or reading the file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A `.gz` file whose stream does not decode at all.
+    #[error("not a readable gzip file: {0}")]
+    NotGzip(std::io::Error),
+    /// A file that looks binary (what it looks like), found in a folder.
+    #[error("{0}: skipped; name it on the command line to scan it anyway")]
+    Binary(&'static str),
 }
 
 /// Reads a gzip file in-process, up to `limit` decompressed bytes. A corrupt or truncated
 /// stream keeps what decoded, with a warning.
-fn read_gzip(file: File, limit: u64) -> Result<(Vec<u8>, Option<String>), String> {
+fn read_gzip(file: File, limit: u64) -> Result<(Vec<u8>, Option<String>), ReadError> {
     let mut out = Vec::new();
     let mut decoder = MultiGzDecoder::new(file).take(limit.saturating_add(1));
     let warning = match decoder.read_to_end(&mut out) {
@@ -164,7 +70,7 @@ fn read_gzip(file: File, limit: u64) -> Result<(Vec<u8>, Option<String>), String
             ))
         }
         Ok(_) => None,
-        Err(e) if out.is_empty() => return Err(format!("not a readable gzip file: {e}")),
+        Err(e) if out.is_empty() => return Err(ReadError::NotGzip(e)),
         Err(e) => Some(format!(
             "gzip stream is damaged after {} decompressed bytes ({e}); counted what decoded",
             out.len()
@@ -203,11 +109,6 @@ fn sniff(head: &[u8], explicit: bool) -> Sniff {
     }
 }
 
-/// The error message for a file skipped as binary.
-fn binary_reason(what: &str) -> String {
-    format!("{what}: skipped; name it on the command line to scan it anyway")
-}
-
 /// Transcodes UTF-16 (BOM included) to UTF-8; malformed units become U+FFFD.
 fn transcode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> (Vec<u8>, &'static str) {
     let (text, _, _) = encoding.decode(bytes);
@@ -221,7 +122,7 @@ fn transcode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> (Vec<u8>
 
 /// The alignment of reads, in memory and (where the caller can choose) in the file: the
 /// kernel copies from the page cache about twice as fast when both sides are aligned to a
-/// cache line (measured: 1 GiB in 0.11 s aligned, 0.25 s one byte off).
+/// cache line.
 const READ_ALIGN: usize = 64;
 
 /// A read buffer that is reused without being zeroed again: its storage only grows, and the
@@ -347,7 +248,6 @@ fn scan_positional<P: Send>(
     body_start: u64,
     rules: &RuleSet,
     chunk_size: usize,
-    collect: Collect,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> std::io::Result<ScannedChunks<P>> {
@@ -357,193 +257,67 @@ fn scan_positional<P: Send>(
     let parts: std::io::Result<Vec<P>> = (0..count)
         .into_par_iter()
         .map(|index| {
-            let findings = READ_BUFFER.with_borrow_mut(|buf| {
+            let folded = READ_BUFFER.with_borrow_mut(|buf| {
                 let range = read_chunk(file, body_start, body_len, index, size, buf)?;
-                Ok::<_, std::io::Error>(scan_chunk(rules, &buf.filled()[range], collect))
+                let bytes = &buf.filled()[range];
+                Ok::<_, std::io::Error>(fold(bytes, scan_chunk(rules, bytes)))
             })?;
             progress(size.min(body_len - (index * size).min(body_len)));
-            Ok(fold(findings))
+            Ok(folded)
         })
         .collect();
     Ok(ScannedChunks::new(parts?, file_len))
 }
 
-/// Splits `data` into ranges of about `target` bytes, each ending just after a `\n` (or at
-/// the end of the data).
-pub fn line_aligned_chunks(data: &[u8], target: usize) -> Vec<Range<usize>> {
-    let target = target.max(1);
-    let mut chunks = Vec::with_capacity(data.len() / target + 1);
-    let mut start = 0;
-    while start < data.len() {
-        let want = start.saturating_add(target).min(data.len());
-        let end = memchr(b'\n', &data[want - 1..]).map_or(data.len(), |i| want + i);
-        chunks.push(start..end);
-        start = end;
-    }
-    chunks
-}
-
-/// What joining chunks needs to know about the ends of a body (a file's text after any BOM).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BodyEnds {
-    /// Whether the body's first `\n` follows a `\r` (`None`: no newline yet).
-    pub crlf: Option<bool>,
-    /// The body's last byte (`None`: empty so far).
-    pub last_byte: Option<u8>,
-}
-
-impl BodyEnds {
-    /// The ends of `bytes`.
-    fn of(bytes: &[u8]) -> BodyEnds {
-        BodyEnds {
-            crlf: memchr(b'\n', bytes).map(|i| i > 0 && bytes[i - 1] == b'\r'),
-            last_byte: bytes.last().copied(),
-        }
-    }
-
-    /// The ends of this body followed by `next`.
-    pub fn then(self, next: BodyEnds) -> BodyEnds {
-        BodyEnds {
-            crlf: self.crlf.or(next.crlf),
-            last_byte: next.last_byte.or(self.last_byte),
-        }
-    }
-}
-
-/// What joining needs to know of a chunk besides what it found: its lines, entries and ends.
-#[derive(Clone, Copy, Debug)]
-pub struct ChunkFacts {
-    /// Number of `\n` bytes in the chunk.
-    pub newlines: u64,
-    /// The chunk's first prefixed line.
-    pub first_entry: Option<Prefix>,
-    /// The chunk's last prefixed line.
-    pub last_entry: Option<Prefix>,
-    /// The chunk's ends.
-    pub ends: BodyEnds,
-}
-
-impl ChunkFacts {
-    /// The facts of a chunk whose extraction found `scan` and whose ends are `ends`.
-    pub fn of(scan: &ChunkScan, ends: BodyEnds) -> ChunkFacts {
-        ChunkFacts {
-            newlines: scan.newlines,
-            first_entry: scan.first_entry,
-            last_entry: scan.last_entry,
-            ends,
-        }
-    }
-}
-
-/// What a file's chunks, joined in order, tell about the whole file.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct JoinedChunks {
-    /// Lines (`\n`) of the chunks so far: the number of lines before the next chunk.
-    pub line_base: u64,
-    /// The first entry so far.
-    pub first: Option<Prefix>,
-    /// The last entry so far.
-    pub last: Option<Prefix>,
-    /// The ends of the body so far.
-    pub ends: BodyEnds,
-}
-
-impl JoinedChunks {
-    /// The time the next chunk inherits (its lines before its first entry belong to the
-    /// last entry so far).
-    pub fn carried(&self) -> Option<LogTime> {
-        self.last.map(|p| p.time)
-    }
-
-    /// Adds the next chunk.
-    pub fn then(&mut self, chunk: &ChunkFacts) {
-        self.first = self.first.or(chunk.first_entry);
-        self.last = chunk.last_entry.or(self.last);
-        self.line_base += chunk.newlines;
-        self.ends = self.ends.then(chunk.ends);
-    }
-
-    /// The last line has no terminator.
-    pub fn truncated_last_line(&self) -> bool {
-        self.ends.last_byte.is_some_and(|b| b != b'\n')
-    }
-
-    /// Physical lines, an unterminated last line included.
-    pub fn lines(&self) -> u64 {
-        self.line_base + u64::from(self.truncated_last_line())
-    }
-
-    /// The prefix generation: legacy when any entry we looked at is unpadded.
-    pub fn style(&self) -> Option<PrefixStyle> {
-        self.first.map(|a| match self.last {
-            Some(b) if b.style == PrefixStyle::Legacy => PrefixStyle::Legacy,
-            _ => a.style,
-        })
-    }
-
-    /// Lines end in `\r\n`.
-    pub fn crlf(&self) -> bool {
-        self.ends.crlf.unwrap_or(false)
-    }
-}
-
-/// Scans bytes already in memory (the whole of one file).
-pub fn scan_bytes(
+#[cfg(test)]
+/// Scans bytes already in memory (the whole of one file), chunks in parallel, each folded
+/// by `fold`, in order.
+pub(crate) fn scan_bytes<P: Send>(
     data: &[u8],
     rules: &RuleSet,
     chunk_size: usize,
     progress: &(dyn Fn(u64) + Sync),
-) -> FileScan {
-    scan_bytes_keeping(data, rules, chunk_size, Collect::default(), progress)
-}
-
-/// [`scan_bytes`], keeping what `collect` asks for besides codes.
-pub fn scan_bytes_keeping(
-    data: &[u8],
-    rules: &RuleSet,
-    chunk_size: usize,
-    collect: Collect,
-    progress: &(dyn Fn(u64) + Sync),
-) -> FileScan {
+    fold: &ChunkFold<'_, P>,
+) -> ScannedChunks<P> {
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let chunks = fold_chunks(body, rules, chunk_size, collect, progress, &|c| c);
-    stitch(chunks, data.len() as u64)
+    let parts = fold_chunks(body, rules, chunk_size, progress, fold);
+    ScannedChunks::new(parts, data.len() as u64)
 }
 
-/// What a caller makes of each chunk's findings, on the worker that scanned the chunk and
-/// while that worker still holds them (the identity keeps them for [`stitch`]).
-pub type ChunkFold<'a, P> = dyn Fn(ChunkFindings) -> P + Sync + 'a;
+/// What a caller makes of each chunk's findings, on the worker that scanned the chunk, with
+/// the chunk's bytes still at hand (collectors that look at more than hits read them here).
+pub(crate) type ChunkFold<'a, P> = dyn Fn(&[u8], ChunkFindings) -> P + Sync + 'a;
 
 /// The chunks of `body` (in memory), scanned in parallel and folded, in order.
 fn fold_chunks<P: Send>(
     body: &[u8],
     rules: &RuleSet,
     chunk_size: usize,
-    collect: Collect,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> Vec<P> {
     line_aligned_chunks(body, chunk_size)
         .par_iter()
         .map(|range| {
-            let findings = scan_chunk(rules, &body[range.clone()], collect);
+            let bytes = &body[range.clone()];
+            let folded = fold(bytes, scan_chunk(rules, bytes));
             progress(range.len() as u64);
-            fold(findings)
+            folded
         })
         .collect()
 }
 
 /// One file's scan before its chunks are joined: what the fold made of each chunk, in file
 /// order, and the facts of the whole file.
-pub struct ScannedChunks<P> {
+pub(crate) struct ScannedChunks<P> {
     /// The folded chunks, in file order.
-    pub parts: Vec<P>,
+    pub(crate) parts: Vec<P>,
     /// Bytes scanned (after decompression).
-    pub bytes_scanned: u64,
+    pub(crate) bytes_scanned: u64,
     /// Something that made the scan of this file partial.
-    pub warning: Option<String>,
+    pub(crate) warning: Option<String>,
     /// The file's text encoding, when it is not UTF-8.
-    pub encoding: Option<&'static str>,
+    pub(crate) encoding: Option<&'static str>,
 }
 
 impl<P> ScannedChunks<P> {
@@ -557,123 +331,18 @@ impl<P> ScannedChunks<P> {
     }
 }
 
-impl ScannedChunks<ChunkFindings> {
-    /// The time of the file's last entry.
-    pub fn last_entry_time(&self) -> Option<LogTime> {
+impl<P> ScannedChunks<P> {
+    /// The time of the file's last entry; `findings` gives each part's chunk findings.
+    pub(crate) fn last_entry_time(
+        &self,
+        findings: impl Fn(&P) -> &ChunkFindings,
+    ) -> Option<LogTime> {
         self.parts
             .iter()
             .rev()
-            .find_map(|f| f.scan.last_entry)
+            .find_map(|part| findings(part).scan.last_entry)
             .map(|p| p.time)
     }
-
-    /// The file's scan: its chunks stitched together (see [`stitch`]).
-    pub fn stitch(self) -> FileScan {
-        let mut scan = stitch(self.parts, self.bytes_scanned);
-        scan.warning = self.warning;
-        scan.encoding = self.encoding;
-        scan
-    }
-}
-
-/// What one chunk yields: its hits and entries, the text of its hit lines when kept, what the
-/// other collectors found, and the facts about its ends that joining needs.
-pub struct ChunkFindings {
-    /// Hits and entries (lines 0-based in the chunk).
-    pub scan: ChunkScan,
-    /// Each hit's line text, when kept.
-    pub texts: Option<Vec<String>>,
-    /// The chunk's ends.
-    pub ends: BodyEnds,
-    /// Samples, events and unmatched lines.
-    pub extras: ChunkExtras,
-}
-
-/// Runs extraction on one chunk (a run of whole lines), while its bytes are at hand.
-fn scan_chunk(rules: &RuleSet, bytes: &[u8], collect: Collect) -> ChunkFindings {
-    let scan = extract_chunk(rules, bytes);
-    let texts = collect.line_text.then(|| {
-        scan.hits
-            .iter()
-            .map(|h| line_text(bytes, h.line_start))
-            .collect()
-    });
-    ChunkFindings {
-        extras: ChunkExtras::collect(bytes, &scan, collect.deep),
-        scan,
-        texts,
-        ends: BodyEnds::of(bytes),
-    }
-}
-
-/// The line of `bytes` that starts at `start`, without `\n` or `\r\n`, as text.
-fn line_text(bytes: &[u8], start: usize) -> String {
-    let rest = bytes.get(start..).unwrap_or_default();
-    let line = memchr(b'\n', rest).map_or(rest, |end| &rest[..end]);
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    crate::chunkline::lossy(line)
-}
-
-/// Joins the chunks of one file: global line numbers, inherited entry times, first/last.
-fn stitch(chunks: Vec<ChunkFindings>, bytes_scanned: u64) -> FileScan {
-    let mut scan = FileScan {
-        bytes_scanned,
-        ..FileScan::default()
-    };
-    let mut joined = JoinedChunks::default();
-    let mut sampled = rustc_hash::FxHashSet::default();
-    // Sized once: growing by doubling would hold two copies at the switch and touch twice
-    // the memory.
-    scan.hits
-        .reserve_exact(chunks.iter().map(|c| c.scan.hits.len()).sum());
-    scan.samples
-        .reserve(chunks.iter().map(|c| c.extras.samples.len()).sum());
-    scan.events
-        .reserve_exact(chunks.iter().map(|c| c.extras.events.len()).sum());
-    for ChunkFindings {
-        scan: chunk,
-        texts,
-        ends,
-        extras,
-    } in chunks
-    {
-        let (line_base, carried) = (joined.line_base, joined.carried());
-        let hit_base = scan.hits.len();
-        let mut texts = texts.map(Vec::into_iter);
-        scan.hits.extend(chunk.hits.iter().map(|h| Hit {
-            code: h.code,
-            rule: h.rule,
-            line: line_base + h.line_in_chunk + 1,
-            time: h.time.or_carried(carried),
-            text: texts.as_mut().and_then(Iterator::next),
-        }));
-        for sample in extras.samples {
-            let hit = hit_base + sample.hit;
-            if let Some(h) = scan.hits.get(hit)
-                && sampled.insert(samples::key(h.code, h.time))
-            {
-                scan.samples.push(Sample {
-                    hit,
-                    text: sample.text,
-                });
-            }
-        }
-        scan.events
-            .extend(extras.events.iter().map(|e| SessionEvent {
-                line: line_base + e.line_in_chunk + 1,
-                time: e.time.or_carried(carried),
-                kind: e.kind,
-            }));
-        unmatched::merge_chunk(&mut scan.unmatched, extras.unmatched, line_base, carried);
-        joined.then(&ChunkFacts::of(&chunk, ends));
-    }
-    scan.truncated_last_line = joined.truncated_last_line();
-    scan.lines = joined.lines();
-    scan.first = joined.first.map(|p| p.time);
-    scan.last = joined.last.map(|p| p.time);
-    scan.style = joined.style();
-    scan.crlf = joined.crlf();
-    scan
 }
 
 /// Scans decoded content held in memory (gzip output, a transcoded or mapped file), reporting
@@ -682,7 +351,7 @@ fn scan_in_memory<P: Send>(
     bytes: &[u8],
     on_disk: u64,
     rules: &RuleSet,
-    opts: &ScanOptions,
+    opts: &ReadOptions,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> ScannedChunks<P> {
@@ -695,42 +364,26 @@ fn scan_in_memory<P: Send>(
             progress(done);
         }
     };
-    let parts = fold_chunks(
-        body,
-        rules,
-        opts.chunk_size,
-        opts.collect(),
-        &on_progress,
-        fold,
-    );
+    let parts = fold_chunks(body, rules, opts.chunk_size, &on_progress, fold);
     ScannedChunks::new(parts, decoded)
 }
 
 /// Scans one file from disk: gzip is decoded in memory, UTF-16 transcoded, large rotated
 /// segments mapped, and everything else (the live `easemob.log` above all) read positionally.
-pub fn scan_file(
+/// Each chunk's findings go through `fold` on the worker that scanned the chunk, and the
+/// folded chunks come back in file order.
+pub(crate) fn scan_file_chunks<P: Send>(
     file: &LogFile,
     rules: &RuleSet,
-    opts: &ScanOptions,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<FileScan, String> {
-    scan_file_chunks(file, rules, opts, progress, &|findings| findings).map(ScannedChunks::stitch)
-}
-
-/// [`scan_file`] up to the join: each chunk's findings go through `fold` on the worker that
-/// scanned the chunk, and the folded chunks come back in file order.
-pub fn scan_file_chunks<P: Send>(
-    file: &LogFile,
-    rules: &RuleSet,
-    opts: &ScanOptions,
+    opts: &ReadOptions,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
-) -> Result<ScannedChunks<P>, String> {
-    let handle = File::open(&file.path).map_err(|e| e.to_string())?;
+) -> Result<ScannedChunks<P>, ReadError> {
+    let handle = File::open(&file.path)?;
     if file.gzip {
         let (bytes, warning) = read_gzip(handle, opts.gzip_limit)?;
         let (text, encoding) = match sniff(&bytes, file.explicit) {
-            Sniff::Binary(what) => return Err(binary_reason(what)),
+            Sniff::Binary(what) => return Err(ReadError::Binary(what)),
             Sniff::Utf16(encoding) => {
                 let (text, name) = transcode(&bytes, encoding);
                 (text, Some(name))
@@ -745,25 +398,17 @@ pub fn scan_file_chunks<P: Send>(
     // The size seen by discovery, moments ago, picks the path; a small file's one read also
     // tells whether it changed since.
     if file.size <= opts.chunk_size as u64 {
-        return scan_small(
-            &handle,
-            file.size,
-            file.explicit,
-            rules,
-            opts,
-            progress,
-            fold,
-        );
+        return scan_small(&handle, file.size, file.explicit, rules, progress, fold);
     }
-    let len = handle.metadata().map_err(|e| e.to_string())?.len();
+    let len = handle.metadata()?.len();
     let mut head = ReadBuffer::default();
-    read_at(&handle, 0, SNIFF_LEN, &mut head).map_err(|e| e.to_string())?;
+    read_at(&handle, 0, SNIFF_LEN, &mut head)?;
     let head = head.filled();
     match sniff(head, file.explicit) {
-        Sniff::Binary(what) => return Err(binary_reason(what)),
+        Sniff::Binary(what) => return Err(ReadError::Binary(what)),
         Sniff::Utf16(encoding) => {
             let mut raw = Vec::new();
-            (&handle).read_to_end(&mut raw).map_err(|e| e.to_string())?;
+            (&handle).read_to_end(&mut raw)?;
             let (text, name) = transcode(&raw, encoding);
             let mut scanned = scan_in_memory(&text, len, rules, opts, progress, fold);
             scanned.encoding = Some(name);
@@ -786,17 +431,7 @@ pub fn scan_file_chunks<P: Send>(
     } else {
         0
     };
-    let mut scanned = scan_positional(
-        &handle,
-        len,
-        bom,
-        rules,
-        opts.chunk_size,
-        opts.collect(),
-        progress,
-        fold,
-    )
-    .map_err(|e| e.to_string())?;
+    let mut scanned = scan_positional(&handle, len, bom, rules, opts.chunk_size, progress, fold)?;
     let len_now = handle.metadata().map(|m| m.len()).unwrap_or(len);
     if len_now != len {
         scanned.warning = Some(format!(
@@ -813,29 +448,28 @@ fn scan_small<P: Send>(
     len: u64,
     explicit: bool,
     rules: &RuleSet,
-    opts: &ScanOptions,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
-) -> Result<ScannedChunks<P>, String> {
-    let (findings, bytes_scanned, encoding, got, want) = READ_BUFFER.with_borrow_mut(|buf| {
+) -> Result<ScannedChunks<P>, ReadError> {
+    let (folded, bytes_scanned, encoding, got, want) = READ_BUFFER.with_borrow_mut(|buf| {
         buf.clear();
         // One byte more than expected: getting it means the file grew.
         let want = usize::try_from(len).unwrap_or(usize::MAX);
-        let got = read_at(handle, 0, want.saturating_add(1), buf).map_err(|e| e.to_string())?;
+        let got = read_at(handle, 0, want.saturating_add(1), buf)?;
         buf.len = buf.len.min(want);
         let bytes = buf.filled();
-        let (findings, encoding) = match sniff(bytes, explicit) {
-            Sniff::Binary(what) => return Err(binary_reason(what)),
+        let (folded, encoding) = match sniff(bytes, explicit) {
+            Sniff::Binary(what) => return Err(ReadError::Binary(what)),
             Sniff::Utf16(encoding) => {
                 let (text, name) = transcode(bytes, encoding);
-                (scan_whole(&text, rules, opts.collect()), Some(name))
+                (scan_whole(&text, rules, fold), Some(name))
             }
-            Sniff::Text => (scan_whole(bytes, rules, opts.collect()), None),
+            Sniff::Text => (scan_whole(bytes, rules, fold), None),
         };
-        Ok((findings, bytes.len() as u64, encoding, got, want))
+        Ok((folded, bytes.len() as u64, encoding, got, want))
     })?;
     progress(len);
-    let mut scanned = ScannedChunks::new(vec![fold(findings)], bytes_scanned);
+    let mut scanned = ScannedChunks::new(vec![folded], bytes_scanned);
     scanned.encoding = encoding;
     if got != want {
         let len_now = handle.metadata().map(|m| m.len()).unwrap_or(got as u64);
@@ -846,10 +480,10 @@ fn scan_small<P: Send>(
     Ok(scanned)
 }
 
-/// Scans `data` (a whole file) as one chunk, on this thread.
-fn scan_whole(data: &[u8], rules: &RuleSet, collect: Collect) -> ChunkFindings {
+/// Scans `data` (a whole file) as one chunk, on this thread, and folds it.
+fn scan_whole<P>(data: &[u8], rules: &RuleSet, fold: &ChunkFold<'_, P>) -> P {
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    scan_chunk(rules, body, collect)
+    fold(body, scan_chunk(rules, body))
 }
 
 /// Discovers and scans at once, as ripgrep does: the walk's threads go on while the pool's
@@ -858,7 +492,7 @@ fn scan_whole(data: &[u8], rules: &RuleSet, collect: Collect) -> ChunkFindings {
 /// walk hands on becomes one task of the pool, which looks up the sizes and spawns a scan per
 /// file. `on_found` is told the size of each file as it is found. Returns the discovery, its
 /// files in report order, and what `scan` made of each file, in the same order.
-pub fn discover_and_scan<T: Send>(
+pub(crate) fn discover_and_scan<T: Send>(
     paths: &[PathBuf],
     all_files: bool,
     on_found: &(dyn Fn(u64) + Sync),
@@ -898,6 +532,29 @@ pub fn discover_and_scan<T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::chunks::{FileScan, TextedChunk, place_hits};
+
+    /// The hits of `data` scanned in chunks of `chunk_size`, placed by the join; with their
+    /// line texts when `keep`.
+    fn hits_of(data: &[u8], rules: &RuleSet, chunk_size: usize, keep: bool) -> FileScan {
+        let scanned = scan_bytes(data, rules, chunk_size, &|_| {}, &|bytes, findings| {
+            TextedChunk::new(bytes, findings, keep)
+        });
+        place_hits(scanned.parts, scanned.bytes_scanned)
+    }
+
+    /// The hits of one file from disk, placed by the join.
+    fn scan_file(
+        file: &LogFile,
+        rules: &RuleSet,
+        opts: &ReadOptions,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<FileScan, ReadError> {
+        scan_file_chunks(file, rules, opts, progress, &|bytes, findings| {
+            TextedChunk::new(bytes, findings, false)
+        })
+        .map(|scanned| place_hits(scanned.parts, scanned.bytes_scanned))
+    }
     use proptest::prelude::*;
 
     #[test]
@@ -917,9 +574,9 @@ mod tests {
         std::fs::write(dir.path().join("PC-1/notes.txt"), "code: 1; desc: z\n").unwrap();
         let paths = [dir.path().to_path_buf()];
         // Chunks of 16 bytes: files of several chunks are split while the walk goes on.
-        let opts = ScanOptions {
+        let opts = ReadOptions {
             chunk_size: 16,
-            ..ScanOptions::default()
+            ..ReadOptions::default()
         };
         let rules = RuleSet::builtin();
         let none = &|_| {};
@@ -971,18 +628,17 @@ mod tests {
     #[test]
     fn lines_count_unterminated_last_line_and_skip_bom() {
         let rules = RuleSet::builtin();
-        let none = &|_| {};
-        let scan = scan_bytes(
+        let scan = hits_of(
             b"\xEF\xBB\xBF[2024/03/01 08:00:00:001]: a\r\nb",
             &rules,
             8,
-            none,
+            false,
         );
         assert_eq!(scan.lines, 2);
         assert!(scan.truncated_last_line && scan.crlf);
         assert_eq!(scan.first.unwrap().to_string(), "2024-03-01 08:00:00.001");
-        assert_eq!(scan_bytes(b"", &rules, 8, none).lines, 0);
-        assert_eq!(scan_bytes(b"\n", &rules, 8, none).lines, 1);
+        assert_eq!(hits_of(b"", &rules, 8, false).lines, 0);
+        assert_eq!(hits_of(b"\n", &rules, 8, false).lines, 1);
     }
 
     #[test]
@@ -990,16 +646,7 @@ mod tests {
         let rules = RuleSet::builtin();
         let text = b"[2024/03/01 08:00:00:001]: a failed, code: 300; desc: x\r\n  cont errorCode=3, desc=\xff\r\nlast onDisconnect2";
         for chunk in [1, 7, 64, usize::MAX] {
-            let kept = scan_bytes_keeping(
-                text,
-                &rules,
-                chunk,
-                Collect {
-                    line_text: true,
-                    deep: true,
-                },
-                &|_| {},
-            );
+            let kept = hits_of(text, &rules, chunk, true);
             let lines: Vec<&str> = kept.hits.iter().filter_map(|h| h.text.as_deref()).collect();
             assert_eq!(
                 lines,
@@ -1009,7 +656,7 @@ mod tests {
                     "last onDisconnect2"
                 ]
             );
-            let plain = scan_bytes(text, &rules, chunk, &|_| {});
+            let plain = hits_of(text, &rules, chunk, false);
             assert!(plain.hits.iter().all(|h| h.text.is_none()));
             let mut without = kept.clone();
             without.hits.iter_mut().for_each(|h| h.text = None);
@@ -1038,7 +685,9 @@ mod tests {
         assert!(warning.unwrap().contains("gzip limit"));
 
         std::fs::write(&path, b"plain text").unwrap();
-        assert!(read_gzip(File::open(&path).unwrap(), 1000).is_err());
+        let err = read_gzip(File::open(&path).unwrap(), 1000).unwrap_err();
+        assert!(matches!(err, ReadError::NotGzip(_)));
+        assert!(err.to_string().starts_with("not a readable gzip file: "));
     }
 
     /// A small log with every shape, continuation lines and decoys, from random pieces.
@@ -1066,8 +715,8 @@ mod tests {
             let mut text = lines.join(eol);
             if final_newline && !text.is_empty() { text.push_str(eol); }
             let rules = RuleSet::builtin();
-            let whole = scan_bytes_keeping(text.as_bytes(), &rules, usize::MAX, Collect { line_text: true, deep: true }, &|_| {});
-            let split = scan_bytes_keeping(text.as_bytes(), &rules, chunk, Collect { line_text: true, deep: true }, &|_| {});
+            let whole = hits_of(text.as_bytes(), &rules, usize::MAX, true);
+            let split = hits_of(text.as_bytes(), &rules, chunk, true);
             prop_assert_eq!(whole, split);
         }
 
@@ -1097,8 +746,8 @@ mod tests {
                 bytes.splice(at..at, pieces[*seed].iter().copied());
             }
             let rules = RuleSet::builtin();
-            let whole = scan_bytes(&bytes, &rules, usize::MAX, &|_| {});
-            let split = scan_bytes(&bytes, &rules, chunk, &|_| {});
+            let whole = hits_of(&bytes, &rules, usize::MAX, false);
+            let split = hits_of(&bytes, &rules, chunk, false);
             prop_assert_eq!(whole, split);
         }
 
@@ -1125,8 +774,9 @@ mod tests {
             let mut file = tempfile::tempfile().unwrap();
             std::io::Write::write_all(&mut file, &bytes).unwrap();
             let rules = RuleSet::builtin();
-            let whole = scan_bytes_keeping(&bytes, &rules, usize::MAX, Collect { line_text: true, deep: true }, &|_| {});
-            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, Collect { line_text: true, deep: true }, &|_| {}, &|c| c).unwrap().stitch();
+            let whole = hits_of(&bytes, &rules, usize::MAX, true);
+            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, &|_| {}, &|b, f| TextedChunk::new(b, f, true)).unwrap();
+            let read = place_hits(read.parts, read.bytes_scanned);
             prop_assert_eq!(whole, read);
         }
 

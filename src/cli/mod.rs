@@ -1,4 +1,7 @@
-//! The command line: clap types, dispatch, and the exit-status policy (all in this file).
+//! The command line: clap types, dispatch, and the exit-status policy; the only place that
+//! names a flag. `values` gives the words of the library enums' flag values.
+
+mod values;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -8,16 +11,18 @@ use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::catalog::{Category, Lang, catalog};
-use crate::gate::{CliRules, Policy};
+use crate::gate::{GivenRules, Policy, RuleNames};
+use crate::input::read::ReadOptions;
+use crate::pipeline::Threads;
 use crate::progress::Progress;
 use crate::render::report::ReportFormat;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
-use crate::scan::ScanOptions;
+use crate::search::rules::RuleError;
 use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary, scan_paths, scan_stream};
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     /// The command did its job (a scan that found errors included).
     Ok,
     /// A gate rule broke.
@@ -30,7 +35,7 @@ pub enum Status {
 
 impl Status {
     /// The process exit code.
-    pub fn code(self) -> ExitCode {
+    pub(crate) fn code(self) -> ExitCode {
         match self {
             Status::Ok => ExitCode::SUCCESS,
             Status::RuleBroken => ExitCode::from(1),
@@ -52,7 +57,7 @@ Exit status:
 /// Diagnose the logs of the Easemob (环信 / Agora Chat) IM Windows SDK.
 #[derive(Debug, Parser)]
 #[command(name = "emscan", version, after_help = EXIT_HELP, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -295,7 +300,7 @@ struct CodesArgs {
 
 /// When to colour terminal output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// When stdout is a terminal and `NO_COLOR` is unset or empty.
     Auto,
     /// Always.
@@ -306,7 +311,7 @@ pub enum ColorChoice {
 
 impl ColorChoice {
     /// Whether to colour, given whether stdout is a terminal and the value of `NO_COLOR`.
-    pub fn enabled(self, stdout_is_terminal: bool, no_color: Option<&str>) -> bool {
+    pub(crate) fn enabled(self, stdout_is_terminal: bool, no_color: Option<&str>) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -316,7 +321,7 @@ impl ColorChoice {
 }
 
 /// Parses a byte size: a whole number with an optional K, M or G (powers of 1024).
-pub fn parse_bytes(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_bytes(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let upper = text.to_ascii_uppercase();
     let trimmed = upper.trim_end_matches("IB").trim_end_matches('B');
@@ -353,11 +358,52 @@ pub fn run() -> ExitCode {
         Ok(status) => status,
         Err(err) if is_broken_pipe(&err) => Status::Ok,
         Err(err) => {
-            eprintln!("emscan: {err:#}");
+            eprintln!("emscan: {}", message(&err));
             Status::Usage
         }
     };
     status.code()
+}
+
+/// An error as the command line says it: the library's errors that concern an option name
+/// its flag; every other error reads as the library words it.
+fn message(err: &anyhow::Error) -> String {
+    let flagged = match err.downcast_ref::<Error>() {
+        _ if err.chain().count() > 1 => None,
+        Some(Error::Rule(RuleError { pattern, reason })) => {
+            Some(format!("invalid --rule {pattern:?}: {reason}"))
+        }
+        Some(Error::NoInput {
+            paths,
+            problems,
+            sdk_names_only,
+        }) => Some(format!(
+            "no SDK log files found in {}{problems}{}",
+            paths.join(", "),
+            if *sdk_names_only {
+                "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz]; \
+                 --all-files scans every file)"
+            } else {
+                ""
+            }
+        )),
+        Some(Error::RelativeWindowInStream) => Some(
+            "relative --since/--until (like -2h) count back from the last log time, which a \
+             streamed scan (--format ndjson) does not know in advance: give absolute times"
+                .to_string(),
+        ),
+        Some(Error::NeedsBaseline { entry }) => {
+            Some(format!("bad gate rule {entry}: needs --baseline"))
+        }
+        Some(Error::NoGateRules) => Some(
+            "no gate rules: give --max, --max-rate, --max-increase, --max-new or \
+             --fail-on-deprecated, or a policy file with a [gate] table (./emscan.toml or \
+             --policy)"
+                .to_string(),
+        ),
+        _ => None,
+    };
+    flagged.unwrap_or_else(|| format!("{err:#}"))
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -423,7 +469,10 @@ fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
 }
 
 /// Writes the completion script of `shell` for `emscan`.
-pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut command = Cli::command();
     clap_complete::generate(shell, &mut command, "emscan", out);
     out.flush()
@@ -447,7 +496,7 @@ fn write_report(
         ScanFormat::Table => render::table::write_summary(out, summary, lang, color),
         ScanFormat::Json => render::json::write_summary(out, summary),
         ScanFormat::Csv => render::csv::write_summary(out, summary),
-        ScanFormat::Markdown => render::markdown::write_summary(out, summary, lang),
+        ScanFormat::Markdown => render::table_md::write_summary(out, summary, lang),
         ScanFormat::Prometheus => render::prometheus::write_summary(out, summary),
         ScanFormat::Ndjson => Err(io::Error::other(
             "ndjson events need the logs: use emscan scan --format ndjson",
@@ -471,47 +520,42 @@ fn report_problems(summary: &Summary, format: ScanFormat, quiet: bool, strict: b
     }
 }
 
-/// Scans `paths` with `args`' settings (progress bar on a terminal only).
-/// The scan configuration of the shared settings. No path: the SDK's log folder when run from
-/// an app's folder that has one, else `.`.
-fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings) -> ScanConfig {
-    if let Some(n) = args.threads {
-        // Rendering runs on rayon's global pool too: `--threads` bounds it as well (a pool
-        // that already exists stays, hence the ignored error).
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(usize::from(n))
-            .build_global();
+/// The scan configuration of the shared settings, `deep` or not. No path: the SDK's log folder
+/// when run from an app's folder that has one, else `.`. `--threads` sizes rayon's global
+/// pool, so that it bounds rendering too.
+fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Result<ScanConfig> {
+    let threads = args.threads.map(usize::from);
+    if let Some(n) = threads {
+        Threads::size_global(n)?;
     }
     let paths = if paths.is_empty() {
         let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        vec![crate::discover::default_root(&here)]
+        vec![crate::input::discover::default_root(&here)]
     } else {
         paths
     };
-    ScanConfig {
+    Ok(ScanConfig {
         paths,
         all_files: args.all_files,
         user_rules: args.rules.clone(),
-        scan: ScanOptions {
+        read: ReadOptions {
             chunk_size: usize::try_from(args.chunk_size).unwrap_or(usize::MAX),
             mmap_min: args.mmap_min.unwrap_or(u64::MAX),
             gzip_limit: args.gzip_limit,
-            keep_lines: false,
-            deep: false,
         },
-        threads: args.threads.map(usize::from),
+        deep,
+        threads,
         lang: args.lang.unwrap_or_else(Lang::from_env),
         since: args.window.since,
         until: args.window.until,
         bucket: args.window.bucket,
-    }
+    })
 }
 
 /// Scans for `gate`, `diff` and `report`, with the progress bar; `deep` adds the connection
 /// story and the lines no rule understands.
 fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Result<Summary> {
-    let mut config = scan_config(paths, args);
-    config.scan.deep = deep;
+    let config = scan_config(paths, args, deep)?;
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
     let result = scan_paths(&config, &|bytes| progress.add_total(bytes), &|bytes| {
         progress.advance(bytes)
@@ -521,8 +565,7 @@ fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Res
 }
 
 fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let mut config = scan_config(args.paths, &args.settings);
-    config.scan.deep = args.deep;
+    let config = scan_config(args.paths, &args.settings, args.deep)?;
     let lang = config.lang;
     let show_progress =
         !args.settings.no_progress && !args.output.quiet && io::stderr().is_terminal();
@@ -551,8 +594,8 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         summary
     };
     let status = report_problems(&summary, args.format, args.output.quiet, args.output.strict);
-    // The process ends next: freeing a big bundle's summary allocation by allocation costs
-    // milliseconds (measured: ~4 ms of ~240 on 5000 files) for nothing.
+    // The process ends next: freeing a big bundle's summary allocation by allocation would
+    // cost milliseconds for nothing.
     std::mem::forget(summary);
     Ok(status)
 }
@@ -600,7 +643,13 @@ fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
         }
         None => Policy::default(),
     };
-    policy.apply_cli(&CliRules {
+    policy.apply_given(&GivenRules {
+        names: RuleNames {
+            max: "--max",
+            max_rate: "--max-rate",
+            max_increase: "--max-increase",
+            allow: "--allow",
+        },
         max: args.max.clone(),
         max_rate: args.max_rate.clone(),
         max_increase: args.max_increase.clone(),

@@ -1,6 +1,6 @@
 //! Extraction: finds the error codes a chunk of log states, with their lines and entry times.
 //!
-//! A chunk is a line-aligned slice of one file. One pass of the [`crate::kernel::AnchorKernel`] over the
+//! A chunk is a line-aligned slice of one file. One pass of the [`crate::search::kernel::AnchorKernel`] over the
 //! rules' anchors finds candidate lines and counts lines; the exact pattern runs only on those
 //! lines. Entry times are worked out only for hits. A hit on a continuation line takes the
 //! time of the last prefixed line above it; when that line lies in an earlier chunk the hit is
@@ -11,8 +11,9 @@ use std::cell::RefCell;
 use memchr::{memchr, memrchr};
 use regex::bytes::CaptureLocations;
 
-use crate::logtime::{LogTime, Prefix, parse_prefix};
-use crate::rules::{AnchorScratch, RuleSet};
+use crate::search::line;
+use crate::search::rules::{AnchorScratch, RuleSet};
+use crate::time::{LogTime, Prefix, parse_prefix};
 
 /// Where a hit's entry time comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,28 +61,6 @@ pub struct ChunkScan {
     pub first_entry: Option<Prefix>,
     /// The last prefixed line of the chunk.
     pub last_entry: Option<Prefix>,
-}
-
-/// Counts `\n` bytes.
-pub fn count_newlines(bytes: &[u8]) -> u64 {
-    bytecount::count(bytes, b'\n') as u64
-}
-
-/// The line around byte `pos`, without its terminator: `(start, end)`.
-fn line_bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
-    let start = memrchr(b'\n', &chunk[..pos]).map_or(0, |i| i + 1);
-    let end = memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i);
-    (start, end)
-}
-
-/// A line without a trailing `\r`.
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// The start of the line before the one starting at `line_start` (which must be > 0).
-fn previous_line_start(chunk: &[u8], line_start: usize) -> usize {
-    memrchr(b'\n', &chunk[..line_start - 1]).map_or(0, |i| i + 1)
 }
 
 /// A verified code in a chunk.
@@ -150,7 +129,7 @@ fn find_codes_with(rules: &RuleSet, chunk: &[u8], scratch: &mut CheckScratch) ->
             return;
         }
         let end = memchr(b'\n', &chunk[hit.start..]).map_or(chunk.len(), |i| hit.start + i);
-        let text = trim_cr(&chunk[hit.line_start..end]);
+        let text = line::trim_cr(&chunk[hit.line_start..end]);
         let code = match &mut anchored[rule] {
             // A match begins at an anchor: try this one. The first that matches decides for
             // the line (it holds the leftmost match), even when its number is no code;
@@ -186,8 +165,8 @@ fn find_codes_with(rules: &RuleSet, chunk: &[u8], scratch: &mut CheckScratch) ->
             let Some(m) = search.find_at(chunk, pos) else {
                 break;
             };
-            let (start, end) = line_bounds(chunk, m.start().min(chunk.len()));
-            let text = trim_cr(&chunk[start..end]);
+            let (start, end) = line::bounds(chunk, m.start().min(chunk.len()));
+            let text = line::trim_cr(&chunk[start..end]);
             if let Some(code) = rules.rules()[rule].code_in_with(text, &mut slots[rule]) {
                 found.push(Found {
                     line_start: start,
@@ -205,7 +184,7 @@ fn find_codes_with(rules: &RuleSet, chunk: &[u8], scratch: &mut CheckScratch) ->
         user.sort_unstable();
         let (mut counted_to, mut newlines_before) = (0, 0);
         for f in user {
-            newlines_before += count_newlines(&chunk[counted_to..f.line_start]);
+            newlines_before += line::count_newlines(&chunk[counted_to..f.line_start]);
             counted_to = f.line_start;
             f.line_index = newlines_before;
         }
@@ -228,7 +207,7 @@ fn entry_time(chunk: &[u8], mut line_start: usize, floor: Option<usize>) -> Opti
         if line_start == 0 {
             return None;
         }
-        line_start = previous_line_start(chunk, line_start);
+        line_start = line::previous_line_start(chunk, line_start);
     }
 }
 
@@ -259,7 +238,7 @@ fn last_entry(chunk: &[u8]) -> Option<Prefix> {
         if start == 0 {
             return None;
         }
-        start = previous_line_start(chunk, start);
+        start = line::previous_line_start(chunk, start);
     }
 }
 
@@ -449,7 +428,7 @@ mod tests {
             got.sort_unstable();
             let mut want = Vec::new();
             for (index, line) in text.split('\n').enumerate() {
-                let line = trim_cr(line.as_bytes());
+                let line = line::trim_cr(line.as_bytes());
                 for (rule_index, rule) in rules.rules().iter().enumerate() {
                     if let Some(code) = rule.code_in(line) {
                         want.push((index as u64, rule_index, code));

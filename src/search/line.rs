@@ -1,16 +1,34 @@
-//! Small helpers for per-chunk collectors ([`crate::sessions`], [`crate::unmatched`],
-//! [`crate::samples`]): a line's bounds, its entry time and its text, within one chunk.
+//! Line helpers within one chunk: a line's bounds, its entry time and its text.
 
 use memchr::{memchr, memrchr};
 
-use crate::extract::EntryTime;
-use crate::logtime::parse_prefix;
+use crate::search::extract::EntryTime;
+use crate::time::parse_prefix;
 
 /// The most bytes of a line kept as text (examples, samples).
-pub const MAX_TEXT: usize = 400;
+pub(crate) const MAX_TEXT: usize = 400;
+
+/// Counts `\n` bytes.
+#[inline]
+pub(crate) fn count_newlines(bytes: &[u8]) -> u64 {
+    bytecount::count(bytes, b'\n') as u64
+}
+
+/// A line without a trailing `\r`.
+#[inline]
+pub(crate) fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The start of the line before the one starting at `line_start` (which must be > 0).
+#[inline]
+pub(crate) fn previous_line_start(chunk: &[u8], line_start: usize) -> usize {
+    memrchr(b'\n', &chunk[..line_start - 1]).map_or(0, |i| i + 1)
+}
 
 /// The line around byte `pos`, without its terminator: `(start, end)`.
-pub fn bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
+#[inline]
+pub(crate) fn bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
     let pos = pos.min(chunk.len());
     let start = memrchr(b'\n', &chunk[..pos]).map_or(0, |i| i + 1);
     let end = memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i);
@@ -18,15 +36,11 @@ pub fn bounds(chunk: &[u8], pos: usize) -> (usize, usize) {
 }
 
 /// The entry time of the line starting at `line_start`: its own prefix, or the last prefixed
-/// line above it in the chunk; [`EntryTime::Inherited`] when there is none in the chunk.
-pub fn entry_time(chunk: &[u8], line_start: usize) -> EntryTime {
-    entry_time_after(chunk, line_start, None)
-}
-
-/// Like [`entry_time`], for lines visited in order: `known` is an earlier line's start and
-/// entry time, so the walk up stops there (no line is walked over twice, however many
+/// line above it in the chunk; [`EntryTime::Inherited`] when there is none in the chunk. For
+/// lines visited in order, `known` is an earlier line's start and entry time, so the walk up
+/// stops there (no line is walked over twice, however many
 /// continuation lines a chunk holds).
-pub fn entry_time_after(
+pub(crate) fn entry_time_after(
     chunk: &[u8],
     line_start: usize,
     known: Option<(usize, EntryTime)>,
@@ -44,23 +58,30 @@ pub fn entry_time_after(
         if start == 0 {
             return EntryTime::Inherited;
         }
-        start = memrchr(b'\n', &chunk[..start - 1]).map_or(0, |i| i + 1);
+        start = previous_line_start(chunk, start);
     }
 }
 
 /// `bytes` as text, invalid UTF-8 replaced by U+FFFD. Valid text (nearly every log line) is
 /// checked by `str::from_utf8`, which takes ASCII a word at a time; the lossy decoder goes
-/// byte by byte (measured: 1.7 % of a scan's instructions went to it, for sample lines).
-pub fn lossy(bytes: &[u8]) -> String {
+/// byte by byte.
+pub(crate) fn lossy(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
         Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
+/// The whole line of `bytes` that starts at `start`, without `\n` or `\r\n`, as text.
+pub(crate) fn line_at(bytes: &[u8], start: usize) -> String {
+    let rest = bytes.get(start..).unwrap_or_default();
+    let line = memchr(b'\n', rest).map_or(rest, |end| &rest[..end]);
+    lossy(trim_cr(line))
+}
+
 /// The text of a line, lossily decoded, without `\r`, cut at [`MAX_TEXT`] bytes (on a
 /// character boundary, with `…`).
-pub fn text(line: &[u8]) -> String {
+pub(crate) fn text(line: &[u8]) -> String {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let cut = &line[..line.len().min(MAX_TEXT)];
     let mut text = lossy(cut);
@@ -83,13 +104,13 @@ mod tests {
         let chunk = b"cont\n[2024/03/01 08:00:00:001]: a\r\n  more\n";
         assert_eq!(bounds(chunk, 0), (0, 4));
         assert_eq!(bounds(chunk, 40), (35, 41));
-        assert_eq!(entry_time(chunk, 0), EntryTime::Inherited);
-        match entry_time(chunk, 35) {
+        assert_eq!(entry_time_after(chunk, 0, None), EntryTime::Inherited);
+        match entry_time_after(chunk, 35, None) {
             EntryTime::At(t) => assert_eq!(t.to_string(), "2024-03-01 08:00:00.001"),
             EntryTime::Inherited => panic!("the prefixed line above gives the time"),
         }
         assert_eq!(text(b"abc\r"), "abc");
-        let known = entry_time(chunk, 35);
+        let known = entry_time_after(chunk, 35, None);
         assert_eq!(entry_time_after(chunk, 35, Some((5, known))), known);
         assert_eq!(entry_time_after(chunk, 0, None), EntryTime::Inherited);
         let long = "好".repeat(300);

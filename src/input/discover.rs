@@ -11,8 +11,11 @@ use std::path::{Component, Path, PathBuf};
 use chrono::NaiveDateTime;
 use ignore::{WalkBuilder, WalkState};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+
+pub(crate) use crate::model::order::{
+    FileOrderKey, Skipped, sdk_log_name, sort_skipped, under_root,
+};
 
 /// One log file to scan.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,59 +62,17 @@ impl LogFile {
     }
 }
 
-/// A path that was not scanned, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Skipped {
-    /// The path as found.
-    pub path: String,
-    /// Why it was skipped.
-    pub reason: String,
-}
-
 /// The outcome of discovery.
 #[derive(Clone, Debug, Default)]
-pub struct Discovery {
+pub(crate) struct Discovery {
     /// Files to scan, in report order.
-    pub files: Vec<LogFile>,
+    pub(crate) files: Vec<LogFile>,
     /// Paths that could not be used.
-    pub skipped: Vec<Skipped>,
+    pub(crate) skipped: Vec<Skipped>,
 }
 
 /// The device name of files that sit directly in the scanned folder, when it has no name.
-pub const DEFAULT_DEVICE: &str = "default";
-
-/// What an SDK log file name says about the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SdkLogName {
-    /// Rotation time, for rotated segments.
-    pub rotated_at: Option<NaiveDateTime>,
-    /// Ends in `.gz`.
-    pub gzip: bool,
-}
-
-/// Recognises the SDK's log file names (any case): `easemob.log`,
-/// `easemob_YYYY-MM-DD_HH-MM-SS.log`, and either with `.gz`.
-pub fn sdk_log_name(file_name: &str) -> Option<SdkLogName> {
-    let lower = file_name.to_ascii_lowercase();
-    let (stem, gzip) = match lower.strip_suffix(".gz") {
-        Some(stem) => (stem, true),
-        None => (lower.as_str(), false),
-    };
-    let stem = stem.strip_suffix(".log")?;
-    if stem == "easemob" {
-        return Some(SdkLogName {
-            rotated_at: None,
-            gzip,
-        });
-    }
-    let stamp = stem.strip_prefix("easemob_")?;
-    let rotated_at = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d_%H-%M-%S").ok()?;
-    // chrono accepts unpadded fields; the SDK writes padded ones.
-    (stamp.len() == "YYYY-MM-DD_HH-MM-SS".len()).then_some(SdkLogName {
-        rotated_at: Some(rotated_at),
-        gzip,
-    })
-}
+pub(crate) const DEFAULT_DEVICE: &str = "default";
 
 /// Joins path components with `/`, whatever the platform.
 fn slash_path(path: &Path) -> String {
@@ -133,27 +94,16 @@ fn root_device_name(root: &Path) -> String {
 }
 
 /// Where the SDK writes its logs, relative to the app's folder.
-pub const SDK_LOG_DIR: &str = "sdkdata/easemobLog";
+pub(crate) const SDK_LOG_DIR: &str = "sdkdata/easemobLog";
 
 /// The path to scan when none is given, run from `dir`: the SDK's log folder
 /// (`sdkdata/easemobLog`) when `dir` is an app's folder that has one, else `.`. The path is
 /// relative, so reports name files as the user would.
-pub fn default_root(dir: &Path) -> PathBuf {
+pub(crate) fn default_root(dir: &Path) -> PathBuf {
     if dir.join(SDK_LOG_DIR).is_dir() {
         PathBuf::from(SDK_LOG_DIR)
     } else {
         PathBuf::from(".")
-    }
-}
-
-/// The label of `rel` (a `/`-separated path below the folder `root`) when several paths are
-/// scanned: the root as given, trailing separators trimmed, then `/` and `rel`.
-pub fn under_root(root: &str, rel: &str) -> String {
-    let root = root.trim_end_matches(['/', '\\']);
-    if rel.is_empty() {
-        root.to_string()
-    } else {
-        format!("{root}/{rel}")
     }
 }
 
@@ -162,7 +112,7 @@ pub fn under_root(root: &str, rel: &str) -> String {
 /// `all_files` picks every regular file in folders, not only SDK log names. A file named
 /// explicitly is always scanned. When more than one path is given, relative paths are
 /// prefixed by the root as given, so that keys stay unique.
-pub fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
+pub(crate) fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
     let files = Mutex::new(Vec::new());
     let unreadable = Mutex::new(Vec::new());
     // One `stat` each, on the walk's threads: most of the time discovery takes on a bundle of
@@ -194,7 +144,7 @@ pub(crate) fn into_inner<T>(mutex: Mutex<T>) -> T {
 
 /// `file` with its size looked up (symbolic links followed, as in the walk), or why it cannot
 /// be read.
-pub fn sized(mut file: LogFile) -> Result<LogFile, Skipped> {
+pub(crate) fn sized(mut file: LogFile) -> Result<LogFile, Skipped> {
     match std::fs::metadata(&file.path) {
         Ok(meta) => {
             file.size = meta.len();
@@ -211,7 +161,7 @@ pub fn sized(mut file: LogFile) -> Result<LogFile, Skipped> {
 /// found, with its size not yet looked up (0: see [`sized`]), so that a caller can start on it
 /// while the walk goes on. Folders are walked in parallel, on as many threads as rayon's pool
 /// has, so files come in no set order. Returns the paths it could not use, by path.
-pub fn walk(
+pub(crate) fn walk(
     paths: &[PathBuf],
     all_files: bool,
     on_files: &(dyn Fn(Vec<LogFile>) + Sync),
@@ -427,62 +377,16 @@ fn walk_error(error: ignore::Error, root: &Path) -> Skipped {
     }
 }
 
-/// Sorts skipped paths by path, then reason: an order that depends neither on which thread
-/// found them nor on the order summaries are merged in.
-pub fn sort_skipped(skipped: &mut [Skipped]) {
-    skipped.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.reason.cmp(&b.reason)));
-}
-
-/// The fields that place a file in report order (see [`order_files`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FileOrderKey<'a> {
-    /// The device.
-    pub device: &'a str,
-    /// The path label (the key of `per_file`).
-    pub rel_path: &'a str,
-    /// The rotation time in the file's name.
-    pub rotated_at: Option<NaiveDateTime>,
-}
-
-impl<'a> FileOrderKey<'a> {
-    /// The key of a file known only by its label and device (as in a saved summary): the
-    /// rotation time is read from the label's last component, as discovery reads it.
-    pub fn from_label(rel_path: &'a str, device: &'a str) -> FileOrderKey<'a> {
-        let name = rel_path.rsplit(['/', '\\']).next().unwrap_or(rel_path);
-        FileOrderKey {
-            device,
-            rel_path,
-            rotated_at: sdk_log_name(name).and_then(|n| n.rotated_at),
-        }
-    }
-
-    /// Report order: by device, then folder, then rotated segments by their time with the live
-    /// file last, then path.
-    pub fn report_order(&self, other: &FileOrderKey<'_>) -> std::cmp::Ordering {
-        // A folder may hold several users' logs: keep each folder's rotation together.
-        fn dir(rel_path: &str) -> Option<&str> {
-            rel_path.rsplit_once('/').map(|(d, _)| d)
-        }
-        self.device
-            .cmp(other.device)
-            .then_with(|| dir(self.rel_path).cmp(&dir(other.rel_path)))
-            .then_with(|| match (self.rotated_at, other.rotated_at) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            })
-            .then_with(|| self.rel_path.cmp(other.rel_path))
-    }
-}
-
 /// Orders files by device, then rotated segments by their time, the live file last, then path.
-pub fn order_files(files: &mut [LogFile]) {
+pub(crate) fn order_files(files: &mut [LogFile]) {
     sort_in_report_order(files, |file| file);
 }
 
 /// Orders `items` by the report order of their files (see [`order_files`]), in parallel.
-pub fn sort_in_report_order<T: Send>(items: &mut [T], file_of: impl Fn(&T) -> &LogFile + Sync) {
+pub(crate) fn sort_in_report_order<T: Send>(
+    items: &mut [T],
+    file_of: impl Fn(&T) -> &LogFile + Sync,
+) {
     fn key(f: &LogFile) -> FileOrderKey<'_> {
         FileOrderKey {
             device: f.device.as_str(),
