@@ -232,3 +232,17 @@ pub fn write_bundle(dir: &Path, name: &str, seed: u64, devices: usize) -> PathBu
     }
     bundle
 }
+
+/// Error counts by code (catalogued and unknown, never code 0) in an expected file.
+pub fn expected_counts(expected: &Value) -> BTreeMap<u64, u64> {
+    by_code(&expected["codes"])
+        .into_iter()
+        .chain(by_code(&expected["unknown_codes"]))
+        .map(|(code, v)| (code, v["count"].as_u64().expect("count")))
+        .collect()
+}
+
+/// The codes under `unknown_codes` in an expected file, ascending.
+pub fn expected_unknown(expected: &Value) -> Vec<u64> {
+    by_code(&expected["unknown_codes"]).into_keys().collect()
+}

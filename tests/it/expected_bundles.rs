@@ -1,5 +1,5 @@
-//! Every bundle with a `.expected.json` (the shared ones and our own) is scanned and compared
-//! with its known answers, field by field.
+//! Every bundle in `fixtures/` with a `.expected.json` is scanned and compared with the
+//! generator's known answers, field by field.
 
 use crate::common;
 
@@ -29,29 +29,19 @@ fn check_bundles(dir: &Path) -> usize {
 }
 
 #[test]
-fn shared_bundles_match_their_expected_files_exactly() {
-    let n = check_bundles(&common::shared_dir().join("fixtures"));
-    assert!(n >= 3, "expected the three shared bundles, found {n}");
-}
-
-#[test]
 fn own_bundles_match_their_expected_files_exactly() {
     let n = check_bundles(&common::own_fixtures());
-    assert!(
-        n >= 1,
-        "fixtures/ must hold at least one bundle with its expected file"
+    assert_eq!(
+        n, 3,
+        "fixtures/ holds sample-bundle, decoys-only and utf16-legacy, each with its expected file"
     );
 }
 
 #[test]
 fn comparison_catches_a_wrong_report() {
     // The comparison must be able to fail: perturb a real report and expect differences.
-    let (_, bundle, expected) = common::bundles_in(&common::shared_dir().join("fixtures"))
-        .into_iter()
-        .find(|(name, ..)| name == "bundle-mixed")
-        .expect("bundle-mixed exists");
-    let expected = common::read_json(&expected);
-    let mut report = scan_json(&ScanConfig::new(vec![bundle]));
+    let expected = common::expected("sample-bundle");
+    let mut report = scan_json(&ScanConfig::new(vec![common::fixture("sample-bundle")]));
     report["codes"][0]["per_minute"]
         .as_object_mut()
         .expect("per_minute is an object")
@@ -68,36 +58,41 @@ fn comparison_catches_a_wrong_report() {
 }
 
 #[test]
-fn shared_compare_tool_agrees() {
-    // The shared tool diffs a report with an expected file; run it when python3 is here.
-    let Ok(python) = which_python() else {
-        eprintln!("python3 not found: skipping the compare-expected.py cross-check");
-        return;
-    };
-    let fixtures = common::shared_dir().join("fixtures");
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, bundle, expected) in common::bundles_in(&fixtures) {
-        let report = scan_json(&ScanConfig::new(vec![bundle]));
-        let path = dir.path().join(format!("{name}.json"));
-        std::fs::write(&path, serde_json::to_vec(&report).expect("json")).expect("write");
-        let out = std::process::Command::new(&python)
-            .arg(common::shared_dir().join("tools/compare-expected.py"))
-            .arg(&expected)
-            .arg(&path)
-            .output()
-            .expect("run compare-expected.py");
+#[ignore = "needs python3"]
+fn generator_reproduces_the_committed_fixtures() {
+    // The fixtures are the generator's output, never hand-edited: regenerate them elsewhere and
+    // compare every file byte for byte.
+    let out = tempfile::tempdir().expect("tempdir");
+    let status = std::process::Command::new("python3")
+        .arg(common::own_fixtures().join("gen_sample.py"))
+        .arg("--out")
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs (this test needs it)");
+    assert!(status.success(), "gen_sample.py failed: {status}");
+    let written = files_under(out.path());
+    assert!(written.len() >= 11, "generator wrote only {written:?}");
+    for rel in &written {
+        let committed = common::own_fixtures().join(rel);
+        let fresh = std::fs::read(out.path().join(rel)).expect("generated file");
+        let kept = std::fs::read(&committed)
+            .unwrap_or_else(|e| panic!("{} is not committed: {e}", committed.display()));
         assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stdout)
+            fresh == kept,
+            "{} differs from the generator's output: run python3 fixtures/gen_sample.py",
+            committed.display()
         );
     }
 }
 
-fn which_python() -> Result<PathBuf, ()> {
-    std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .map(|_| PathBuf::from("python3"))
-        .map_err(|_| ())
+/// Every file under `root`, as paths relative to it.
+fn files_under(root: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|entry| entry.expect("walk generated fixtures"))
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| entry.path().strip_prefix(root).expect("under root").to_path_buf())
+        .collect()
 }

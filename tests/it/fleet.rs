@@ -62,7 +62,7 @@ fn timeless(mut summary: Value) -> Value {
 fn ndjson_events_have_otel_names_and_match_the_scan() {
     let bundles = [
         common::own_fixtures().join("sample-bundle"),
-        common::shared_dir().join("fixtures/bundle-mixed"),
+        common::own_fixtures().join("utf16-legacy"),
     ];
     for bundle in &bundles {
         let text = stdout_of(emscan().arg("scan").arg(bundle).args([

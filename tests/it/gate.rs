@@ -15,14 +15,86 @@ use quick_xml::reader::Reader;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// bundle-mixed: 195× code 2, 80× 300, unknown 107 and 110 once each, 646 errors in all.
-fn mixed() -> PathBuf {
-    common::shared_dir().join("fixtures/bundle-mixed")
+/// The sample bundle: three devices, catalogued, unknown and one deprecated code (5).
+fn sample() -> PathBuf {
+    common::fixture("sample-bundle")
 }
 
-/// Our sample bundle: 10× 300, one deprecated code 5.
-fn sample() -> PathBuf {
-    common::own_fixtures().join("sample-bundle")
+/// A smaller bundle with other codes: the "before" side of baselines and diffs.
+fn legacy() -> PathBuf {
+    common::fixture("utf16-legacy")
+}
+
+/// The generator's plan for a bundle: what the gate's verdicts are checked against.
+struct Known {
+    counts: BTreeMap<u64, u64>,
+    unknown: Vec<u64>,
+    expected: Value,
+}
+
+impl Known {
+    fn of(name: &str) -> Known {
+        let expected = common::expected(name);
+        Known {
+            counts: common::expected_counts(&expected),
+            unknown: common::expected_unknown(&expected),
+            expected,
+        }
+    }
+
+    fn count(&self, code: u64) -> u64 {
+        self.counts.get(&code).copied().unwrap_or(0)
+    }
+
+    fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    fn unknown_total(&self) -> u64 {
+        self.unknown.iter().map(|&c| self.count(c)).sum()
+    }
+
+    /// Occurrences of the catalog's codes in `category` (the catalog says which codes those are).
+    fn category(&self, category: &str) -> u64 {
+        let catalog = emscan::catalog::catalog();
+        self.counts
+            .iter()
+            .filter(|&(&code, _)| {
+                catalog
+                    .get(code as u32)
+                    .is_some_and(|info| info.category.as_str() == category)
+            })
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// The catalog's deprecated codes that occur, ascending.
+    fn deprecated(&self) -> Vec<u64> {
+        let catalog = emscan::catalog::catalog();
+        self.counts
+            .keys()
+            .copied()
+            .filter(|&c| catalog.get(c as u32).is_some_and(|info| info.deprecated))
+            .collect()
+    }
+
+    /// First and last occurrence of `code` in log time.
+    fn span(&self, code: u64) -> (NaiveDateTime, NaiveDateTime) {
+        let entry = self.expected["codes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["code"] == code)
+            .unwrap_or_else(|| panic!("code {code} is not in the plan"));
+        let time = |key: &str| {
+            NaiveDateTime::parse_from_str(
+                entry[key].as_str().expect("time"),
+                "%Y-%m-%d %H:%M:%S%.3f",
+            )
+            .expect("log time")
+        };
+        (time("first"), time("last"))
+    }
 }
 
 /// The binary, run in an empty folder (so no stray `emscan.toml` is picked up).
@@ -111,7 +183,12 @@ fn tmp() -> TempDir {
 #[test]
 fn exit_0_when_every_rule_holds() {
     let dir = tmp();
-    let r = gate(dir.path(), &mixed(), &["--max", "300=80", "--max", "2=195"]);
+    let known = Known::of("sample-bundle");
+    let (max_300, max_2) = (
+        format!("300={}", known.count(300)),
+        format!("2={}", known.count(2)),
+    );
+    let r = gate(dir.path(), &sample(), &["--max", &max_300, "--max", &max_2]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.stdout, "gate passed: 2 rules checked, all hold\n");
 }
@@ -119,18 +196,19 @@ fn exit_0_when_every_rule_holds() {
 #[test]
 fn exit_1_with_one_text_line_per_broken_rule_and_a_verdict() {
     let dir = tmp();
-    let scan = scan_json(dir.path(), &mixed());
+    let scan = scan_json(dir.path(), &sample());
     let at = &code_entry(&scan, 300)["first_at"];
     let r = gate(
         dir.path(),
-        &mixed(),
+        &sample(),
         &["--max", "server_not_reachable=0", "--max", "2=1000"],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", r.stdout);
     let expected = format!(
-        "FAIL max SERVER_NOT_REACHABLE (300): 80 (limit 0), first at {}:{} — ",
+        "FAIL max SERVER_NOT_REACHABLE (300): {} (limit 0), first at {}:{} — ",
+        Known::of("sample-bundle").count(300),
         at["path"].as_str().expect("path"),
         at["line"]
     );
@@ -147,7 +225,7 @@ fn exit_1_with_one_text_line_per_broken_rule_and_a_verdict() {
 #[test]
 fn exit_2_on_usage_and_input_errors() {
     let dir = tmp();
-    let bundle = mixed();
+    let bundle = sample();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["--max", "USER_AUTHENTICATON_FAILED=0"],
@@ -209,16 +287,19 @@ fn help_documents_the_exit_statuses() {
 #[test]
 fn max_on_total_unknown_and_category() {
     let dir = tmp();
+    let known = Known::of("sample-bundle");
+    let server = known.category("server");
+    assert!(server > 0 && known.unknown_total() > 0, "the plan has both");
     let (code, v) = gate_json(
         dir.path(),
-        &mixed(),
+        &sample(),
         &[
             "--max",
-            "total=645",
+            &format!("total={}", known.total() - 1),
             "--max",
-            "unknown=2",
+            &format!("unknown={}", known.unknown_total()),
             "--max",
-            "category:server=139",
+            &format!("category:server={}", server - 1),
         ],
     );
     assert_eq!(code, 1);
@@ -228,36 +309,30 @@ fn max_on_total_unknown_and_category() {
         (Some(3), Some(2))
     );
     let o = outcomes(&v);
-    assert_eq!(o["total"]["actual"], 646.0);
+    assert_eq!(o["total"]["actual"], known.total() as f64);
     assert_eq!(o["total"]["passed"], false);
-    assert_eq!(o["unknown"]["actual"], 2.0);
-    assert_eq!(o["unknown"]["codes"], serde_json::json!([107, 110]));
+    assert_eq!(o["unknown"]["actual"], known.unknown_total() as f64);
+    assert_eq!(o["unknown"]["codes"], serde_json::json!(known.unknown));
     assert_eq!(o["unknown"]["passed"], true);
-    // 300: 80, 301: 44, 302: 2, 303: 11, 304: 3.
-    assert_eq!(o["category:server"]["actual"], 140.0);
+    assert_eq!(o["category:server"]["actual"], server as f64);
     assert_eq!(o["category:server"]["passed"], false);
 }
 
 #[test]
 fn allowed_codes_never_fail_the_gate() {
     let dir = tmp();
-    // 646 errors, 195 of them code 2.
-    let args = [
-        "--max",
-        "total=451",
-        "--max",
-        "2=0",
-        "--allow",
-        "network_error",
-    ];
-    let (code, v) = gate_json(dir.path(), &mixed(), &args);
+    let known = Known::of("sample-bundle");
+    let rest = known.total() - known.count(2);
+    let limit = format!("total={rest}");
+    let args = ["--max", &limit, "--max", "2=0", "--allow", "network_error"];
+    let (code, v) = gate_json(dir.path(), &sample(), &args);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(outcomes(&v)["total"]["actual"], 451.0);
+    assert_eq!(outcomes(&v)["total"]["actual"], rest as f64);
     assert_eq!(outcomes(&v)["NETWORK_ERROR"]["actual"], 0.0);
     let (code, _) = gate_json(
         dir.path(),
-        &mixed(),
-        &["--max", "total=450", "--allow", "2"],
+        &sample(),
+        &["--max", &format!("total={}", rest - 1), "--allow", "2"],
     );
     assert_eq!(code, 1);
 }
@@ -265,15 +340,12 @@ fn allowed_codes_never_fail_the_gate() {
 #[test]
 fn rate_is_occurrences_per_hour_between_first_and_last() {
     let dir = tmp();
-    let scan = scan_json(dir.path(), &mixed());
-    let two = code_entry(&scan, 2);
-    let time = |key: &str| {
-        NaiveDateTime::parse_from_str(two[key].as_str().expect("time"), "%Y-%m-%d %H:%M:%S%.3f")
-            .expect("log time")
-    };
-    let hours = (time("last") - time("first")).num_milliseconds() as f64 / 3_600_000.0;
-    let expected = 195.0 / hours;
-    let (code, v) = gate_json(dir.path(), &mixed(), &["--max-rate", "2=30/h"]);
+    let known = Known::of("sample-bundle");
+    let (first, last) = known.span(2);
+    let hours = (last - first).num_milliseconds() as f64 / 3_600_000.0;
+    let expected = known.count(2) as f64 / hours;
+    let strict = format!("2={}/h", (expected - 1.0).floor());
+    let (code, v) = gate_json(dir.path(), &sample(), &["--max-rate", &strict]);
     assert_eq!(code, 1);
     let o = &outcomes(&v)["NETWORK_ERROR"];
     let actual = o["actual"].as_f64().expect("actual");
@@ -282,11 +354,12 @@ fn rate_is_occurrences_per_hour_between_first_and_last() {
     // The same rate per day passes a generous limit, per minute a strict one fails.
     let per_day = format!("2={}/d", (expected * 24.0).ceil());
     assert_eq!(
-        gate_json(dir.path(), &mixed(), &["--max-rate", &per_day]).0,
+        gate_json(dir.path(), &sample(), &["--max-rate", &per_day]).0,
         0
     );
+    let per_minute = format!("2={}/m", (expected / 60.0 * 0.9).max(0.001));
     assert_eq!(
-        gate_json(dir.path(), &mixed(), &["--max-rate", "2=1/m"]).0,
+        gate_json(dir.path(), &sample(), &["--max-rate", &per_minute]).0,
         1
     );
 }
@@ -297,11 +370,14 @@ fn deprecated_codes_fail_when_asked() {
     let (code, v) = gate_json(dir.path(), &sample(), &["--fail-on-deprecated"]);
     assert_eq!(code, 1);
     let o = &outcomes(&v)["deprecated"];
-    assert_eq!(o["codes"], serde_json::json!([5]));
-    assert_eq!(o["actual"], 1.0);
-    // bundle-mixed has no deprecated code.
+    let known = Known::of("sample-bundle");
+    let deprecated = known.deprecated();
+    assert_eq!(o["codes"], serde_json::json!(deprecated));
+    let occurrences: u64 = deprecated.iter().map(|&c| known.count(c)).sum();
+    assert_eq!(o["actual"], occurrences as f64);
+    assert!(Known::of("utf16-legacy").deprecated().is_empty());
     assert_eq!(
-        gate_json(dir.path(), &mixed(), &["--fail-on-deprecated"]).0,
+        gate_json(dir.path(), &legacy(), &["--fail-on-deprecated"]).0,
         0
     );
 }
@@ -309,9 +385,9 @@ fn deprecated_codes_fail_when_asked() {
 #[test]
 fn baseline_new_codes_and_increase() {
     let dir = tmp();
-    let baseline = save_scan(dir.path(), &sample(), "baseline.json");
-    let old = scan_json(dir.path(), &sample());
-    let new = scan_json(dir.path(), &mixed());
+    let baseline = save_scan(dir.path(), &legacy(), "baseline.json");
+    let old = scan_json(dir.path(), &legacy());
+    let new = scan_json(dir.path(), &sample());
     let codes = |scan: &Value| -> Vec<u64> {
         let mut codes: Vec<u64> = scan["codes"]
             .as_array()
@@ -332,14 +408,14 @@ fn baseline_new_codes_and_increase() {
     let base = baseline.to_str().expect("utf-8 path");
     let (code, v) = gate_json(
         dir.path(),
-        &mixed(),
+        &sample(),
         &[
             "--baseline",
             base,
             "--max-new",
             "0",
             "--max-increase",
-            "300=50",
+            "201=50",
         ],
     );
     assert_eq!(code, 1);
@@ -353,20 +429,28 @@ fn baseline_new_codes_and_increase() {
         .collect();
     reported.sort();
     assert_eq!(reported, fresh);
-    // 300: 10 in the sample, 80 in bundle-mixed: +700%.
-    assert_eq!(o["SERVER_NOT_REACHABLE"]["actual"], 700.0);
-    assert_eq!(o["SERVER_NOT_REACHABLE"]["passed"], false);
+    let (before, after) = (
+        Known::of("utf16-legacy").count(201),
+        Known::of("sample-bundle").count(201),
+    );
+    assert!(before > 0 && after * 2 > before * 3, "201 grows by more than 50%");
+    let percent = (after as f64 - before as f64) * 100.0 / before as f64;
+    let actual = o["USER_AUTHENTICATION_FAILED"]["actual"]
+        .as_f64()
+        .expect("actual");
+    assert!((actual - percent).abs() < 1e-9, "{actual} vs {percent}");
+    assert_eq!(o["USER_AUTHENTICATION_FAILED"]["passed"], false);
     // The same scan as its own baseline: nothing new, nothing grew.
     let (code, _) = gate_json(
         dir.path(),
-        &sample(),
+        &legacy(),
         &[
             "--baseline",
             base,
             "--max-new",
             "0",
             "--max-increase",
-            "300=0",
+            "201=0",
         ],
     );
     assert_eq!(code, 0);
@@ -385,26 +469,38 @@ allow = [206, "USER_LOGIN_ANOTHER_DEVICE"]
 fn emscan_toml_in_the_current_folder_is_used_and_the_command_line_wins() {
     let dir = tmp();
     std::fs::write(dir.path().join("emscan.toml"), POLICY).expect("write policy");
-    let (code, v) = gate_json(dir.path(), &mixed(), &[]);
+    let known = Known::of("sample-bundle");
+    let (code, v) = gate_json(dir.path(), &sample(), &[]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["rules"], 3);
     let o = outcomes(&v);
     assert_eq!(o["SERVER_NOT_REACHABLE"]["passed"], false);
-    assert_eq!(o["total"]["actual"], 645.0, "206 is allowed");
+    assert!(known.count(206) > 0);
+    assert_eq!(
+        o["total"]["actual"],
+        (known.total() - known.count(206)) as f64,
+        "206 is allowed"
+    );
     // The same key on the command line replaces the file's limit.
-    let (code, v) = gate_json(dir.path(), &mixed(), &["--max", "SERVER_NOT_REACHABLE=80"]);
+    let limit = format!("SERVER_NOT_REACHABLE={}", known.count(300));
+    let (code, v) = gate_json(dir.path(), &sample(), &["--max", &limit]);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(outcomes(&v)["SERVER_NOT_REACHABLE"]["limit"], 80.0);
+    assert_eq!(
+        outcomes(&v)["SERVER_NOT_REACHABLE"]["limit"],
+        known.count(300) as f64
+    );
 }
 
 #[test]
 fn policy_given_with_flag() {
     let dir = tmp();
     let path = dir.path().join("ci-policy.toml");
-    std::fs::write(&path, "[gate]\nmax = { \"category:server\" = 140 }\n").expect("write");
+    let server = Known::of("sample-bundle").category("server");
+    let policy = format!("[gate]\nmax = {{ \"category:server\" = {server} }}\n");
+    std::fs::write(&path, policy).expect("write");
     let r = gate(
         dir.path(),
-        &mixed(),
+        &sample(),
         &["--policy", path.to_str().expect("utf-8")],
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -425,7 +521,7 @@ fn malformed_policy_files_exit_2_naming_the_entry() {
     ];
     for (text, message) in cases {
         std::fs::write(dir.path().join("emscan.toml"), text).expect("write");
-        let r = gate(dir.path(), &mixed(), &[]);
+        let r = gate(dir.path(), &sample(), &[]);
         assert_eq!(r.code, 2, "{text}: {}", r.stderr);
         assert!(r.stderr.contains("emscan.toml"), "{text}: {}", r.stderr);
         assert!(r.stderr.contains(message), "{text}: {}", r.stderr);
@@ -493,9 +589,10 @@ fn parse_junit(xml: &str) -> Junit {
 #[test]
 fn junit_has_one_testcase_per_rule_and_failures_for_broken_ones() {
     let dir = tmp();
+    let known = Known::of("sample-bundle");
     let r = gate(
         dir.path(),
-        &mixed(),
+        &sample(),
         &[
             "--max",
             "300=0",
@@ -503,7 +600,8 @@ fn junit_has_one_testcase_per_rule_and_failures_for_broken_ones() {
             "total=1000",
             "--max",
             "unknown=0",
-            "--fail-on-deprecated",
+            "--max",
+            "2=1000",
             "--format",
             "junit",
         ],
@@ -529,17 +627,20 @@ fn junit_has_one_testcase_per_rule_and_failures_for_broken_ones() {
     assert_eq!(
         junit.failures,
         [
-            ("max unknown".to_string(), "2 (limit 0)".to_string()),
+            (
+                "max unknown".to_string(),
+                format!("{} (limit 0)", known.unknown_total())
+            ),
             (
                 "max SERVER_NOT_REACHABLE (300)".to_string(),
-                "80 (limit 0)".to_string()
+                format!("{} (limit 0)", known.count(300))
             ),
         ]
     );
     // A passing gate: test cases, no failure.
     let r = gate(
         dir.path(),
-        &mixed(),
+        &sample(),
         &["--max", "total=1000", "--format", "junit"],
     );
     assert_eq!(r.code, 0);
@@ -551,10 +652,10 @@ fn junit_has_one_testcase_per_rule_and_failures_for_broken_ones() {
 #[test]
 fn sarif_has_one_result_per_broken_rule_at_the_first_occurrence() {
     let dir = tmp();
-    let scan = scan_json(dir.path(), &mixed());
+    let scan = scan_json(dir.path(), &sample());
     let r = gate(
         dir.path(),
-        &mixed(),
+        &sample(),
         &[
             "--max",
             "300=0",
@@ -563,7 +664,7 @@ fn sarif_has_one_result_per_broken_rule_at_the_first_occurrence() {
             "--max",
             "total=1000",
             "--max-rate",
-            "2=30/h",
+            "2=0.5/h",
             "--format",
             "sarif",
         ],
@@ -619,8 +720,9 @@ fn sarif_has_one_result_per_broken_rule_at_the_first_occurrence() {
             at["line"].as_u64().expect("line"),
         )
     };
-    // The earliest unknown code of the two.
-    let unknown_at = [107, 110]
+    // The earliest of the unknown codes.
+    let unknown_at = Known::of("sample-bundle")
+        .unknown
         .into_iter()
         .map(|c| {
             (
@@ -629,7 +731,7 @@ fn sarif_has_one_result_per_broken_rule_at_the_first_occurrence() {
             )
         })
         .min()
-        .expect("two codes")
+        .expect("unknown codes")
         .1;
     assert_eq!(
         got,
@@ -644,15 +746,23 @@ fn sarif_has_one_result_per_broken_rule_at_the_first_occurrence() {
 #[test]
 fn github_annotations_are_capped_at_ten() {
     let dir = tmp();
-    // Twelve codes that each occur in bundle-mixed, all limited to 0.
-    let codes = [1, 2, 104, 108, 109, 201, 202, 300, 301, 303, 400, 500];
+    // Twelve catalogued codes that each occur in the sample, all limited to 0.
+    let known = Known::of("sample-bundle");
+    let codes: Vec<u64> = known
+        .counts
+        .keys()
+        .copied()
+        .filter(|c| !known.unknown.contains(c))
+        .take(12)
+        .collect();
+    assert_eq!(codes.len(), 12);
     let mut args = vec!["--format".to_string(), "github".to_string()];
     for code in codes {
         args.push("--max".into());
         args.push(format!("{code}=0"));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let r = gate(dir.path(), &mixed(), &args);
+    let r = gate(dir.path(), &sample(), &args);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let errors: Vec<&str> = r
         .stdout
@@ -669,7 +779,7 @@ fn github_annotations_are_capped_at_ten() {
             .split(',')
             .map(|p| p.split_once('=').expect("key=value"))
             .collect();
-        assert!(props["file"].starts_with("DESKTOP-"), "{line}");
+        assert!(props["file"].starts_with("PC-"), "{line}");
         assert!(props["line"].parse::<u64>().is_ok(), "{line}");
         assert!(props["title"].starts_with("emscan gate%3A max "), "{line}");
         assert!(message.starts_with("max "), "{line}");
@@ -687,17 +797,27 @@ fn github_annotations_are_capped_at_ten() {
 
 // ---- diff ----------------------------------------------------------------------------------
 
+/// Every code's change from `utf16-legacy` to `sample-bundle`, per the generator's plans.
+fn planned_changes() -> BTreeMap<u64, (u64, u64)> {
+    let (old, new) = (Known::of("utf16-legacy"), Known::of("sample-bundle"));
+    old.counts
+        .keys()
+        .chain(new.counts.keys())
+        .map(|&code| (code, (old.count(code), new.count(code))))
+        .collect()
+}
+
 #[test]
 fn diff_of_saved_scans_and_folders_agree() {
     let dir = tmp();
-    let old = save_scan(dir.path(), &sample(), "old.json");
-    let new = save_scan(dir.path(), &mixed(), "new.json");
+    let old = save_scan(dir.path(), &legacy(), "old.json");
+    let new = save_scan(dir.path(), &sample(), "new.json");
     let from_files = run(dir.path(), &["diff", "--format", "json"], &[&old, &new]);
     assert_eq!(from_files.code, 0, "{}", from_files.stderr);
     let from_logs = run(
         dir.path(),
         &["diff", "--format", "json"],
-        &[&sample(), &mixed()],
+        &[&legacy(), &sample()],
     );
     assert_eq!(from_logs.code, 0, "{}", from_logs.stderr);
     let a: Value = serde_json::from_str(&from_files.stdout).expect("JSON");
@@ -706,52 +826,56 @@ fn diff_of_saved_scans_and_folders_agree() {
     assert_eq!(a["schema"], "emscan.diff/1");
     assert_eq!(
         (a["before"].as_u64(), a["after"].as_u64()),
-        (Some(109), Some(646))
+        (
+            Some(Known::of("utf16-legacy").total()),
+            Some(Known::of("sample-bundle").total())
+        )
     );
     let changes = a["changes"].as_array().expect("changes");
-    // Biggest change first: code 2 goes 15 → 195 (201 only 14 → 156).
-    assert_eq!(changes[0]["code"], 2);
-    assert_eq!(
-        (
-            changes[0]["before"].as_u64(),
-            changes[0]["after"].as_u64(),
-            changes[0]["change"].as_i64()
-        ),
-        (Some(15), Some(195), Some(180))
-    );
     let impacts: Vec<u64> = changes
         .iter()
         .map(|c| c["change"].as_i64().expect("change").unsigned_abs())
         .collect();
-    assert!(impacts.windows(2).all(|w| w[0] >= w[1]), "{impacts:?}");
-    let by_code: BTreeMap<u64, &Value> = changes
-        .iter()
-        .map(|c| (c["code"].as_u64().expect("code"), c))
-        .collect();
-    assert_eq!(by_code[&300]["change"], 70);
-    assert_eq!(by_code[&300]["kind"], "up");
-    assert_eq!(by_code[&107]["kind"], "new");
-    assert_eq!(by_code[&5]["kind"], "vanished");
-    assert_eq!(by_code[&5]["after"], 0);
+    assert!(impacts.windows(2).all(|w| w[0] >= w[1]), "biggest first: {impacts:?}");
+    let planned = planned_changes();
+    let moved = planned.values().filter(|(b, a)| b != a).count();
+    assert_eq!(changes.len(), moved, "one row per code whose count moved");
+    for c in changes {
+        let code = c["code"].as_u64().expect("code");
+        let (before, after) = planned[&code];
+        assert_eq!(
+            (c["before"].as_u64(), c["after"].as_u64(), c["change"].as_i64()),
+            (Some(before), Some(after), Some(after as i64 - before as i64)),
+            "code {code}"
+        );
+        let kind = match (before, after) {
+            (0, _) => "new",
+            (_, 0) => "vanished",
+            (b, a) if a > b => "up",
+            _ => "down",
+        };
+        assert_eq!(c["kind"], kind, "code {code}");
+    }
 }
 
 #[test]
 fn diff_table_and_markdown() {
     let dir = tmp();
-    let r = run(dir.path(), &["diff"], &[&sample(), &mixed()]);
+    let r = run(dir.path(), &["diff"], &[&legacy(), &sample()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("SERVER_NOT_REACHABLE"), "{}", r.stdout);
     assert!(r.stdout.contains("New codes: "), "{}", r.stdout);
     assert!(r.stdout.contains("Vanished codes: "), "{}", r.stdout);
-    assert!(
-        r.stdout.contains("errors: 109 → 646 (+537)"),
-        "{}",
-        r.stdout
+    let (before, after) = (
+        Known::of("utf16-legacy").total(),
+        Known::of("sample-bundle").total(),
     );
+    let totals = format!("errors: {before} → {after} (+{})", after - before);
+    assert!(r.stdout.contains(&totals), "{totals} in {}", r.stdout);
     let r = run(
         dir.path(),
         &["diff", "--format", "markdown"],
-        &[&sample(), &mixed()],
+        &[&legacy(), &sample()],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rows: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with('|')).collect();
@@ -760,7 +884,19 @@ fn diff_table_and_markdown() {
         "| code | name | before | after | change | status |"
     );
     assert!(rows[1].starts_with("| ---"));
-    assert_eq!(rows[2], "| 2 | NETWORK_ERROR | 15 | 195 | +180 | up |");
+    // The biggest change comes first; the plan says which one that is.
+    let (code, (before, after)) = planned_changes()
+        .into_iter()
+        .max_by_key(|&(code, (b, a))| (a.abs_diff(b), std::cmp::Reverse(code)))
+        .expect("changes");
+    let name = emscan::catalog::catalog()
+        .get(code as u32)
+        .map_or("", |info| info.name.as_str());
+    let status = if before == 0 { "new" } else { "up" };
+    assert_eq!(
+        rows[2],
+        format!("| {code} | {name} | {before} | {after} | +{} | {status} |", after - before)
+    );
 }
 
 #[test]
@@ -768,7 +904,7 @@ fn diff_with_an_unreadable_side_exits_2() {
     let dir = tmp();
     let bad = dir.path().join("broken.json");
     std::fs::write(&bad, "not json").expect("write");
-    let r = run(dir.path(), &["diff"], &[&bad, &mixed()]);
+    let r = run(dir.path(), &["diff"], &[&bad, &sample()]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("broken.json: not an emscan scan summary"),
