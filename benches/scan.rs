@@ -1,7 +1,8 @@
 //! Throughput of the candidate kernel (per SIMD level) and the extractor on one chunk, and of a
 //! whole bundle scan.
 //!
-//! `cargo bench --bench scan` — reads the shared fixture bundle (`../shared/fixtures`).
+//! `cargo bench --bench scan` — reads the sample bundle in `fixtures/`. For throughput on large
+//! corpora and the comparison with ripgrep, see `benches/compare.sh`.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -13,12 +14,18 @@ use emscan::search::rules::{RuleSet, builtin_specs};
 use emscan::{ScanConfig, scan_paths};
 
 fn bundle() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/bundle-mixed")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample-bundle")
+}
+
+/// One device's live log, repeated whole to at least 1 MiB: one chunk of real lines.
+fn chunk() -> Vec<u8> {
+    let file = bundle().join("PC-ALICE/sdkdata/easemobLog/easemob.log");
+    let data = std::fs::read(&file).expect("fixture file is readable");
+    data.repeat((1 << 20) / data.len() + 1)
 }
 
 fn extractor(c: &mut Criterion) {
-    let file = bundle().join("DESKTOP-03/sdkdata/easemobLog/easemob.log");
-    let data = std::fs::read(&file).expect("fixture file is readable");
+    let data = chunk();
     let rules = RuleSet::builtin();
     let mut group = c.benchmark_group("extract");
     group.throughput(Throughput::Bytes(data.len() as u64));
@@ -29,8 +36,7 @@ fn extractor(c: &mut Criterion) {
 }
 
 fn kernel(c: &mut Criterion) {
-    let file = bundle().join("DESKTOP-03/sdkdata/easemobLog/easemob.log");
-    let data = std::fs::read(&file).expect("fixture file is readable");
+    let data = chunk();
     let anchors: Vec<AnchorSpec<'_>> = builtin_specs()
         .iter()
         .map(|spec| AnchorSpec {
@@ -71,7 +77,7 @@ fn whole_scan(c: &mut Criterion) {
     let mut group = c.benchmark_group("scan");
     group.throughput(Throughput::Bytes(bytes));
     group.sample_size(20);
-    group.bench_function("bundle_mixed", |b| {
+    group.bench_function("sample_bundle", |b| {
         b.iter(|| scan_paths(black_box(&config), &|_| {}, &|_| {}).expect("scan"))
     });
     group.finish();

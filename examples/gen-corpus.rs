@@ -6,9 +6,9 @@
 //! The bundle has per-device folders (`DEV-0001/sdkdata/easemobLog/`), rotated segments named by
 //! the time they filled and a live `easemob.log`, all three prefix generations, CRLF on every
 //! other device, Chinese text, multi-line entries (some with a code on a continuation line),
-//! the decoys of `../shared/docs/log-format.md`, and error bursts. `DIR.expected.json` beside
-//! the folder holds the counts the generator planted (in the shape of the shared expected
-//! files, so `compare-expected.py --counts-only` reads it).
+//! numbers that are not error codes (HTTP statuses, ports, ids, `handleDisconnect:N`), and error
+//! bursts. `DIR.expected.json` beside the folder holds the counts the generator planted, in the
+//! shape of `fixtures/*.expected.json`.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};

@@ -208,7 +208,7 @@ mod tests {
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         for root in [
             here.join("fixtures/sample-bundle"),
-            here.join("../shared/fixtures/bundle-mixed"),
+            here.join("fixtures/utf16-legacy"),
         ] {
             let whole = ScanConfig::new(vec![root]);
             // A window adds the optional field.

@@ -93,6 +93,12 @@ fn files_under(root: &Path) -> Vec<PathBuf> {
         .into_iter()
         .map(|entry| entry.expect("walk generated fixtures"))
         .filter(|entry| entry.file_type().is_file())
-        .map(|entry| entry.path().strip_prefix(root).expect("under root").to_path_buf())
+        .map(|entry| {
+            entry
+                .path()
+                .strip_prefix(root)
+                .expect("under root")
+                .to_path_buf()
+        })
         .collect()
 }

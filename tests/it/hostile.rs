@@ -306,11 +306,11 @@ fn missing_and_odd_paths_are_named_and_the_scan_goes_on() {
 fn fifos_are_never_opened() {
     let dir = bundle_with_good_device();
     let fifo = dir.path().join("good/easemob_2024-03-01_04-00-00.log");
-    let status = std::process::Command::new("mkfifo").arg(&fifo).status();
-    if !status.is_ok_and(|s| s.success()) {
-        eprintln!("mkfifo unavailable: skipping");
-        return;
-    }
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("this test needs mkfifo (coreutils)");
+    assert!(status.success(), "mkfifo {} failed", fifo.display());
     let s = scan(dir.path());
     assert!(
         s.skipped
@@ -335,16 +335,56 @@ fn unreadable_file_is_named() {
     let locked = dir.path().join("good/easemob_2024-03-01_03-00-00.log");
     fs::write(&locked, GOOD).unwrap();
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
-    if fs::read(&locked).is_ok() {
-        eprintln!("running as root: permissions do not stop reads; skipping");
-        return;
-    }
-    let s = scan(dir.path());
-    assert!(
-        s.skipped.iter().any(|k| k.path.ends_with("03-00-00.log")),
-        "{:?}",
-        s.skipped
+    let mut cmd = if fs::read(&locked).is_err() {
+        emscan()
+    } else {
+        // Root reads any file: run a copy of the binary as `nobody` so the permission holds.
+        for entry in walkdir::WalkDir::new(dir.path()) {
+            let entry = entry.unwrap();
+            let mode = if entry.file_type().is_dir() {
+                0o755
+            } else {
+                0o644
+            };
+            if entry.path() != locked {
+                fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode)).unwrap();
+            }
+        }
+        let binary = dir.path().join("emscan");
+        fs::copy(env!("CARGO_BIN_EXE_emscan"), &binary).unwrap();
+        fs::set_permissions(&binary, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary)
+            .env("LANG", "C");
+        cmd
+    };
+    let out = cmd
+        .arg("scan")
+        .arg(dir.path().join("good"))
+        .args(["--format", "json", "--no-progress", "--strict"])
+        .output()
+        .expect("runs (as root this test needs setpriv from util-linux)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a skipped file under --strict: {stderr}"
     );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let skipped = summary["skipped"].as_array().expect("skipped");
+    assert!(
+        skipped.iter().any(|k| k["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("03-00-00.log"))),
+        "{skipped:?}"
+    );
+    assert!(
+        stderr.contains("03-00-00.log"),
+        "the message names the file: {stderr}"
+    );
+    // The readable file is still scanned.
+    assert_eq!(summary["stats"]["errors"], 2, "{summary}");
 }
 
 #[test]

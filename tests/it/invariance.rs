@@ -6,7 +6,7 @@ use emscan::{ScanConfig, Summary, scan_paths};
 use proptest::prelude::*;
 
 fn scan(chunk_size: usize, threads: usize, mapped: bool) -> Summary {
-    let mut config = ScanConfig::new(vec![common::shared_dir().join("fixtures/bundle-mixed")]);
+    let mut config = ScanConfig::new(vec![common::fixture("sample-bundle")]);
     config.read.chunk_size = chunk_size;
     // Map every rotated file, or read every file: both must give the same answers.
     config.read.mmap_min = if mapped { 1 } else { u64::MAX };
@@ -21,8 +21,7 @@ fn reference() -> &'static str {
     REFERENCE.get_or_init(|| {
         let summary = scan(usize::MAX, 1, false);
         // The reference itself must be the right answer, or equality would prove little.
-        let expected =
-            common::read_json(&common::shared_dir().join("fixtures/bundle-mixed.expected.json"));
+        let expected = common::expected("sample-bundle");
         assert_eq!(
             Some(summary.stats.errors),
             expected["totals"]["error_occurrences"].as_u64()

@@ -1,5 +1,5 @@
-//! Timelines, bursts, device sessions and unmatched lines against every bundle with a
-//! `.expected.json` (the shared ones and our own).
+//! Timelines, bursts, device sessions and unmatched lines against every bundle in `fixtures/`
+//! with a `.expected.json`.
 
 use crate::common;
 
@@ -13,9 +13,8 @@ fn scan(config: &ScanConfig) -> Summary {
 }
 
 fn all_bundles() -> Vec<(String, std::path::PathBuf, std::path::PathBuf)> {
-    let mut all = common::bundles_in(&common::shared_dir().join("fixtures"));
-    all.extend(common::bundles_in(&common::own_fixtures()));
-    assert!(all.len() >= 4, "the three shared bundles and ours");
+    let all = common::bundles_in(&common::own_fixtures());
+    assert_eq!(all.len(), 3, "sample-bundle, decoys-only and utf16-legacy");
     all
 }
 
@@ -85,8 +84,8 @@ fn planted_bursts_get_their_label() {
 }
 
 #[test]
-fn noise_only_has_no_bursts_and_only_known_noise_or_unmatched_lines() {
-    let bundle = common::shared_dir().join("fixtures/noise-only");
+fn decoys_only_has_no_bursts_and_only_known_noise_or_unmatched_lines() {
+    let bundle = common::fixture("decoys-only");
     let mut config = ScanConfig::new(vec![bundle]);
     config.deep = true;
     let summary = scan(&config);
@@ -293,8 +292,8 @@ fn lines_of(path: &std::path::Path) -> Vec<String> {
 /// the scan gathered samples from many files or took one file's whole.
 #[test]
 fn samples_quote_the_lines_they_name() {
-    let bundle = common::shared_dir().join("fixtures/bundle-mixed");
-    let one_file = bundle.join("DESKTOP-01/sdkdata/easemobLog/easemob_2024-03-01_09-21-10.log");
+    let bundle = common::fixture("sample-bundle");
+    let one_file = bundle.join("PC-BOB/bob/easemob.log");
     for root in [bundle.clone(), one_file.clone()] {
         let summary = scan(&ScanConfig::new(vec![root.clone()]));
         let samples: Vec<_> = summary
