@@ -66,22 +66,22 @@ pub(crate) struct Cli {
 enum Command {
     /// Scan log folders or files for SDK error codes
     Scan(ScanArgs),
+    /// Write an incident summary (Markdown or one self-contained HTML file)
+    Report(ReportArgs),
+    /// Fail (exit 1) when the logs break error thresholds: for CI
+    Gate(GateArgs),
+    /// Compare two scans (saved scan JSON files or log folders) code by code
+    Diff(DiffArgs),
     /// Merge saved scan JSON summaries into the summary of one scan of all their inputs
     Merge(MergeArgs),
     /// Explain one error code: meaning, likely cause, what to do
     Explain(ExplainArgs),
     /// List the error-code catalog
     Codes(CodesArgs),
-    /// Fail (exit 1) when the logs break error thresholds: for CI
-    Gate(GateArgs),
-    /// Compare two scans (saved scan JSON files or log folders) code by code
-    Diff(DiffArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout
     Man,
-    /// Write an incident summary (Markdown or one self-contained HTML file)
-    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -138,8 +138,8 @@ Exit status:
 #[derive(Debug, Args)]
 #[command(after_help = GATE_HELP)]
 struct GateArgs {
-    /// Log files or folders (folders are searched recursively)
-    #[arg(default_value = ".")]
+    /// Log files or folders (folders are searched recursively) [default: sdkdata/easemobLog
+    /// when run from an app's folder that has it, else .]
     paths: Vec<PathBuf>,
     /// Policy file with a [gate] table [default: ./emscan.toml when it exists]
     #[arg(long, value_name = "FILE")]
@@ -209,8 +209,8 @@ struct ScanSettings {
     /// Target chunk size for splitting files, e.g. 1M
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1M")]
     chunk_size: u64,
-    /// Memory-map rotated files at least this large instead of reading them, e.g. 64M
-    /// [default: never; aligned positional reads measured faster]
+    /// Memory-map rotated files at least this large instead of reading them, e.g. 64M; the live
+    /// easemob.log is always read [default: never]
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     mmap_min: Option<u64>,
     /// The most decompressed bytes taken from one gzip file
@@ -280,6 +280,9 @@ struct ExplainArgs {
     /// Language [default: from LANG]
     #[arg(long, value_enum)]
     lang: Option<Lang>,
+    /// Also give the meaning and what to do in the other language
+    #[arg(long)]
+    both: bool,
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
@@ -303,7 +306,7 @@ struct CodesArgs {
 pub(crate) enum ColorChoice {
     /// When stdout is a terminal and `NO_COLOR` is unset or empty.
     Auto,
-    /// Always.
+    /// Always, also when piped or redirected.
     Always,
     /// Never.
     Never,
@@ -728,7 +731,7 @@ fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     if args.json {
         render::json::write_value(out, info)
     } else {
-        render::catalog::write_explain(out, info, lang)
+        render::catalog::write_explain(out, info, lang, args.both)
     }
     .context("writing the explanation")?;
     Ok(Status::Ok)

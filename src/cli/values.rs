@@ -65,6 +65,6 @@ values!(crate::model::Bucket {
 });
 
 values!(crate::catalog::Lang {
-    Zh => "zh": "Chinese (the seed's own language)",
+    Zh => "zh": "Chinese",
     En => "en": "English",
 });

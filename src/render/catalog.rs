@@ -8,8 +8,13 @@ use tabled::settings::{Style, Width};
 
 use crate::catalog::{CodeInfo, Lang};
 
-/// Writes everything the catalog knows about one code.
-pub(crate) fn write_explain(out: &mut dyn Write, info: &CodeInfo, lang: Lang) -> io::Result<()> {
+/// Writes one code's explanation in `lang`; with `both`, a last line in the other language.
+pub(crate) fn write_explain(
+    out: &mut dyn Write,
+    info: &CodeInfo,
+    lang: Lang,
+    both: bool,
+) -> io::Result<()> {
     let (meaning, cause, hint, category, deprecated) = match lang {
         Lang::Zh => ("含义", "可能原因", "处理建议", "类别", "（已废弃）"),
         Lang::En => (
@@ -26,6 +31,9 @@ pub(crate) fn write_explain(out: &mut dyn Write, info: &CodeInfo, lang: Lang) ->
     writeln!(out, "  {meaning}: {}", info.meaning(lang))?;
     writeln!(out, "  {cause}: {}", info.cause(lang))?;
     writeln!(out, "  {hint}: {}", info.hint(lang))?;
+    if !both {
+        return Ok(());
+    }
     // The other language, for the colleague who reads it first.
     let other = match lang {
         Lang::Zh => Lang::En,

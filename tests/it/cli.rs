@@ -180,7 +180,13 @@ fn explain_by_code_and_name() {
         .assert()
         .success()
         .stdout(predicate::str::contains("USER_AUTHENTICATION_FAILED"))
-        .stdout(predicate::str::contains("token"));
+        .stdout(predicate::str::contains("token"))
+        .stdout(predicate::function(|s: &str| s.is_ascii()).name("English only"));
+    emscan()
+        .args(["explain", "202", "--lang", "en", "--both"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("用户鉴权失败"));
     emscan()
         .args(["explain", "user_authentication_failed", "--lang", "zh"])
         .assert()
