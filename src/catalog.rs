@@ -8,7 +8,23 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+/// A code or name that the catalog does not know, with close names to suggest.
+#[derive(Debug, thiserror::Error)]
+#[error("{query:?} is not an SDK error code or name{}", suggest(.suggestions))]
+pub struct UnknownCode {
+    /// What the user asked for.
+    pub query: String,
+    /// Close catalog names, best first.
+    pub suggestions: Vec<String>,
+}
+
+fn suggest(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", suggestions.join(", "))
+    }
+}
 
 /// The code the SDK uses for success.
 pub const SUCCESS_CODE: u32 = 0;
@@ -209,13 +225,13 @@ impl Catalog {
     }
 
     /// Looks up a code number or a name; on a miss, suggests close names.
-    pub fn lookup(&self, query: &str) -> Result<&CodeInfo> {
+    pub fn lookup(&self, query: &str) -> Result<&CodeInfo, UnknownCode> {
         let trimmed = query.trim();
         let found = match trimmed.parse::<u32>() {
             Ok(code) => self.get(code),
             Err(_) => self.by_name(trimmed),
         };
-        found.ok_or_else(|| Error::UnknownCode {
+        found.ok_or_else(|| UnknownCode {
             query: query.to_string(),
             suggestions: self.suggest(trimmed),
         })
@@ -331,15 +347,10 @@ mod tests {
     #[test]
     fn typo_suggests_close_names() {
         let err = catalog().lookup("USER_AUTHENTICATON_FAILED").unwrap_err();
-        match err {
-            Error::UnknownCode { suggestions, .. } => {
-                assert_eq!(
-                    suggestions.first().map(String::as_str),
-                    Some("USER_AUTHENTICATION_FAILED")
-                )
-            }
-            other => panic!("unexpected {other:?}"),
-        }
+        assert_eq!(
+            err.suggestions.first().map(String::as_str),
+            Some("USER_AUTHENTICATION_FAILED")
+        );
         assert!(catalog().lookup("999").is_err());
     }
 

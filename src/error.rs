@@ -12,13 +12,8 @@ pub enum Error {
     #[error(transparent)]
     Rule(#[from] crate::search::rules::RuleError),
     /// A code or name that the catalog does not know.
-    #[error("{query:?} is not an SDK error code or name{}", suggest(.suggestions))]
-    UnknownCode {
-        /// What the user asked for.
-        query: String,
-        /// Close catalog names, best first.
-        suggestions: Vec<String>,
-    },
+    #[error(transparent)]
+    UnknownCode(#[from] crate::catalog::UnknownCode),
     /// No input could be read at all.
     #[error("no SDK log files found in {}{}{}", .paths.join(", "), .problems, if *.sdk_names_only { LOOKED_FOR } else { "" })]
     NoInput {
@@ -62,50 +57,20 @@ pub enum Error {
     /// A saved summary that cannot be read back.
     #[error(transparent)]
     BadSummary(#[from] crate::model::BadSummary),
-    /// A gate policy file that cannot be read as a policy (syntax, unknown key, wrong type).
-    #[error("{path}: invalid gate policy: {reason}")]
-    PolicyFile {
-        /// The file.
-        path: String,
-        /// Why, as the TOML parser says it (with line and column).
-        reason: String,
-    },
-    /// A gate rule that cannot be used (unknown code or name, malformed limit, missing baseline).
-    #[error("bad gate rule {entry}: {reason}")]
-    GateRule {
-        /// The entry as written, with where it came from, e.g. `--max FOO=1`.
-        entry: String,
-        /// Why it was rejected.
-        reason: String,
-    },
+    /// A gate rule or policy that cannot be used.
+    #[error(transparent)]
+    Gate(#[from] crate::gate::GateError),
     /// The worker threads could not be started.
     #[error("could not start the worker threads: {reason}")]
     ThreadPool {
         /// Why, as the thread pool says it.
         reason: String,
     },
-    /// A gate rule that compares with a baseline, without one.
-    #[error("bad gate rule {entry}: needs a baseline")]
-    NeedsBaseline {
-        /// The rule.
-        entry: String,
-    },
-    /// A gate without any rule to check.
-    #[error("no gate rules: give a rule, or a policy file with a [gate] table")]
-    NoGateRules,
 }
 
 /// What discovery looks for, said when it found nothing.
 pub(crate) const LOOKED_FOR: &str =
     "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz])";
-
-fn suggest(suggestions: &[String]) -> String {
-    if suggestions.is_empty() {
-        String::new()
-    } else {
-        format!("; did you mean {}?", suggestions.join(", "))
-    }
-}
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

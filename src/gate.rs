@@ -286,11 +286,43 @@ impl Default for RuleNames {
     }
 }
 
+/// Why a gate's rules or policy cannot be used. Entries are named as written, with where they
+/// came from (`--max FOO=1`, `emscan.toml: [gate] max."FOO"`).
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// A policy file that cannot be read as a policy (syntax, unknown key, wrong type).
+    #[error("{path}: invalid gate policy: {reason}")]
+    PolicyFile {
+        /// The file.
+        path: String,
+        /// Why, as the TOML parser says it (with line and column).
+        reason: String,
+    },
+    /// A rule that cannot be used (unknown code or name, malformed limit).
+    #[error("bad gate rule {entry}: {reason}")]
+    Rule {
+        /// The entry as written, with where it came from.
+        entry: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A rule that compares with a baseline, without one.
+    #[error("bad gate rule {entry}: needs a baseline")]
+    NeedsBaseline {
+        /// The rule.
+        entry: String,
+    },
+    /// A gate without any rule to check.
+    #[error("no gate rules: give a rule, or a policy file with a [gate] table")]
+    NoRules,
+}
+
 fn bad(entry: impl Into<String>, reason: impl Into<String>) -> Error {
-    Error::GateRule {
+    GateError::Rule {
         entry: entry.into(),
         reason: reason.into(),
     }
+    .into()
 }
 
 fn allowed_code(text: &str) -> std::result::Result<u32, String> {
@@ -346,7 +378,7 @@ impl Policy {
     /// Parses a policy file's text; `origin` names the file in errors. Unknown keys, wrong
     /// types and unknown codes, names or categories are errors naming the entry.
     pub(crate) fn from_toml(text: &str, origin: &str) -> Result<Policy> {
-        let file: PolicyFile = toml::from_str(text).map_err(|e| Error::PolicyFile {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| GateError::PolicyFile {
             path: origin.to_string(),
             reason: e.to_string().trim_end().to_string(),
         })?;
@@ -449,18 +481,20 @@ impl Policy {
     /// baseline.
     pub(crate) fn validate(&self, has_baseline: bool) -> Result<()> {
         if self.rule_count() == 0 {
-            return Err(Error::NoGateRules);
+            return Err(GateError::NoRules.into());
         }
         if !has_baseline {
             if let Some(n) = self.max_new {
-                return Err(Error::NeedsBaseline {
+                return Err(GateError::NeedsBaseline {
                     entry: format!("max-new {n}"),
-                });
+                }
+                .into());
             }
             if let Some(target) = self.max_increase.keys().next() {
-                return Err(Error::NeedsBaseline {
+                return Err(GateError::NeedsBaseline {
                     entry: format!("max-increase {target}"),
-                });
+                }
+                .into());
             }
         }
         Ok(())
@@ -1035,7 +1069,7 @@ mod tests {
         // Without the baseline these rules cannot run.
         assert!(matches!(
             evaluate(&policy, &now, None),
-            Err(Error::NeedsBaseline { .. })
+            Err(Error::Gate(GateError::NeedsBaseline { .. }))
         ));
         // Growth from zero is unbounded.
         let mut empty = summary();
@@ -1185,7 +1219,10 @@ max_increase = { "300" = 50, total = 12.5 }
             allow: BTreeSet::from([206]),
             ..Policy::default()
         };
-        assert!(matches!(p.validate(false), Err(Error::NoGateRules)));
+        assert!(matches!(
+            p.validate(false),
+            Err(Error::Gate(GateError::NoRules))
+        ));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::catalog::{Category, Lang, catalog};
-use crate::gate::{GivenRules, Policy, RuleNames};
+use crate::gate::{GateError, GivenRules, Policy, RuleNames};
 use crate::input::read::ReadOptions;
 use crate::pipeline::Threads;
 use crate::progress::Progress;
@@ -395,10 +395,10 @@ fn message(err: &anyhow::Error) -> String {
              streamed scan (--format ndjson) does not know in advance: give absolute times"
                 .to_string(),
         ),
-        Some(Error::NeedsBaseline { entry }) => {
+        Some(Error::Gate(GateError::NeedsBaseline { entry })) => {
             Some(format!("bad gate rule {entry}: needs --baseline"))
         }
-        Some(Error::NoGateRules) => Some(
+        Some(Error::Gate(GateError::NoRules)) => Some(
             "no gate rules: give --max, --max-rate, --max-increase, --max-new or \
              --fail-on-deprecated, or a policy file with a [gate] table (./emscan.toml or \
              --policy)"
@@ -722,11 +722,10 @@ fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let lang = args.lang.unwrap_or_else(Lang::from_env);
     let info = match catalog().lookup(&args.query) {
         Ok(info) => info,
-        Err(err @ Error::UnknownCode { .. }) => {
+        Err(err) => {
             eprintln!("emscan: {err}");
             return Ok(Status::Usage);
         }
-        Err(err) => return Err(err.into()),
     };
     if args.json {
         render::json::write_value(out, info)
