@@ -194,23 +194,6 @@ fn find_codes_with(rules: &RuleSet, chunk: &[u8], scratch: &mut CheckScratch) ->
     (found, newlines)
 }
 
-/// The time of the entry that the line at `line_start` belongs to, looking no further up than
-/// the line at `floor` (exclusive), whose entry is already known.
-fn entry_time(chunk: &[u8], mut line_start: usize, floor: Option<usize>) -> Option<LogTime> {
-    loop {
-        if floor.is_some_and(|f| line_start <= f) {
-            return None;
-        }
-        if let Some(prefix) = parse_prefix(&chunk[line_start..]) {
-            return Some(prefix.time);
-        }
-        if line_start == 0 {
-            return None;
-        }
-        line_start = line::previous_line_start(chunk, line_start);
-    }
-}
-
 /// The first prefixed line of a chunk.
 fn first_entry(chunk: &[u8]) -> Option<Prefix> {
     let mut start = 0;
@@ -248,13 +231,7 @@ pub fn extract_chunk(rules: &RuleSet, chunk: &[u8]) -> ChunkScan {
     let mut hits = Vec::with_capacity(found.len());
     let mut previous: Option<(usize, EntryTime)> = None;
     for f in found {
-        let time = match previous {
-            Some((prev_start, prev_time)) if prev_start == f.line_start => prev_time,
-            _ => match entry_time(chunk, f.line_start, previous.map(|p| p.0)) {
-                Some(time) => EntryTime::At(time),
-                None => previous.map_or(EntryTime::Inherited, |p| p.1),
-            },
-        };
+        let time = line::entry_time_after(chunk, f.line_start, previous);
         previous = Some((f.line_start, time));
         hits.push(RawHit {
             code: f.code,
