@@ -43,7 +43,7 @@ values!(crate::render::DiffFormat {
 
 values!(crate::render::ScanFormat {
     Table => "table": "A table for people",
-    Json => "json": "One JSON object: the summary (`emscan.scan/1`)",
+    Json => "json": "One JSON object: the summary (`emscan.scan/2`)",
     Ndjson => "ndjson": "One JSON object per occurrence (OpenTelemetry log fields), streamed",
     Csv => "csv": "The table as CSV, one row per code",
     Markdown => "markdown": "The table as Markdown",
