@@ -218,13 +218,13 @@ fn elapsed_ms(started: Instant) -> u64 {
 }
 
 /// The largest saved summary [`read_summary`] reads.
-pub const SUMMARY_LIMIT: u64 = 256 << 20;
+pub(crate) const SUMMARY_LIMIT: u64 = 256 << 20;
 
 /// The largest gate policy file read.
 pub(crate) const POLICY_LIMIT: u64 = 1 << 20;
 
 /// Reads a saved `emscan scan --format json` report back into a [`Summary`]: a regular file
-/// of at most [`SUMMARY_LIMIT`] bytes, checked as untrusted input ([`Summary::from_json`]).
+/// of at most 256 MiB (`SUMMARY_LIMIT`), checked as untrusted input ([`Summary::from_json`]).
 pub fn read_summary(path: &Path) -> Result<Summary> {
     let text = read_regular_file(path, SUMMARY_LIMIT, "a saved summary")?;
     Ok(Summary::from_json(&text, &path.display().to_string())?)

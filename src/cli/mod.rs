@@ -236,7 +236,7 @@ struct OutputArgs {
 /// Time window and timeline options (every command that scans).
 #[derive(Debug, Args)]
 struct WindowArgs {
-    /// Timeline bucket width: auto fits the span in about 60 buckets
+    /// Timeline bucket width: auto fits the span in at most 60 buckets (whole days if need be)
     #[arg(long, value_enum, default_value_t = Bucket::Auto)]
     bucket: Bucket,
     /// Count only from this log time: '2024-03-01 09:00', or relative to the last log time: -2h

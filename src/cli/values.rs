@@ -56,7 +56,7 @@ values!(crate::render::report::ReportFormat {
 });
 
 values!(crate::model::Bucket {
-    Auto => "auto": "The smallest width that fits the span in at most 60 buckets",
+    Auto => "auto": "The smallest width that fits the span in at most 60 buckets (whole days if need be)",
     M1 => "1m": "One minute",
     M5 => "5m": "Five minutes",
     M15 => "15m": "Fifteen minutes",

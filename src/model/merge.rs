@@ -21,10 +21,10 @@ impl Summary {
             .sum()
     }
 
-    /// Reads a saved summary (scan JSON of any of [`READABLE_SCHEMAS`]); `source` names it
-    /// in errors. The text is untrusted: besides its shape, the counts must agree with their
-    /// parts (see [`Summary::check_counts`]) and the timeline with its axis. The summary read
-    /// has the current [`SCHEMA`].
+    /// Reads a saved summary (scan JSON, `emscan.scan/1` or `emscan.scan/2`); `source` names
+    /// it in errors. The text is untrusted: besides its shape, the counts must agree with
+    /// their parts and the timeline with its axis (`docs/CONTRACT.md`, Reading saved
+    /// summaries). The summary read has the current [`SCHEMA`].
     pub fn from_json(text: &str, source: &str) -> Result<Summary, BadSummary> {
         let bad = |reason: String| BadSummary {
             path: source.to_string(),
@@ -53,7 +53,7 @@ impl Summary {
     /// `stats.files` the number of files; each template's `per_device` adds up to its count;
     /// first times are not after last times; no code is listed twice. The error names the
     /// field.
-    pub fn check_counts(&self) -> Result<(), String> {
+    pub(crate) fn check_counts(&self) -> Result<(), String> {
         let mut seen = std::collections::BTreeSet::new();
         for (list, codes) in [
             ("codes", &self.codes),

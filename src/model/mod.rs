@@ -88,7 +88,7 @@ pub const SCHEMA: &str = "emscan.scan/2";
 
 /// The schemas a saved summary may have: `emscan.scan/1` writes the timeline's series as dense
 /// arrays, one count per bucket; [`SCHEMA`] writes only the non-empty buckets.
-pub const READABLE_SCHEMAS: [&str; 2] = ["emscan.scan/1", SCHEMA];
+pub(crate) const READABLE_SCHEMAS: [&str; 2] = ["emscan.scan/1", SCHEMA];
 
 /// A place in a log file.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -152,12 +152,15 @@ fn merge_stats_overflow_is_an_error_not_a_wrapped_number() {
     );
 }
 
+/// A way to break a summary: its name, the change, and what the refusal says.
+type Breakage = (&'static str, fn(&mut Value), &'static str);
+
 #[test]
 fn summaries_whose_counts_disagree_are_refused_by_merge_diff_and_baseline() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bundle = small_bundle(dir.path());
     let good = scan_json(&bundle, &[]);
-    let cases: [(&str, fn(&mut Value), &str); 6] = [
+    let cases: [Breakage; 6] = [
         (
             "per_file",
             |v| v["codes"][0]["per_file"]["PC/easemob.log"] = json!(5),
