@@ -261,7 +261,8 @@ pub(crate) fn read_regular_file(path: &Path, limit: u64, what: &'static str) -> 
     if meta.len() > limit {
         return Err(too_large());
     }
-    let mut bytes = Vec::new();
+    // Sized from the length, which is at most `limit`: one allocation, not doublings.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
     file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > limit {
         return Err(too_large());
