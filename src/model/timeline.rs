@@ -59,6 +59,15 @@ fn buckets_needed(first_ms: i64, last_ms: i64, seconds: i64) -> i64 {
     bucket_index(last_ms, width) - bucket_index(first_ms, width) + 1
 }
 
+/// The name of a width of `seconds`: a fixed width's (`1h`), whole days (`7d`), else none.
+fn width_name(seconds: i64) -> Option<String> {
+    FIXED
+        .iter()
+        .find(|&&(_, secs, _)| secs == seconds)
+        .map(|&(_, _, name)| name.to_string())
+        .or_else(|| (seconds % DAY_SECONDS == 0).then(|| format!("{}d", seconds / DAY_SECONDS)))
+}
+
 impl Bucket {
     /// The width in seconds and its name for errors from `first_ms` to `last_ms` (epoch
     /// milliseconds of the log's clock). `auto` picks the smallest fixed width that needs at
@@ -343,15 +352,25 @@ impl Timeline {
             ));
         }
         let (Some(start), Some(end)) = (self.start, self.end) else {
-            if self.buckets == 0 && self.start.is_none() && self.end.is_none() {
+            if self.buckets == 0
+                && self.start.is_none()
+                && self.end.is_none()
+                && self.bucket.is_empty()
+            {
                 return Ok(());
             }
-            return Err("timeline.start and timeline.end must both be set, or neither".into());
+            return Err("timeline without start and end must have no bucket and no buckets".into());
         };
         if self.bucket_seconds <= 0 || self.bucket_seconds % 60 != 0 {
             return Err(format!(
                 "timeline.bucket_seconds is {}, not a positive number of whole minutes",
                 self.bucket_seconds
+            ));
+        }
+        if Some(self.bucket.as_str()) != width_name(self.bucket_seconds).as_deref() {
+            return Err(format!(
+                "timeline.bucket {:?} does not name a width of {} s",
+                self.bucket, self.bucket_seconds
             ));
         }
         let width_ms = self
@@ -551,6 +570,16 @@ mod tests {
     }
 
     #[test]
+    fn a_dense_series_longer_than_any_timeline_is_refused_while_read() {
+        let long = format!("[{}1]", "0,".repeat(MAX_BUCKETS as usize));
+        let err = serde_json::from_str::<Series>(&long).unwrap_err();
+        assert!(err.to_string().contains("more than 10000 buckets"), "{err}");
+        let most = format!("[{}1]", "0,".repeat(MAX_BUCKETS as usize - 1));
+        let series: Series = serde_json::from_str(&most).unwrap();
+        assert_eq!(series.cells(), [(MAX_BUCKETS - 1, 1)]);
+    }
+
+    #[test]
     fn a_dense_scan_1_timeline_reads_as_sparse() {
         let json = serde_json::json!({
             "bucket": "5m", "bucket_seconds": 300,
@@ -591,6 +620,12 @@ mod tests {
                 "not a code",
             ),
             ("bucket_seconds", serde_json::json!(0), "whole minutes"),
+            (
+                "bucket",
+                serde_json::json!("5m\u{1b}[2J"),
+                "does not name a width",
+            ),
+            ("start", serde_json::Value::Null, "without start and end"),
         ];
         // Keys in any order (as tools that sort keys as text write them), but each once.
         let unordered = good
