@@ -475,3 +475,66 @@ fn auto_bucket_keeps_at_most_sixty_buckets_on_a_clock_that_jumps_years() {
         .expect("a histogram axis");
     assert!(bars.chars().filter(|&c| c == '─').count() <= 60, "{bars}");
 }
+
+/// The sample bundle's summary as JSON, scanned once.
+fn sample_summary_json() -> &'static Value {
+    static SAMPLE: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    SAMPLE.get_or_init(|| {
+        let config = emscan::ScanConfig::new(vec![crate::common::fixture("sample-bundle")]);
+        let summary = emscan::scan_paths(&config, &|_| {}, &|_| {}).expect("scan succeeds");
+        serde_json::to_value(&summary).expect("json")
+    })
+}
+
+/// The places of every number in `v`, as JSON pointers.
+fn number_pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Number(_) => out.push(at),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                number_pointers(item, format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let key = key.replace('~', "~0").replace('/', "~1");
+                number_pointers(item, format!("{at}/{key}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// Any one number of a real summary changed to any value: the summary either reads back
+    /// or is refused with a reason, and one that reads back merges with itself without a
+    /// panic (an overflow is an error).
+    #[test]
+    fn a_summary_with_any_number_changed_reads_or_is_refused_and_merges_without_panic(
+        pick in proptest::prelude::any::<proptest::sample::Index>(),
+        value in proptest::prop_oneof![
+            proptest::prelude::Just(0u64),
+            proptest::prelude::Just(u64::MAX),
+            proptest::prelude::Just(1u64 << 63),
+            proptest::prelude::any::<u64>(),
+            0u64..100,
+        ],
+    ) {
+        let mut v = sample_summary_json().clone();
+        let mut numbers = Vec::new();
+        number_pointers(&v, String::new(), &mut numbers);
+        let at = &numbers[pick.index(numbers.len())];
+        *v.pointer_mut(at).expect("a number") = json!(value);
+        match emscan::Summary::from_json(&v.to_string(), "changed.json") {
+            Ok(summary) => {
+                let _ = summary.clone().merge(summary);
+            }
+            Err(err) => {
+                let message = err.to_string();
+                proptest::prop_assert!(message.starts_with("changed.json: "), "{message}");
+            }
+        }
+    }
+}
