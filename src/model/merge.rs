@@ -1,7 +1,7 @@
 //! Reading a saved summary, the empty summary, and merging two summaries into what one scan
 //! of both inputs gives.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::order::{FileOrderKey, sort_skipped, under_root};
 use super::{
@@ -49,28 +49,30 @@ impl Summary {
 
     /// Checks that the counts agree with their parts, as a scan makes them: each code's
     /// `per_file`, `per_device` and `per_shape` add up to its `count` and its `per_minute` to
-    /// at most that; `stats.errors` is the sum of the codes' counts and of the files' errors;
-    /// `stats.files` the number of files; each template's `per_device` adds up to its count;
-    /// first times are not after last times; no code is listed twice. The error names the
-    /// field.
+    /// at most that; `per_file` keys are files listed and `per_device` keys their devices;
+    /// `stats.errors` is the sum of the codes' counts and of the files' errors; `stats.files`
+    /// the number of files; each template's `per_device` adds up to its count and each
+    /// burst's codes to its errors; first times are not after last times; no code is listed
+    /// twice. The error names the field.
     pub(crate) fn check_counts(&self) -> Result<(), String> {
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = BTreeSet::new();
         for (list, codes) in [
             ("codes", &self.codes),
             ("unknown_codes", &self.unknown_codes),
         ] {
             for code in codes {
                 let at = format!("{list}: code {}", code.code);
-                if code.code == SUCCESS_CODE || !seen.insert(code.code) {
-                    return Err(format!("{at}: listed twice, or code 0 among the errors"));
+                if code.code == SUCCESS_CODE {
+                    return Err(format!("{at}: code 0 is not an error (it goes in success)"));
+                }
+                if !seen.insert(code.code) {
+                    return Err(format!("{at}: listed twice"));
                 }
                 check_code(code, &at)?;
             }
         }
-        let paths: std::collections::BTreeSet<&str> =
-            self.files.iter().map(|f| f.path.as_str()).collect();
-        let devices: std::collections::BTreeSet<&str> =
-            self.files.iter().map(|f| f.device.as_str()).collect();
+        let paths: BTreeSet<&str> = self.files.iter().map(|f| f.path.as_str()).collect();
+        let devices: BTreeSet<&str> = self.files.iter().map(|f| f.device.as_str()).collect();
         for code in self
             .codes
             .iter()
