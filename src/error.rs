@@ -54,6 +54,33 @@ pub enum Error {
          written before the last log time is known; give absolute times"
     )]
     RelativeWindowInStream,
+    /// A file named as a setting or saved result that is not a regular file (a FIFO, a
+    /// device, a folder).
+    #[error("{}: not a regular file; {what} must be a regular file", .path.display())]
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What the file is for: `a saved summary`, `a policy file`.
+        what: &'static str,
+    },
+    /// A file named as a setting or saved result that is larger than it may be.
+    #[error("{}: larger than {} MiB, the most {what} may be", .path.display(), .limit >> 20)]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+        /// What the file is for.
+        what: &'static str,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// Summaries whose counts add up past `u64::MAX` when merged.
+    #[error("{path}: cannot be merged: {source}")]
+    MergeOverflow {
+        /// The summary merged in when a count overflowed.
+        path: String,
+        /// Which count.
+        source: crate::model::CountOverflow,
+    },
     /// A saved summary that cannot be read back.
     #[error(transparent)]
     BadSummary(#[from] crate::model::BadSummary),

@@ -217,13 +217,62 @@ fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Reads a saved `emscan scan --format json` report back into a [`Summary`].
+/// The largest saved summary [`read_summary`] reads.
+pub(crate) const SUMMARY_LIMIT: u64 = 256 << 20;
+
+/// The largest gate policy file read.
+pub(crate) const POLICY_LIMIT: u64 = 1 << 20;
+
+/// Reads a saved `emscan scan --format json` report back into a [`Summary`]: a regular file
+/// of at most 256 MiB (`SUMMARY_LIMIT`), checked as untrusted input ([`Summary::from_json`]).
 pub fn read_summary(path: &Path) -> Result<Summary> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = read_regular_file(path, SUMMARY_LIMIT, "a saved summary")?;
+    Ok(Summary::from_json(&text, &path.display().to_string())?)
+}
+
+/// Reads a UTF-8 text file the user names as a setting or a saved result. Only a regular file
+/// of at most `limit` bytes is read: a FIFO, a device (`/dev/zero`) or a folder is refused
+/// before any read, and a file that grows past `limit` while read is refused at `limit`.
+/// `what` says what the file is for, in errors.
+pub(crate) fn read_regular_file(path: &Path, limit: u64, what: &'static str) -> Result<String> {
+    use std::io::Read;
+    let io = |source: std::io::Error| Error::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    Ok(Summary::from_json(&text, &path.display().to_string())?)
+    };
+    // The path is looked at before it is opened: opening a FIFO waits for a writer.
+    let not_regular = || Error::NotRegularFile {
+        path: path.to_path_buf(),
+        what,
+    };
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
+    let too_large = || Error::TooLarge {
+        path: path.to_path_buf(),
+        what,
+        limit,
+    };
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    // Sized from the length, which is at most `limit`: one allocation, not doublings.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        ))
+    })
 }
 
 /// One scanned file as [`scan_stream`] hands it over: the file, its hits in line order (each

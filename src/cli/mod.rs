@@ -13,7 +13,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use crate::catalog::{Category, Lang, catalog};
 use crate::gate::{GateError, GivenRules, Policy, RuleNames};
 use crate::input::read::ReadOptions;
-use crate::pipeline::Threads;
+use crate::pipeline::{POLICY_LIMIT, Threads, read_regular_file};
 use crate::progress::Progress;
 use crate::render::report::ReportFormat;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
@@ -247,7 +247,7 @@ struct OutputArgs {
 /// Time window and timeline options (every command that scans).
 #[derive(Debug, Args)]
 struct WindowArgs {
-    /// Timeline bucket width: auto fits the span in about 60 buckets
+    /// Timeline bucket width: auto fits the span in at most 60 buckets (whole days if need be)
     #[arg(long, value_enum, default_value_t = Bucket::Auto)]
     bucket: Bucket,
     /// Count only from this log time: '2024-03-01 09:00', or relative to the last log time: -2h
@@ -625,7 +625,10 @@ fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     for path in &args.summaries {
         let summary = read_summary(path)?;
         merged = Some(match merged {
-            Some(acc) => acc.merge(summary),
+            Some(acc) => acc.merge(summary).map_err(|source| Error::MergeOverflow {
+                path: path.display().to_string(),
+                source,
+            })?,
             None => summary,
         });
     }
@@ -650,10 +653,7 @@ fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
     };
     let mut policy = match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            let text = read_regular_file(path, POLICY_LIMIT, "a policy file")?;
             Policy::from_toml(&text, &path.display().to_string())?
         }
         None => Policy::default(),

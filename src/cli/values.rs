@@ -43,7 +43,7 @@ values!(crate::render::DiffFormat {
 
 values!(crate::render::ScanFormat {
     Table => "table": "A table for people",
-    Json => "json": "One JSON object: the summary (`emscan.scan/1`)",
+    Json => "json": "One JSON object: the summary (`emscan.scan/2`)",
     Ndjson => "ndjson": "One JSON object per occurrence (OpenTelemetry log fields), streamed",
     Csv => "csv": "The table as CSV, one row per code",
     Markdown => "markdown": "The table as Markdown",
@@ -56,7 +56,7 @@ values!(crate::render::report::ReportFormat {
 });
 
 values!(crate::model::Bucket {
-    Auto => "auto": "The smallest width that fits the span in at most 60 buckets",
+    Auto => "auto": "The smallest width that fits the span in at most 60 buckets (whole days if need be)",
     M1 => "1m": "One minute",
     M5 => "5m": "Five minutes",
     M15 => "15m": "Fifteen minutes",

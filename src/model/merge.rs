@@ -1,15 +1,15 @@
 //! Reading a saved summary, the empty summary, and merging two summaries into what one scan
 //! of both inputs gives.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::order::{FileOrderKey, sort_skipped, under_root};
 use super::{
-    BadSummary, CodeSummary, Location, SAMPLES_PER_CODE, SCHEMA, SampleLine, Stats, Summary,
-    Timeline, UnmatchedTemplate, by_frequency, template,
+    BadSummary, CodeSummary, Location, READABLE_SCHEMAS, SAMPLES_PER_CODE, SCHEMA, SampleLine,
+    Stats, Summary, Timeline, UnmatchedTemplate, by_frequency, template,
 };
 use crate::catalog::{Catalog, Lang, SUCCESS_CODE};
-use crate::model::timeline::Bucket;
+use crate::model::timeline::{Bucket, Cell};
 
 impl Summary {
     /// Total error occurrences (known and unknown).
@@ -21,20 +21,126 @@ impl Summary {
             .sum()
     }
 
-    /// Reads a saved summary (scan JSON); `source` names it in errors.
+    /// Reads a saved summary (scan JSON, `emscan.scan/1` or `emscan.scan/2`); `source` names
+    /// it in errors. The text is untrusted: besides its shape, the counts must agree with
+    /// their parts and the timeline with its axis (`docs/CONTRACT.md`, Reading saved
+    /// summaries). The summary read has the current [`SCHEMA`].
     pub fn from_json(text: &str, source: &str) -> Result<Summary, BadSummary> {
         let bad = |reason: String| BadSummary {
             path: source.to_string(),
             reason,
         };
-        let summary: Summary = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        if summary.schema != SCHEMA {
+        #[derive(serde::Deserialize)]
+        struct Schema {
+            schema: String,
+        }
+        let Schema { schema } = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        if !READABLE_SCHEMAS.contains(&schema.as_str()) {
             return Err(bad(format!(
-                "schema is {:?}, expected {SCHEMA:?}",
-                summary.schema
+                "schema is {schema:?}, expected one of {}",
+                READABLE_SCHEMAS.map(|s| format!("{s:?}")).join(", ")
             )));
         }
+        let mut summary: Summary = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        summary.check_counts().map_err(bad)?;
+        summary.schema = SCHEMA.to_string();
         Ok(summary)
+    }
+
+    /// Checks that the counts agree with their parts, as a scan makes them: each code's
+    /// `per_file`, `per_device` and `per_shape` add up to its `count` and its `per_minute` to
+    /// at most that; `per_file` keys are files listed and `per_device` keys their devices;
+    /// `stats.errors` is the sum of the codes' counts and of the files' errors; `stats.files`
+    /// the number of files; each template's `per_device` adds up to its count and each
+    /// burst's codes to its errors; first times are not after last times; no code is listed
+    /// twice. The error names the field.
+    pub(crate) fn check_counts(&self) -> Result<(), String> {
+        let mut seen = BTreeSet::new();
+        for (list, codes) in [
+            ("codes", &self.codes),
+            ("unknown_codes", &self.unknown_codes),
+        ] {
+            for code in codes {
+                let at = format!("{list}: code {}", code.code);
+                if code.code == SUCCESS_CODE {
+                    return Err(format!("{at}: code 0 is not an error (it goes in success)"));
+                }
+                if !seen.insert(code.code) {
+                    return Err(format!("{at}: listed twice"));
+                }
+                check_code(code, &at)?;
+            }
+        }
+        let paths: BTreeSet<&str> = self.files.iter().map(|f| f.path.as_str()).collect();
+        let devices: BTreeSet<&str> = self.files.iter().map(|f| f.device.as_str()).collect();
+        for code in self
+            .codes
+            .iter()
+            .chain(&self.unknown_codes)
+            .chain([&self.success])
+        {
+            if let Some(path) = code.per_file.keys().find(|p| !paths.contains(p.as_str())) {
+                return Err(format!(
+                    "code {}: per_file names {path:?}, which files does not list",
+                    code.code
+                ));
+            }
+            if let Some(device) = code
+                .per_device
+                .keys()
+                .find(|d| !devices.contains(d.as_str()))
+            {
+                return Err(format!(
+                    "code {}: per_device names {device:?}, the device of no file",
+                    code.code
+                ));
+            }
+        }
+        if self.success.code != SUCCESS_CODE {
+            return Err(format!("success: code is {}, not 0", self.success.code));
+        }
+        check_code(&self.success, "success")?;
+        let errors = sum(
+            self.codes
+                .iter()
+                .chain(&self.unknown_codes)
+                .map(|c| c.count),
+            "codes: count",
+        )?;
+        if errors != self.stats.errors {
+            return Err(format!(
+                "stats.errors is {}, the codes' counts add up to {errors}",
+                self.stats.errors
+            ));
+        }
+        let file_errors = sum(self.files.iter().map(|f| f.errors), "files: errors")?;
+        if file_errors != self.stats.errors {
+            return Err(format!(
+                "stats.errors is {}, the files' errors add up to {file_errors}",
+                self.stats.errors
+            ));
+        }
+        if self.stats.files != self.files.len() as u64 {
+            return Err(format!(
+                "stats.files is {}, files lists {}",
+                self.stats.files,
+                self.files.len()
+            ));
+        }
+        for file in &self.files {
+            check_span(file.first, file.last, &format!("files: {:?}", file.path))?;
+        }
+        for t in &self.unmatched_templates {
+            let at = format!("unmatched_templates: {:?}", t.template);
+            check_parts(t.count, &t.per_device, &format!("{at}: per_device"))?;
+            check_span(t.first, t.last, &at)?;
+        }
+        for b in &self.bursts {
+            let at = format!("bursts: {} .. {}", b.start, b.end);
+            check_span(Some(b.start), Some(b.end), &at)?;
+            check_parts(b.errors, &b.codes, &format!("{at}: codes"))?;
+        }
+        Ok(())
     }
 
     /// The summary of no input at all: the identity of [`Summary::merge`].
@@ -77,13 +183,16 @@ impl Summary {
     /// Merging is associative and commutative, except that `root` keeps argument order (as
     /// a scan keeps the order of its paths). Names and hints are taken from `self` when it
     /// has them: merge summaries made with the same `--lang`.
-    pub fn merge(self, other: Summary) -> Summary {
+    ///
+    /// Counts are added with checked arithmetic: a sum past `u64::MAX` is an error naming the
+    /// field, not a wrapped or saturated number.
+    pub fn merge(self, other: Summary) -> Result<Summary, CountOverflow> {
         // The empty summary is the identity, derived figures (timeline) included.
         if other.is_empty_input() {
-            return self;
+            return Ok(self);
         }
         if self.is_empty_input() {
-            return other;
+            return Ok(other);
         }
         let several = self.root.len() + other.root.len() > 1;
         let (a, b) = if several {
@@ -107,21 +216,24 @@ impl Summary {
                 .report_order(&FileOrderKey::from_label(&y.path, device(y)))
                 .then(x.line.cmp(&y.line))
         };
-        let codes = merge_code_lists(a.codes, b.codes, &order);
-        let unknown_codes = merge_code_lists(a.unknown_codes, b.unknown_codes, &order);
-        let success = merge_code(a.success, b.success, &order);
+        let codes = merge_code_lists(a.codes, b.codes, &order)?;
+        let unknown_codes = merge_code_lists(a.unknown_codes, b.unknown_codes, &order)?;
+        let success = merge_code(a.success, b.success, &order)?;
         let mut root = a.root;
         root.extend(b.root);
         let mut skipped = a.skipped;
         skipped.extend(b.skipped);
         sort_skipped(&mut skipped);
+        let (x, y) = (&a.stats, &b.stats);
         let stats = Stats {
-            files: a.stats.files + b.stats.files,
-            bytes: a.stats.bytes + b.stats.bytes,
-            bytes_scanned: a.stats.bytes_scanned + b.stats.bytes_scanned,
-            lines: a.stats.lines + b.stats.lines,
-            errors: a.stats.errors + b.stats.errors,
-            elapsed_ms: a.stats.elapsed_ms.saturating_add(b.stats.elapsed_ms),
+            files: add(x.files, y.files, || "stats.files".into())?,
+            bytes: add(x.bytes, y.bytes, || "stats.bytes".into())?,
+            bytes_scanned: add(x.bytes_scanned, y.bytes_scanned, || {
+                "stats.bytes_scanned".into()
+            })?,
+            lines: add(x.lines, y.lines, || "stats.lines".into())?,
+            errors: add(x.errors, y.errors, || "stats.errors".into())?,
+            elapsed_ms: add(x.elapsed_ms, y.elapsed_ms, || "stats.elapsed_ms".into())?,
         };
         let mut bursts = a.bursts;
         bursts.extend(b.bursts);
@@ -129,7 +241,7 @@ impl Summary {
         let mut device_sessions = a.devices;
         device_sessions.extend(b.devices);
         device_sessions.sort_by(|x, y| x.name.cmp(&y.name));
-        Summary {
+        Ok(Summary {
             schema: SCHEMA.to_string(),
             root,
             timeline: timeline_of(&codes, &unknown_codes),
@@ -143,8 +255,8 @@ impl Summary {
             window: if a.window == b.window { a.window } else { None },
             bursts,
             devices: device_sessions,
-            unmatched_templates: merge_templates(a.unmatched_templates, b.unmatched_templates),
-        }
+            unmatched_templates: merge_templates(a.unmatched_templates, b.unmatched_templates)?,
+        })
     }
 
     /// Relabels the keys of a one-root summary as a scan of several paths labels them.
@@ -275,31 +387,115 @@ impl Summary {
     }
 }
 
-/// Relabels the keys of a bucket map, adding counts that land on the same key.
+/// Relabels the keys of a bucket map. Labels are distinct for distinct keys (a file given
+/// directly is the only key of its summary), so no counts meet.
 fn relabel_keys(
     map: BTreeMap<String, u64>,
     label: &dyn Fn(&str) -> String,
 ) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for (key, count) in map {
-        *out.entry(label(&key)).or_default() += count;
-    }
-    out
+    map.into_iter().map(|(key, n)| (label(&key), n)).collect()
 }
 
-/// Adds the counts of `from` into `into`.
-fn add_buckets<K: Ord>(into: &mut BTreeMap<K, u64>, from: BTreeMap<K, u64>) {
-    for (key, count) in from {
-        let slot = into.entry(key).or_default();
-        *slot = slot.saturating_add(count);
+/// A count that a merge would take past `u64::MAX`.
+#[derive(Debug, thiserror::Error)]
+#[error("{field} adds up to more than {max}", max = u64::MAX)]
+pub struct CountOverflow {
+    /// The field, with the code, path or key it belongs to.
+    pub field: String,
+}
+
+/// `a + b`, or the overflow of the field `field` names.
+fn add(a: u64, b: u64, field: impl FnOnce() -> String) -> Result<u64, CountOverflow> {
+    a.checked_add(b)
+        .ok_or_else(|| CountOverflow { field: field() })
+}
+
+/// The sum of `counts`, or an error naming `field` when it passes `u64::MAX`.
+fn sum(mut counts: impl Iterator<Item = u64>, field: &str) -> Result<u64, String> {
+    counts.try_fold(0u64, |acc, n| {
+        acc.checked_add(n)
+            .ok_or_else(|| format!("{field} adds up to more than {}", u64::MAX))
+    })
+}
+
+/// Checks that the counts of `parts` add up to `count`.
+fn check_parts<K>(count: u64, parts: &BTreeMap<K, u64>, field: &str) -> Result<(), String> {
+    let total = sum(parts.values().copied(), field)?;
+    if total != count {
+        return Err(format!("{field} adds up to {total}, the count is {count}"));
     }
+    Ok(())
+}
+
+/// Checks that `first` is not after `last`, and that both are set or neither.
+fn check_span(
+    first: Option<crate::time::LogTime>,
+    last: Option<crate::time::LogTime>,
+    at: &str,
+) -> Result<(), String> {
+    match (first, last) {
+        (Some(a), Some(b)) if a > b => Err(format!("{at}: first {a} is after last {b}")),
+        (Some(_), None) | (None, Some(_)) => {
+            Err(format!("{at}: first and last must both be set, or neither"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks one code's counts against their parts, and its per-minute keys against its span.
+fn check_code(code: &CodeSummary, at: &str) -> Result<(), String> {
+    check_parts(code.count, &code.per_file, &format!("{at}: per_file"))?;
+    check_parts(code.count, &code.per_device, &format!("{at}: per_device"))?;
+    check_parts(code.count, &code.per_shape, &format!("{at}: per_shape"))?;
+    let timed = sum(
+        code.per_minute.values().copied(),
+        &format!("{at}: per_minute"),
+    )?;
+    if timed > code.count {
+        return Err(format!(
+            "{at}: per_minute adds up to {timed}, more than the count {}",
+            code.count
+        ));
+    }
+    check_span(code.first, code.last, at)?;
+    if let (Some(first), Some(last)) = (code.first, code.last) {
+        let keys = code.per_minute.keys();
+        if let (Some(lo), Some(hi)) = (keys.clone().next(), keys.last())
+            && (*lo < first.minute() || *hi > last.minute())
+        {
+            return Err(format!(
+                "{at}: per_minute runs from {lo} to {hi}, outside first {first} .. last {last}"
+            ));
+        }
+    } else if !code.per_minute.is_empty() {
+        return Err(format!("{at}: per_minute is set without first and last"));
+    }
+    Ok(())
+}
+
+/// Adds the counts of `from` into `into`; `field` names a key's count in errors.
+fn add_buckets<K: Ord>(
+    into: &mut BTreeMap<K, u64>,
+    from: BTreeMap<K, u64>,
+    field: &dyn Fn(&K) -> String,
+) -> Result<(), CountOverflow> {
+    for (key, count) in from {
+        let total = add(into.get(&key).copied().unwrap_or(0), count, || field(&key))?;
+        into.insert(key, total);
+    }
+    Ok(())
 }
 
 /// The order of two places: report order of their files, then line.
 type LocationOrder<'a> = dyn Fn(&Location, &Location) -> std::cmp::Ordering + 'a;
 
 /// Merges two summaries of the same code.
-fn merge_code(a: CodeSummary, b: CodeSummary, order: &LocationOrder<'_>) -> CodeSummary {
+fn merge_code(
+    a: CodeSummary,
+    b: CodeSummary,
+    order: &LocationOrder<'_>,
+) -> Result<CodeSummary, CountOverflow> {
+    let at = a.code;
     use std::cmp::Ordering;
     // The earliest occurrence: timed before untimed, then by time, then by place.
     let rank = |c: &CodeSummary, d: &CodeSummary| -> Ordering {
@@ -325,7 +521,7 @@ fn merge_code(a: CodeSummary, b: CodeSummary, order: &LocationOrder<'_>) -> Code
         code: a.code,
         name: a.name.or(b.name),
         category: a.category.or(b.category),
-        count: a.count.saturating_add(b.count),
+        count: add(a.count, b.count, || format!("code {at}: count"))?,
         first,
         last: a.last.max(b.last),
         first_at,
@@ -336,11 +532,19 @@ fn merge_code(a: CodeSummary, b: CodeSummary, order: &LocationOrder<'_>) -> Code
         hint: a.hint.or(b.hint),
         samples: earliest_samples(a.samples.into_iter().chain(b.samples), SAMPLES_PER_CODE),
     };
-    add_buckets(&mut out.per_file, b.per_file);
-    add_buckets(&mut out.per_device, b.per_device);
-    add_buckets(&mut out.per_shape, b.per_shape);
-    add_buckets(&mut out.per_minute, b.per_minute);
-    out
+    add_buckets(&mut out.per_file, b.per_file, &|k| {
+        format!("code {at}: per_file[{k:?}]")
+    })?;
+    add_buckets(&mut out.per_device, b.per_device, &|k| {
+        format!("code {at}: per_device[{k:?}]")
+    })?;
+    add_buckets(&mut out.per_shape, b.per_shape, &|k| {
+        format!("code {at}: per_shape[{k:?}]")
+    })?;
+    add_buckets(&mut out.per_minute, b.per_minute, &|k| {
+        format!("code {at}: per_minute[\"{k}\"]")
+    })?;
+    Ok(out)
 }
 
 /// The `keep` earliest sample lines (by time, then place).
@@ -352,22 +556,31 @@ fn earliest_samples(samples: impl Iterator<Item = SampleLine>, keep: usize) -> V
 }
 
 /// The timeline of merged codes, rebuilt from their per-minute counts (exact for any bucket
-/// of whole minutes, which every bucket is).
+/// of whole minutes, which every bucket is): one cell per minute and code, whatever the counts.
 fn timeline_of(codes: &[CodeSummary], unknown: &[CodeSummary]) -> Timeline {
-    let mut hits = Vec::new();
-    for code in codes.iter().chain(unknown) {
-        for (minute, count) in &code.per_minute {
-            hits.extend(std::iter::repeat_n(
-                (minute.start(), code.code),
-                usize::try_from(*count).unwrap_or(0),
-            ));
-        }
-    }
-    Timeline::build(&hits, Bucket::default())
+    let cells: Vec<Cell> = codes
+        .iter()
+        .chain(unknown)
+        .flat_map(|code| {
+            code.per_minute
+                .iter()
+                .map(|(minute, &count)| (minute.start(), code.code, count))
+        })
+        .collect();
+    let (Some(first), Some(last)) = (
+        cells.iter().map(|c| c.0).min(),
+        cells.iter().map(|c| c.0).max(),
+    ) else {
+        return Timeline::default();
+    };
+    Timeline::from_counts(&cells, (first, last), Bucket::default())
 }
 
 /// Unmatched templates of two summaries, merged by template.
-fn merge_templates(a: Vec<UnmatchedTemplate>, b: Vec<UnmatchedTemplate>) -> Vec<UnmatchedTemplate> {
+fn merge_templates(
+    a: Vec<UnmatchedTemplate>,
+    b: Vec<UnmatchedTemplate>,
+) -> Result<Vec<UnmatchedTemplate>, CountOverflow> {
     let mut all: BTreeMap<String, UnmatchedTemplate> = BTreeMap::new();
     for t in a.into_iter().chain(b) {
         match all.get_mut(&t.template) {
@@ -388,13 +601,16 @@ fn merge_templates(a: Vec<UnmatchedTemplate>, b: Vec<UnmatchedTemplate>) -> Vec<
                     acc.example = t.example.clone();
                 }
                 acc.last = acc.last.max(t.last);
-                acc.count = acc.count.saturating_add(t.count);
+                let at = format!("unmatched_templates[{:?}]", t.template);
+                acc.count = add(acc.count, t.count, || format!("{at}: count"))?;
                 acc.known_noise |= t.known_noise;
-                add_buckets(&mut acc.per_device, t.per_device);
+                add_buckets(&mut acc.per_device, t.per_device, &|k| {
+                    format!("{at}: per_device[{k:?}]")
+                })?;
             }
         }
     }
-    template::sorted(all)
+    Ok(template::sorted(all))
 }
 
 /// Merges two code lists by code, most frequent first.
@@ -402,18 +618,18 @@ fn merge_code_lists(
     a: Vec<CodeSummary>,
     b: Vec<CodeSummary>,
     order: &LocationOrder<'_>,
-) -> Vec<CodeSummary> {
+) -> Result<Vec<CodeSummary>, CountOverflow> {
     let mut by_code: BTreeMap<u32, CodeSummary> = BTreeMap::new();
     for code in a.into_iter().chain(b) {
         let merged = match by_code.remove(&code.code) {
-            Some(existing) => merge_code(existing, code, order),
+            Some(existing) => merge_code(existing, code, order)?,
             None => code,
         };
         by_code.insert(merged.code, merged);
     }
     let mut codes: Vec<CodeSummary> = by_code.into_values().collect();
     by_frequency(&mut codes);
-    codes
+    Ok(codes)
 }
 
 #[cfg(test)]
@@ -556,29 +772,29 @@ mod tests {
     proptest! {
         #[test]
         fn merge_is_associative((a, b, c) in three()) {
-            let left = a.clone().merge(b.clone()).merge(c.clone());
-            let right = a.merge(b.merge(c));
+            let left = a.clone().merge(b.clone()).unwrap().merge(c.clone()).unwrap();
+            let right = a.merge(b.merge(c).unwrap()).unwrap();
             prop_assert_eq!(left, right);
         }
 
         #[test]
         fn merge_is_commutative((a, b, _c) in three()) {
-            let ab = without_root_order(a.clone().merge(b.clone()));
-            let ba = without_root_order(b.merge(a));
+            let ab = without_root_order(a.clone().merge(b.clone()).unwrap());
+            let ba = without_root_order(b.merge(a).unwrap());
             prop_assert_eq!(ab, ba);
         }
 
         #[test]
         fn empty_is_the_identity((a, _b, _c) in three()) {
             let empty = Summary::empty(catalog(), Lang::En);
-            prop_assert_eq!(empty.clone().merge(a.clone()), a.clone());
-            prop_assert_eq!(a.clone().merge(empty), a);
+            prop_assert_eq!(empty.clone().merge(a.clone()).unwrap(), a.clone());
+            prop_assert_eq!(a.clone().merge(empty).unwrap(), a);
         }
 
         #[test]
         fn counts_add((a, b, c) in three()) {
             let total = a.error_count() + b.error_count() + c.error_count();
-            let merged = a.merge(b).merge(c);
+            let merged = a.merge(b).unwrap().merge(c).unwrap();
             prop_assert_eq!(merged.error_count(), total);
             prop_assert_eq!(merged.stats.errors, total);
         }
@@ -614,7 +830,7 @@ mod tests {
             path: "easemob.log".into(),
             reason: "r".into(),
         }];
-        let merged = folder.merge(file);
+        let merged = folder.merge(file).unwrap();
         let paths: Vec<(&str, &str)> = merged
             .files
             .iter()

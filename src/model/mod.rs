@@ -18,9 +18,10 @@ pub mod timeline;
 
 pub use burst::Burst;
 pub use device::{DeviceSummary, Gap, StoryEntry, StoryEvent};
+pub use merge::CountOverflow;
 pub use order::{FileOrderKey, Skipped};
 pub use template::UnmatchedTemplate;
-pub use timeline::{Bucket, Cell, Timeline};
+pub use timeline::{Bucket, Cell, Series, Timeline};
 
 /// Sample lines kept per code (the earliest).
 pub const SAMPLES_PER_CODE: usize = 3;
@@ -83,7 +84,11 @@ impl Window {
 }
 
 /// The schema name of scan JSON.
-pub const SCHEMA: &str = "emscan.scan/1";
+pub const SCHEMA: &str = "emscan.scan/2";
+
+/// The schemas a saved summary may have: `emscan.scan/1` writes the timeline's series as dense
+/// arrays, one count per bucket; [`SCHEMA`] writes only the non-empty buckets.
+pub(crate) const READABLE_SCHEMAS: [&str; 2] = ["emscan.scan/1", SCHEMA];
 
 /// A place in a log file.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

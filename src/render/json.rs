@@ -1,4 +1,4 @@
-//! JSON output: the summary serialised as is (`emscan.scan/1`).
+//! JSON output: the summary serialised as is (`emscan.scan/2`).
 //!
 //! On a big bundle the per-code, per-file, per-device and burst lists are most of the output,
 //! and their elements are independent: each is rendered on its own, in parallel, and the

@@ -68,7 +68,7 @@ pub(crate) enum ScanFormat {
     /// A table for people.
     #[default]
     Table,
-    /// One JSON object: the summary (`emscan.scan/1`).
+    /// One JSON object: the summary (`emscan.scan/2`).
     Json,
     /// One JSON object per occurrence (OpenTelemetry log fields), streamed.
     Ndjson,

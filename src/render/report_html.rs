@@ -50,14 +50,15 @@ const CHART_WIDTH: usize = 720;
 /// The SVG timeline: one `rect.bar` per bucket (height 0 when empty), bursts shaded.
 pub fn svg_timeline(summary: &Summary) -> String {
     let tl = &summary.timeline;
-    let n = tl.total.len();
+    let total = tl.total_per_bucket();
+    let n = total.len();
     let mut svg = String::new();
     let Some(start) = tl.start else {
         return svg;
     };
     let bar = (CHART_WIDTH / n.max(1)).clamp(2, 24);
     let width = bar * n;
-    let max = tl.total.iter().copied().max().unwrap_or(0).max(1);
+    let max = tl.total.max().max(1);
     let top = 4;
     let _ = write!(
         svg,
@@ -83,7 +84,7 @@ pub fn svg_timeline(summary: &Summary) -> String {
             html(&report::label_name(b.label.as_deref(), Lang::En))
         );
     }
-    for (i, &v) in tl.total.iter().enumerate() {
+    for (i, &v) in total.iter().enumerate() {
         let h = v * CHART_HEIGHT / max;
         let at = tl
             .bucket_start(i)
@@ -295,7 +296,7 @@ fn bursts(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
 
 fn timeline(h: &mut String, summary: &Summary, l: &ReportLabels) {
     if summary.timeline.start.is_some() {
-        let max = summary.timeline.total.iter().copied().max().unwrap_or(0);
+        let max = summary.timeline.total.max();
         let _ = writeln!(
             h,
             "<h2>{}</h2><p>{} {} (max {max})</p>\n{}",

@@ -250,20 +250,20 @@ fn bursts(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
 fn timeline(md: &mut String, summary: &Summary, l: &ReportLabels) {
     let tl = &summary.timeline;
     if let (Some(start), Some(end)) = (tl.start, tl.end) {
-        let max = tl.total.iter().copied().max().unwrap_or(0);
+        let max = tl.total.max();
         let _ = writeln!(
             md,
             "## {}\n\n{} .. {}, {} {} (max {max}):\n",
             l.timeline, start, end, l.per_bucket, tl.bucket
         );
-        let mut lines: Vec<String> = histogram(&tl.total)
+        let mut lines: Vec<String> = histogram(&tl.total_per_bucket())
             .into_iter()
             .map(|r| format!("│{r}"))
             .collect();
-        lines.push(format!("└{}", "─".repeat(tl.total.len())));
+        lines.push(format!("└{}", "─".repeat(tl.buckets as usize)));
         for c in summary.codes.iter().chain(&summary.unknown_codes).take(5) {
-            if let Some(series) = tl.codes.get(&c.code.to_string()) {
-                lines.push(format!("{}{:>5}", sparkline(series), c.code));
+            if let Some(series) = tl.code_per_bucket(c.code) {
+                lines.push(format!("{}{:>5}", sparkline(&series), c.code));
             }
         }
         md.push_str(&fenced(&lines));

@@ -266,11 +266,7 @@ pub(crate) fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang)
     writeln!(
         out,
         "\n{} ({} .. {}, {} × {}):",
-        labels.timeline_title,
-        start,
-        end,
-        tl.total.len(),
-        tl.bucket
+        labels.timeline_title, start, end, tl.buckets, tl.bucket
     )?;
     let top = summary
         .codes
@@ -279,7 +275,7 @@ pub(crate) fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang)
         .filter(|c| tl.codes.contains_key(&c.code.to_string()))
         .take(SPARK_CODES);
     for code in top {
-        let Some(series) = tl.codes.get(&code.code.to_string()) else {
+        let Some(series) = tl.code_per_bucket(code.code) else {
             continue;
         };
         let name = code.name.as_deref().unwrap_or("?");
@@ -289,16 +285,17 @@ pub(crate) fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang)
             "{:>5} {:<28} │{}│ max {max}",
             code.code,
             truncate(name, 28),
-            sparkline(series)
+            sparkline(&series)
         )?;
     }
-    let max = tl.total.iter().copied().max().unwrap_or(0);
+    let total = tl.total_per_bucket();
+    let max = tl.total.max();
     writeln!(out, "\n{} (max {max} / {}):", labels.all_errors, tl.bucket)?;
-    for row in histogram(&tl.total) {
+    for row in histogram(&total) {
         writeln!(out, "  │{row}")?;
     }
-    writeln!(out, "  └{}", "─".repeat(tl.total.len()))?;
-    let width = tl.total.len();
+    writeln!(out, "  └{}", "─".repeat(total.len()))?;
+    let width = total.len();
     let left = start.to_string();
     let right = end.to_string();
     let pad = (width + 1).saturating_sub(left.len() + right.len()).max(1);

@@ -33,7 +33,7 @@ fn scan_json_follows_the_contract() {
             .arg(&bundle)
             .args(["--format", "json", "--no-progress"]),
     );
-    assert_eq!(v["schema"], "emscan.scan/1");
+    assert_eq!(v["schema"], "emscan.scan/2");
     assert_eq!(v["root"][0], bundle.to_string_lossy().as_ref());
     let first = &v["codes"][0];
     for key in [
