@@ -16,6 +16,7 @@ use crate::input::read::ReadOptions;
 use crate::pipeline::Threads;
 use crate::progress::Progress;
 use crate::render::report::ReportFormat;
+use crate::render::text::escape_control;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
 use crate::search::rules::RuleError;
 use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary, scan_paths, scan_stream};
@@ -487,6 +488,24 @@ fn colour(choice: ColorChoice) -> bool {
     choice.enabled(io::stdout().is_terminal(), no_color.as_deref())
 }
 
+/// The columns output should fit in: `$COLUMNS` when set, else the terminal's width when
+/// stdout is a terminal, else no limit (piped output keeps whole lines).
+fn output_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS").ok();
+    width_of(
+        columns.as_deref(),
+        terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0)),
+    )
+}
+
+/// The output width given `$COLUMNS` and the terminal's width (when stdout is one).
+fn width_of(columns: Option<&str>, terminal: Option<usize>) -> Option<usize> {
+    columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0)
+        .or(terminal.filter(|&w| w > 0))
+}
+
 /// Writes a summary in one of the summary formats (`ndjson` is streamed by `scan` itself).
 fn write_report(
     out: &mut dyn Write,
@@ -496,7 +515,9 @@ fn write_report(
     color: bool,
 ) -> io::Result<()> {
     match format {
-        ScanFormat::Table => render::table::write_summary(out, summary, lang, color),
+        ScanFormat::Table => {
+            render::table::write_summary(out, summary, lang, color, output_width())
+        }
         ScanFormat::Json => render::json::write_summary(out, summary),
         ScanFormat::Csv => render::csv::write_summary(out, summary),
         ScanFormat::Markdown => render::table_md::write_summary(out, summary, lang),
@@ -629,8 +650,8 @@ fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
 }
 
 /// The policy: the file given, else `./emscan.toml` when it exists, else empty; then the
-/// command-line rules over it.
-fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
+/// command-line rules over it. Also returns the file read, as the user would type it.
+fn load_policy(args: &GateArgs) -> anyhow::Result<(Policy, Option<String>)> {
     let default = Path::new("emscan.toml");
     let file = match &args.policy {
         Some(path) => Some(path.as_path()),
@@ -646,6 +667,10 @@ fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
         }
         None => Policy::default(),
     };
+    let source = file.map(|path| match &args.policy {
+        Some(_) => path.display().to_string(),
+        None => format!(".{}{}", std::path::MAIN_SEPARATOR, path.display()),
+    });
     policy.apply_given(&GivenRules {
         names: RuleNames {
             max: "--max",
@@ -660,11 +685,15 @@ fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
         max_new: args.max_new,
         fail_on_deprecated: args.fail_on_deprecated,
     })?;
-    Ok(policy)
+    Ok((policy, source))
 }
 
 fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let policy = load_policy(&args)?;
+    let (policy, source) = load_policy(&args)?;
+    // Say which file the rules came from: one found in the current folder is easy to miss.
+    if let Some(source) = &source {
+        eprintln!("emscan: policy: {}", escape_control(source));
+    }
     let baseline = args.baseline.as_deref().map(read_summary).transpose()?;
     // Refuse an unusable policy before spending time on the scan.
     policy.validate(baseline.is_some())?;
@@ -731,7 +760,7 @@ fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     if args.json {
         render::json::write_value(out, info)
     } else {
-        render::catalog::write_explain(out, info, lang, args.both)
+        render::catalog::write_explain(out, info, lang, args.both, output_width())
     }
     .context("writing the explanation")?;
     Ok(Status::Ok)
@@ -745,7 +774,7 @@ fn codes(args: CodesArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         .filter(|e| args.category.is_none_or(|c| e.category == c))
         .collect();
     match args.format {
-        Format::Table => render::catalog::write_codes(out, &entries, lang),
+        Format::Table => render::catalog::write_codes(out, &entries, lang, output_width()),
         Format::Json => render::json::write_value(out, &entries),
     }
     .context("writing the catalog")?;
@@ -769,6 +798,15 @@ mod tests {
         assert!(!ColorChoice::Auto.enabled(false, None));
         assert!(ColorChoice::Always.enabled(false, Some("1")));
         assert!(!ColorChoice::Never.enabled(true, None));
+    }
+
+    #[test]
+    fn width_comes_from_columns_then_the_terminal() {
+        assert_eq!(width_of(Some("60"), Some(200)), Some(60));
+        assert_eq!(width_of(None, Some(200)), Some(200));
+        assert_eq!(width_of(None, None), None);
+        assert_eq!(width_of(Some("wide"), None), None);
+        assert_eq!(width_of(Some("0"), Some(90)), Some(90));
     }
 
     #[test]

@@ -14,4 +14,5 @@ mod hostile;
 mod invariance;
 mod report;
 mod spark;
+mod terminal;
 mod timeline;
