@@ -13,13 +13,13 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use crate::catalog::{Category, Lang, catalog};
 use crate::gate::{GivenRules, Policy, RuleNames};
 use crate::input::read::ReadOptions;
-use crate::pipeline::Threads;
+use crate::pipeline::{Threads, Watch, scan_paths_watched, scan_stream_watched};
 use crate::progress::Progress;
 use crate::render::report::ReportFormat;
 use crate::render::text::escape_control;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
 use crate::search::rules::RuleError;
-use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary, scan_paths, scan_stream};
+use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary};
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -576,14 +576,36 @@ fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::
     })
 }
 
+/// The callbacks that tell `progress` how a scan goes: files found, the end of the walk,
+/// bytes scanned.
+fn progress_callbacks(
+    progress: &Progress,
+) -> (
+    impl Fn(u64) + Sync + '_,
+    impl Fn() + Sync + '_,
+    impl Fn(u64) + Sync + '_,
+) {
+    (
+        |bytes| progress.add_total(bytes),
+        || progress.walked(),
+        |bytes| progress.advance(bytes),
+    )
+}
+
 /// Scans for `gate`, `diff` and `report`, with the progress bar; `deep` adds the connection
 /// story and the lines no rule understands.
 fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Result<Summary> {
     let config = scan_config(paths, args, deep)?;
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
-    let result = scan_paths(&config, &|bytes| progress.add_total(bytes), &|bytes| {
-        progress.advance(bytes)
-    });
+    let (found, walked, scanned) = progress_callbacks(&progress);
+    let result = scan_paths_watched(
+        &config,
+        Watch {
+            found: &found,
+            walked: &walked,
+            scanned: &scanned,
+        },
+    );
     progress.finish();
     Ok(result?)
 }
@@ -594,12 +616,16 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let show_progress =
         !args.settings.no_progress && !args.output.quiet && io::stderr().is_terminal();
     let progress = Progress::new(show_progress);
-    let on_found = |bytes| progress.add_total(bytes);
-    let on_progress = |bytes| progress.advance(bytes);
+    let (found, walked, scanned) = progress_callbacks(&progress);
+    let watch = Watch {
+        found: &found,
+        walked: &walked,
+        scanned: &scanned,
+    };
     let summary = if args.format == ScanFormat::Ndjson {
         let catalog = catalog();
         let mut buffered = io::BufWriter::new(out);
-        let result = scan_stream(&config, &on_found, &on_progress, &mut |events| {
+        let result = scan_stream_watched(&config, watch, &mut |events| {
             render::ndjson::write_file_events(&mut buffered, &events, catalog)
         });
         progress.finish();
@@ -607,7 +633,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         buffered.flush().context("writing the events")?;
         summary
     } else {
-        let result = scan_paths(&config, &on_found, &on_progress);
+        let result = scan_paths_watched(&config, watch);
         progress.finish();
         let summary = result?;
         write_report(out, &summary, args.format, lang, colour(args.output.color))
