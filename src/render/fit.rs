@@ -39,13 +39,20 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
 /// `text` broken into lines of at most `max` columns: at spaces where a word fits, anywhere
 /// else (Chinese has no spaces, paths are long). Leading spaces of a continuation are dropped.
 pub(crate) fn wrap(text: &str, max: usize) -> Vec<String> {
-    let max = max.max(2);
-    let mut lines = Vec::new();
+    wrap_hanging(text, max, max)
+}
+
+/// [`wrap`] with a first line of at most `first` columns and the others of at most `rest`.
+fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let (first, rest) = (first.max(2), rest.max(2));
+    let mut lines: Vec<String> = Vec::new();
+    let room = |lines: &Vec<String>| if lines.is_empty() { first } else { rest };
     for para in text.split('\n') {
         let mut line = String::new();
         let mut used = 0;
         for word in split_keeping_spaces(para) {
             let w = UnicodeWidthStr::width(word);
+            let max = room(&lines);
             if used + w <= max {
                 line.push_str(word);
                 used += w;
@@ -57,7 +64,7 @@ pub(crate) fn wrap(text: &str, max: usize) -> Vec<String> {
                 used = 0;
                 continue;
             }
-            if w <= max && used > 0 {
+            if w <= rest && used > 0 {
                 lines.push(std::mem::take(&mut line).trim_end().to_string());
                 line.push_str(word);
                 used = w;
@@ -66,7 +73,7 @@ pub(crate) fn wrap(text: &str, max: usize) -> Vec<String> {
             // A word longer than the room: cut it by characters.
             for c in word.chars() {
                 let cw = c.width().unwrap_or(0);
-                if used + cw > max {
+                if used + cw > room(&lines) && used > 0 {
                     lines.push(std::mem::take(&mut line).trim_end().to_string());
                     used = 0;
                 }
@@ -114,19 +121,10 @@ pub(crate) fn write_wrapped(
     let Some(limit) = limit else {
         return writeln!(out, "{text}");
     };
-    let first = wrap(text, limit);
-    let mut lines = first.iter();
-    if let Some(line) = lines.next() {
-        writeln!(out, "{line}")?;
-    }
-    // Continuations are wrapped again to leave room for the indent.
-    let rest: Vec<&str> = lines.map(String::as_str).collect();
-    if rest.is_empty() {
-        return Ok(());
-    }
-    let pad = " ".repeat(indent.min(limit / 2));
-    for line in wrap(&rest.join(" "), limit - pad.len()) {
-        writeln!(out, "{pad}{line}")?;
+    let pad = indent.min(limit / 2);
+    for (i, line) in wrap_hanging(text, limit, limit - pad).iter().enumerate() {
+        let pad = if i == 0 { 0 } else { pad };
+        writeln!(out, "{:pad$}{line}", "")?;
     }
     Ok(())
 }
@@ -328,6 +326,31 @@ mod tests {
         {
             assert!(width(&line) <= 7, "{line}");
         }
+        // Tiny widths still end, with every character kept.
+        for max in 0..4 {
+            assert_eq!(wrap("检查ab c", max).concat().replace(' ', ""), "检查abc");
+        }
+    }
+
+    #[test]
+    fn wrapped_prose_indents_continuations_without_adding_spaces_to_chinese() {
+        let mut out = Vec::new();
+        let text = "  处理建议: 检查本机网络、代理和防火墙设置。SDK 会自动重连，待 OnConnected 回调再次触发后重试";
+        write_wrapped(&mut out, text, Some(20), 4).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        for (i, line) in out.lines().enumerate() {
+            assert!(width(line) <= 20, "{line}");
+            if i > 0 {
+                assert!(
+                    line.starts_with("    ") && !line.starts_with("     "),
+                    "{out}"
+                );
+            }
+        }
+        // Nothing lost, nothing added inside the Chinese.
+        let joined: String = out.lines().map(str::trim).collect();
+        assert_eq!(joined.replace(' ', ""), text.replace(' ', ""));
+        assert!(!out.contains("检 查"), "{out}");
     }
 
     #[test]
