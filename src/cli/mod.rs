@@ -639,7 +639,8 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         write_report(out, &summary, args.format, lang, colour(args.output.color))
             .context("writing the report")?;
         if args.timeline && args.format == ScanFormat::Table {
-            render::table::write_timeline(out, &summary, lang).context("writing the timeline")?;
+            render::table::write_timeline(out, &summary, lang, output_width())
+                .context("writing the timeline")?;
         }
         summary
     };

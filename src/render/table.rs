@@ -416,71 +416,123 @@ fn write_story(
 /// Codes with a sparkline in the timeline view.
 const SPARK_CODES: usize = 8;
 
+/// The widest a code name gets in the timeline view, and the narrowest it is made to fit.
+const SPARK_NAME: (usize, usize) = (28, 12);
+
+/// Sums each run of `k` buckets into one.
+fn rebin(series: &[u64], k: usize) -> Vec<u64> {
+    series.chunks(k.max(1)).map(|c| c.iter().sum()).collect()
+}
+
+/// A bucket width for people: `15m`, `2h`, `1d`, `90s`.
+fn duration_name(seconds: i64) -> String {
+    match seconds {
+        s if s > 0 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s > 0 && s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 /// Writes the timeline view: a sparkline per top code over one time axis, a histogram of all
-/// errors, and the bursts.
-pub(crate) fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
+/// errors, and the bursts. Under a `limit`, names are cut and neighbouring buckets summed until
+/// the lines fit.
+pub(crate) fn write_timeline(
+    out: &mut dyn Write,
+    summary: &Summary,
+    lang: Lang,
+    limit: Option<usize>,
+) -> io::Result<()> {
     let labels = labels(lang);
     let tl = &summary.timeline;
     let (Some(start), Some(end)) = (tl.start, tl.end) else {
         return writeln!(out, "\n{}: -", labels.timeline_title);
     };
-    writeln!(
-        out,
-        "\n{} ({} .. {}, {} × {}):",
-        labels.timeline_title,
-        start,
-        end,
-        tl.total.len(),
-        tl.bucket
-    )?;
-    let top = summary
+    let top: Vec<(&crate::model::CodeSummary, &Vec<u64>)> = summary
         .codes
         .iter()
         .chain(&summary.unknown_codes)
-        .filter(|c| tl.codes.contains_key(&c.code.to_string()))
-        .take(SPARK_CODES);
-    for code in top {
-        let Some(series) = tl.codes.get(&code.code.to_string()) else {
-            continue;
-        };
+        .filter_map(|c| Some((c, tl.codes.get(&c.code.to_string())?)))
+        .take(SPARK_CODES)
+        .collect();
+    // Room for the sparks: `CODE NAME │sparks│ max N`, and `  │bars` below.
+    let max_digits = top
+        .iter()
+        .map(|(_, s)| s.iter().sum::<u64>().to_string().len())
+        .chain([tl.total.iter().sum::<u64>().to_string().len()])
+        .max()
+        .unwrap_or(1);
+    let len = tl.total.len();
+    let (mut name_width, mut k) = (SPARK_NAME.0, 1);
+    if let Some(limit) = limit {
+        let room = |name: usize| limit.saturating_sub(5 + 1 + name + 2 + 5 + max_digits);
+        if room(name_width) < len {
+            name_width = SPARK_NAME.0 - (len - room(name_width)).min(SPARK_NAME.0 - SPARK_NAME.1);
+        }
+        let room = room(name_width).min(limit.saturating_sub(3)).max(1);
+        k = len.div_ceil(room).max(1);
+    }
+    let total = rebin(&tl.total, k);
+    let bucket = if k == 1 {
+        tl.bucket.clone()
+    } else {
+        duration_name(tl.bucket_seconds * k as i64)
+    };
+    writeln!(out)?;
+    let title = format!(
+        "{} ({} .. {}, {} × {}):",
+        labels.timeline_title,
+        start,
+        end,
+        total.len(),
+        bucket
+    );
+    write_wrapped(out, &title, limit, 2)?;
+    for (code, series) in top {
+        let series = rebin(series, k);
         let name = code.name.as_deref().unwrap_or("?");
         let max = series.iter().copied().max().unwrap_or(0);
         writeln!(
             out,
-            "{:>5} {:<28} │{}│ max {max}",
+            "{:>5} {:<name_width$} │{}│ max {max}",
             code.code,
-            truncate(name, 28),
-            sparkline(series)
+            truncate(name, name_width),
+            sparkline(&series)
         )?;
     }
-    let max = tl.total.iter().copied().max().unwrap_or(0);
-    writeln!(out, "\n{} (max {max} / {}):", labels.all_errors, tl.bucket)?;
-    for row in histogram(&tl.total) {
+    let max = total.iter().copied().max().unwrap_or(0);
+    writeln!(out, "\n{} (max {max} / {bucket}):", labels.all_errors)?;
+    for row in histogram(&total) {
         writeln!(out, "  │{row}")?;
     }
-    writeln!(out, "  └{}", "─".repeat(tl.total.len()))?;
-    let width = tl.total.len();
+    writeln!(out, "  └{}", "─".repeat(total.len()))?;
+    let width = total.len();
     let left = start.to_string();
     let right = end.to_string();
     let pad = (width + 1).saturating_sub(left.len() + right.len()).max(1);
-    writeln!(out, "   {left}{}{right}", " ".repeat(pad))?;
+    write_wrapped(
+        out,
+        &format!("   {left}{}{right}", " ".repeat(pad)),
+        limit,
+        3,
+    )?;
     writeln!(out, "\n{}:", labels.bursts_title)?;
     if summary.bursts.is_empty() {
-        writeln!(out, "  {}", labels.no_bursts)?;
+        write_wrapped(out, &format!("  {}", labels.no_bursts), limit, 4)?;
     }
     for b in &summary.bursts {
         let mut codes: Vec<(&String, &u64)> = b.codes.iter().collect();
         codes.sort_by(|x, y| y.1.cmp(x.1).then_with(|| x.0.cmp(y.0)));
         let codes: Vec<String> = codes.iter().map(|(c, n)| format!("{c}×{n}")).collect();
-        writeln!(
-            out,
+        let line = format!(
             "  {} .. {}  {}  {}  {}",
             b.start,
             b.end,
             label_name(b.label.as_deref(), lang),
             escape_control(&b.devices.join(", ")),
             codes.join(" ")
-        )?;
+        );
+        write_wrapped(out, &line, limit, 4)?;
     }
     Ok(())
 }
@@ -534,6 +586,16 @@ mod tests {
         assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
         assert_eq!(sparkline(&[0, 0]), "  ");
         assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn buckets_are_summed_to_fit() {
+        assert_eq!(rebin(&[1, 2, 3, 4, 5], 2), [3, 7, 5]);
+        assert_eq!(rebin(&[1, 2], 1), [1, 2]);
+        assert_eq!(duration_name(4 * 900), "1h");
+        assert_eq!(duration_name(3 * 900), "45m");
+        assert_eq!(duration_name(2 * 86_400), "2d");
+        assert_eq!(duration_name(90), "90s");
     }
 
     #[test]

@@ -54,6 +54,14 @@ fn commands(lang: &str) -> Vec<Vec<String>> {
         own(&["codes"]),
         own(&["scan", &bundle, "--no-progress"]),
         own(&["scan", &bundle, "--deep", "--no-progress"]),
+        own(&[
+            "scan",
+            &bundle,
+            "--timeline",
+            "--bucket",
+            "1m",
+            "--no-progress",
+        ]),
         own(&["explain", "300", "--both"]),
         own(&["explain", "1"]),
     ]
