@@ -87,7 +87,8 @@ fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
 }
 
 /// Runs of non-spaces and runs of spaces, in order. A wide (CJK) character is a run of its
-/// own, so that Chinese breaks between any two characters; a run also ends after `_`, `/`
+/// own, so that Chinese breaks between any two characters (but not before closing
+/// punctuation); a run also ends after `_`, `/`
 /// and `\\`, so that names and paths break at their joints.
 fn split_keeping_spaces(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
@@ -96,8 +97,14 @@ fn split_keeping_spaces(text: &str) -> Vec<&str> {
     for (i, c) in text.char_indices() {
         let space = c == ' ';
         let wide = c.width().unwrap_or(0) > 1;
+        // Closing punctuation stays with the character before it (no line starts with it).
+        let closing = matches!(
+            c,
+            '，' | '。' | '、' | '；' | '：' | '）' | '」' | '』' | '》' | '】' | '！' | '？'
+        );
         if let Some((prev_space, prev_wide, prev_joint)) = prev
             && (prev_space != space || wide || prev_wide || prev_joint)
+            && (!closing || prev_space)
         {
             parts.push(&text[start..i]);
             start = i;
@@ -326,6 +333,7 @@ mod tests {
         {
             assert!(width(&line) <= 7, "{line}");
         }
+        assert_eq!(wrap("补充）：好", 6), ["补", "充）：", "好"]);
         // Tiny widths still end, with every character kept.
         for max in 0..4 {
             assert_eq!(wrap("检查ab c", max).concat().replace(' ', ""), "检查abc");

@@ -270,13 +270,15 @@ const UNMATCHED_TOP: usize = 20;
 /// The widest a template gets in the table.
 const TEMPLATE_WIDTH: usize = 70;
 
-/// The unmatched-lines table's columns: templates are cut (one line each), places wrap.
+/// The unmatched-lines table's columns: templates are cut (one line each), places wrap; the
+/// time goes first, then the noise mark, then the place, before a template gets too short to
+/// read.
 const UNMATCHED_COLUMNS: [Column; 5] = [
     Column::KEEP.right(),
-    Column::KEEP.cap(TEMPLATE_WIDTH, 16, false),
-    Column::droppable(1),
-    Column::droppable(2).cap(usize::MAX, 16, true),
+    Column::KEEP.cap(TEMPLATE_WIDTH, 30, false),
     Column::droppable(0),
+    Column::droppable(2).cap(usize::MAX, 16, true),
+    Column::droppable(1),
 ];
 
 fn write_unmatched(
