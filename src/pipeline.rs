@@ -300,7 +300,46 @@ pub fn scan_paths(
     on_found: &(dyn Fn(u64) + Sync),
     on_progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary> {
-    drive(config, on_found, on_progress, None)
+    drive(config, Watch::without_walk(on_found, on_progress), None)
+}
+
+/// What a scan tells as it goes, for a progress display; each call may come from any worker.
+#[derive(Clone, Copy)]
+pub(crate) struct Watch<'a> {
+    /// The bytes of each file as discovery finds it.
+    pub(crate) found: &'a (dyn Fn(u64) + Sync),
+    /// Once, after the last `found`: the sum of `found` is the total to read.
+    pub(crate) walked: &'a (dyn Fn() + Sync),
+    /// Bytes as they are scanned.
+    pub(crate) scanned: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<'a> Watch<'a> {
+    /// A watch that is not told when the walk ends.
+    fn without_walk(
+        found: &'a (dyn Fn(u64) + Sync),
+        scanned: &'a (dyn Fn(u64) + Sync),
+    ) -> Watch<'a> {
+        Watch {
+            found,
+            walked: &|| {},
+            scanned,
+        }
+    }
+}
+
+/// [`scan_paths`], telling `watch` how the scan goes, the end of the walk included.
+pub(crate) fn scan_paths_watched(config: &ScanConfig, watch: Watch<'_>) -> Result<Summary> {
+    drive(config, watch, None)
+}
+
+/// [`scan_stream`], telling `watch` how the scan goes, the end of the walk included.
+pub(crate) fn scan_stream_watched(
+    config: &ScanConfig,
+    watch: Watch<'_>,
+    on_file: OnFile<'_>,
+) -> Result<Summary> {
+    drive(config, watch, Some(on_file))
 }
 
 /// Scans file by file in report order and hands each file's hits, with their line text, to
@@ -316,23 +355,22 @@ pub fn scan_stream(
     on_progress: &(dyn Fn(u64) + Sync),
     on_file: OnFile<'_>,
 ) -> Result<Summary> {
-    drive(config, on_found, on_progress, Some(on_file))
+    drive(
+        config,
+        Watch::without_walk(on_found, on_progress),
+        Some(on_file),
+    )
 }
 
 /// The driver (see the module docs).
-fn drive(
-    config: &ScanConfig,
-    on_found: &(dyn Fn(u64) + Sync),
-    on_progress: &(dyn Fn(u64) + Sync),
-    on_file: Option<OnFile<'_>>,
-) -> Result<Summary> {
+fn drive(config: &ScanConfig, watch: Watch<'_>, on_file: Option<OnFile<'_>>) -> Result<Summary> {
     let started = Instant::now();
     let rules = RuleSet::with_user_rules(&config.user_rules)?;
     let roots = roots_of(config);
     let threads = Threads::new(config.threads)?;
     let (found, tallies, window) = match on_file {
-        Some(on_file) => stream(config, &rules, &threads, on_found, on_progress, on_file)?,
-        None => threads.run(|| scan_all(config, &rules, on_found, on_progress)),
+        Some(on_file) => stream(config, &rules, &threads, watch, on_file)?,
+        None => threads.run(|| scan_all(config, &rules, watch)),
     };
     if found.files.is_empty() {
         return Err(no_log_files(config, roots, &found.skipped));
@@ -365,13 +403,9 @@ fn drive(
 type Scanned = (Discovery, Vec<FileTally>, Window);
 
 /// Scans files as discovery finds them, in parallel.
-fn scan_all(
-    config: &ScanConfig,
-    rules: &RuleSet,
-    on_found: &(dyn Fn(u64) + Sync),
-    on_progress: &(dyn Fn(u64) + Sync),
-) -> Scanned {
+fn scan_all(config: &ScanConfig, rules: &RuleSet, watch: Watch<'_>) -> Scanned {
     let (paths, all_files, opts) = (&config.paths, config.all_files, &config.read);
+    let (on_found, on_walked, on_progress) = (watch.found, watch.walked, watch.scanned);
     let fixed = |bound: Option<TimeBound>| !matches!(bound, Some(TimeBound::BeforeLast(_)));
     if fixed(config.since) && fixed(config.until) {
         // The window is known before the scan.
@@ -381,22 +415,24 @@ fn scan_all(
         };
         let context = TallyContext::new(rules, window, config.collectors());
         // Each worker tallies the chunk it scanned; the chunk's hits go there.
-        let (found, tallies) = read::discover_and_scan(paths, all_files, on_found, &|file| {
-            let scanned =
-                read::scan_file_chunks(file, rules, opts, on_progress, &|bytes, found| {
-                    ChunkTally::of(bytes, found, &context)
-                });
-            FileTally::join(file, scanned, &context)
-        });
+        let (found, tallies) =
+            read::discover_and_scan(paths, all_files, on_found, on_walked, &|file| {
+                let scanned =
+                    read::scan_file_chunks(file, rules, opts, on_progress, &|bytes, found| {
+                        ChunkTally::of(bytes, found, &context)
+                    });
+                FileTally::join(file, scanned, &context)
+            });
         return (found, tallies, window);
     }
     // A window relative to the last log time: keep every chunk until it is known.
     let keeping = TallyContext::new(rules, Window::default(), config.collectors());
-    let (found, results) = read::discover_and_scan(paths, all_files, on_found, &|file| {
-        read::scan_file_chunks(file, rules, opts, on_progress, &|bytes, findings| {
-            KeptChunk::new(bytes, findings, &keeping, false)
-        })
-    });
+    let (found, results) =
+        read::discover_and_scan(paths, all_files, on_found, on_walked, &|file| {
+            read::scan_file_chunks(file, rules, opts, on_progress, &|bytes, findings| {
+                KeptChunk::new(bytes, findings, &keeping, false)
+            })
+        });
     let last = results
         .iter()
         .filter_map(|r| r.as_ref().ok()?.last_entry_time(|k| &k.texted.findings))
@@ -416,15 +452,16 @@ fn stream(
     config: &ScanConfig,
     rules: &RuleSet,
     threads: &Threads,
-    on_found: &(dyn Fn(u64) + Sync),
-    on_progress: &(dyn Fn(u64) + Sync),
+    watch: Watch<'_>,
     on_file: OnFile<'_>,
 ) -> Result<Scanned> {
+    let on_progress = watch.scanned;
     let found = discover::discover(&config.paths, config.all_files);
     if found.files.is_empty() {
         return Ok((found, Vec::new(), Window::default()));
     }
-    on_found(found.files.iter().map(|f| f.size).sum());
+    (watch.found)(found.files.iter().map(|f| f.size).sum());
+    (watch.walked)();
     // Events go out file by file, before the last log time is known: only absolute bounds.
     let absolute = |bound: Option<TimeBound>| match bound {
         Some(TimeBound::BeforeLast(_)) => Err(Error::RelativeWindowInStream),

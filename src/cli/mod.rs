@@ -13,13 +13,16 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use crate::catalog::{Category, Lang, catalog};
 use crate::gate::{GateError, GivenRules, Policy, RuleNames};
 use crate::input::read::ReadOptions;
-use crate::pipeline::{POLICY_LIMIT, Threads, read_regular_file};
+use crate::pipeline::{
+    POLICY_LIMIT, Threads, Watch, read_regular_file, scan_paths_watched, scan_stream_watched,
+};
 use crate::progress::Progress;
 use crate::render::report::ReportFormat;
+use crate::render::text::escape_control;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
 use crate::search::rules::RuleError;
 use crate::time::Zone;
-use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary, scan_paths, scan_stream};
+use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary};
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -498,6 +501,24 @@ fn colour(choice: ColorChoice) -> bool {
     choice.enabled(io::stdout().is_terminal(), no_color.as_deref())
 }
 
+/// The columns output should fit in: `$COLUMNS` when set, else the terminal's width when
+/// stdout is a terminal, else no limit (piped output keeps whole lines).
+fn output_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS").ok();
+    width_of(
+        columns.as_deref(),
+        terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0)),
+    )
+}
+
+/// The output width given `$COLUMNS` and the terminal's width (when stdout is one).
+fn width_of(columns: Option<&str>, terminal: Option<usize>) -> Option<usize> {
+    columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0)
+        .or(terminal.filter(|&w| w > 0))
+}
+
 /// Writes a summary in one of the summary formats (`ndjson` is streamed by `scan` itself).
 fn write_report(
     out: &mut dyn Write,
@@ -507,7 +528,9 @@ fn write_report(
     color: bool,
 ) -> io::Result<()> {
     match format {
-        ScanFormat::Table => render::table::write_summary(out, summary, lang, color),
+        ScanFormat::Table => {
+            render::table::write_summary(out, summary, lang, color, output_width())
+        }
         ScanFormat::Json => render::json::write_summary(out, summary),
         ScanFormat::Csv => render::csv::write_summary(out, summary),
         ScanFormat::Markdown => render::table_md::write_summary(out, summary, lang),
@@ -566,14 +589,36 @@ fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::
     })
 }
 
+/// The callbacks that tell `progress` how a scan goes: files found, the end of the walk,
+/// bytes scanned.
+fn progress_callbacks(
+    progress: &Progress,
+) -> (
+    impl Fn(u64) + Sync + '_,
+    impl Fn() + Sync + '_,
+    impl Fn(u64) + Sync + '_,
+) {
+    (
+        |bytes| progress.add_total(bytes),
+        || progress.walked(),
+        |bytes| progress.advance(bytes),
+    )
+}
+
 /// Scans for `gate`, `diff` and `report`, with the progress bar; `deep` adds the connection
 /// story and the lines no rule understands.
 fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Result<Summary> {
     let config = scan_config(paths, args, deep)?;
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
-    let result = scan_paths(&config, &|bytes| progress.add_total(bytes), &|bytes| {
-        progress.advance(bytes)
-    });
+    let (found, walked, scanned) = progress_callbacks(&progress);
+    let result = scan_paths_watched(
+        &config,
+        Watch {
+            found: &found,
+            walked: &walked,
+            scanned: &scanned,
+        },
+    );
     progress.finish();
     Ok(result?)
 }
@@ -584,13 +629,17 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let show_progress =
         !args.settings.no_progress && !args.output.quiet && io::stderr().is_terminal();
     let progress = Progress::new(show_progress);
-    let on_found = |bytes| progress.add_total(bytes);
-    let on_progress = |bytes| progress.advance(bytes);
+    let (found, walked, scanned) = progress_callbacks(&progress);
+    let watch = Watch {
+        found: &found,
+        walked: &walked,
+        scanned: &scanned,
+    };
     let summary = if args.format == ScanFormat::Ndjson {
         let catalog = catalog();
         let zone = args.tz.unwrap_or_default();
         let mut buffered = io::BufWriter::new(out);
-        let result = scan_stream(&config, &on_found, &on_progress, &mut |events| {
+        let result = scan_stream_watched(&config, watch, &mut |events| {
             render::ndjson::write_file_events(&mut buffered, &events, catalog, zone)
         });
         progress.finish();
@@ -598,13 +647,14 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         buffered.flush().context("writing the events")?;
         summary
     } else {
-        let result = scan_paths(&config, &on_found, &on_progress);
+        let result = scan_paths_watched(&config, watch);
         progress.finish();
         let summary = result?;
         write_report(out, &summary, args.format, lang, colour(args.output.color))
             .context("writing the report")?;
         if args.timeline && args.format == ScanFormat::Table {
-            render::table::write_timeline(out, &summary, lang).context("writing the timeline")?;
+            render::table::write_timeline(out, &summary, lang, output_width())
+                .context("writing the timeline")?;
         }
         summary
     };
@@ -644,8 +694,8 @@ fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
 }
 
 /// The policy: the file given, else `./emscan.toml` when it exists, else empty; then the
-/// command-line rules over it.
-fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
+/// command-line rules over it. Also returns the file read, as the user would type it.
+fn load_policy(args: &GateArgs) -> anyhow::Result<(Policy, Option<String>)> {
     let default = Path::new("emscan.toml");
     let file = match &args.policy {
         Some(path) => Some(path.as_path()),
@@ -658,6 +708,10 @@ fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
         }
         None => Policy::default(),
     };
+    let source = file.map(|path| match &args.policy {
+        Some(_) => path.display().to_string(),
+        None => format!(".{}{}", std::path::MAIN_SEPARATOR, path.display()),
+    });
     policy.apply_given(&GivenRules {
         names: RuleNames {
             max: "--max",
@@ -672,11 +726,15 @@ fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
         max_new: args.max_new,
         fail_on_deprecated: args.fail_on_deprecated,
     })?;
-    Ok(policy)
+    Ok((policy, source))
 }
 
 fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let policy = load_policy(&args)?;
+    let (policy, source) = load_policy(&args)?;
+    // Say which file the rules came from: one found in the current folder is easy to miss.
+    if let Some(source) = &source {
+        eprintln!("emscan: policy: {}", escape_control(source));
+    }
     let baseline = args.baseline.as_deref().map(read_summary).transpose()?;
     // Refuse an unusable policy before spending time on the scan.
     policy.validate(baseline.is_some())?;
@@ -742,7 +800,7 @@ fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     if args.json {
         render::json::write_value(out, info)
     } else {
-        render::catalog::write_explain(out, info, lang, args.both)
+        render::catalog::write_explain(out, info, lang, args.both, output_width())
     }
     .context("writing the explanation")?;
     Ok(Status::Ok)
@@ -756,7 +814,7 @@ fn codes(args: CodesArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         .filter(|e| args.category.is_none_or(|c| e.category == c))
         .collect();
     match args.format {
-        Format::Table => render::catalog::write_codes(out, &entries, lang),
+        Format::Table => render::catalog::write_codes(out, &entries, lang, output_width()),
         Format::Json => render::json::write_value(out, &entries),
     }
     .context("writing the catalog")?;
@@ -780,6 +838,15 @@ mod tests {
         assert!(!ColorChoice::Auto.enabled(false, None));
         assert!(ColorChoice::Always.enabled(false, Some("1")));
         assert!(!ColorChoice::Never.enabled(true, None));
+    }
+
+    #[test]
+    fn width_comes_from_columns_then_the_terminal() {
+        assert_eq!(width_of(Some("60"), Some(200)), Some(60));
+        assert_eq!(width_of(None, Some(200)), Some(200));
+        assert_eq!(width_of(None, None), None);
+        assert_eq!(width_of(Some("wide"), None), None);
+        assert_eq!(width_of(Some("0"), Some(90)), Some(90));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::io::Read;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flate2::read::MultiGzDecoder;
 use memchr::memchr;
@@ -490,22 +491,33 @@ fn scan_whole<P>(data: &[u8], rules: &RuleSet, fold: &ChunkFold<'_, P>) -> P {
 /// workers scan what they have found, instead of every worker waiting for the whole walk
 /// (most of the wall time before any byte is read on a bundle of small files). Each batch the
 /// walk hands on becomes one task of the pool, which looks up the sizes and spawns a scan per
-/// file. `on_found` is told the size of each file as it is found. Returns the discovery, its
-/// files in report order, and what `scan` made of each file, in the same order.
+/// file. `on_found` is told the size of each file as it is found, and `on_walked` once, after
+/// the last `on_found` (the total is then known). Returns the discovery, its files in report
+/// order, and what `scan` made of each file, in the same order.
 pub(crate) fn discover_and_scan<T: Send>(
     paths: &[PathBuf],
     all_files: bool,
     on_found: &(dyn Fn(u64) + Sync),
+    on_walked: &(dyn Fn() + Sync),
     scan: &(dyn Fn(&LogFile) -> T + Sync),
 ) -> (Discovery, Vec<T>) {
     let done: Mutex<Vec<(LogFile, T)>> = Mutex::new(Vec::new());
     let unreadable = Mutex::new(Vec::new());
     let mut skipped = Vec::new();
+    // Batches not yet sized, plus one for the walk itself: whichever ends last has seen every
+    // file found.
+    let unsized_batches = AtomicUsize::new(1);
+    let batch_sized = || {
+        if unsized_batches.fetch_sub(1, Ordering::AcqRel) == 1 {
+            on_walked();
+        }
+    };
     // In place: the walk's own threads do the walking, and this one waits for them, so that
     // every worker of the pool is free to scan.
     rayon::in_place_scope(|scope| {
         skipped = discover::walk(paths, all_files, &|batch| {
-            let (done, unreadable) = (&done, &unreadable);
+            let (done, unreadable, batch_sized) = (&done, &unreadable, &batch_sized);
+            unsized_batches.fetch_add(1, Ordering::AcqRel);
             scope.spawn(move |scope| {
                 for file in batch {
                     match discover::sized(file) {
@@ -519,8 +531,10 @@ pub(crate) fn discover_and_scan<T: Send>(
                         Err(skip) => discover::lock(unreadable).push(skip),
                     }
                 }
+                batch_sized();
             });
         });
+        batch_sized();
     });
     skipped.extend(discover::into_inner(unreadable));
     let mut done = discover::into_inner(done);
@@ -596,8 +610,14 @@ mod tests {
                 let on_found = |bytes| {
                     found_sizes.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
                 };
+                // The sizes found when the walk is said to be over, once per call.
+                let at_walked = Mutex::new(Vec::new());
+                let on_walked = || {
+                    let sum = found_sizes.load(std::sync::atomic::Ordering::Relaxed);
+                    at_walked.lock().unwrap().push(sum);
+                };
                 let (found, scans) = pool.install(|| {
-                    discover_and_scan(&paths, all_files, &on_found, &|file| {
+                    discover_and_scan(&paths, all_files, &on_found, &on_walked, &|file| {
                         scan_file(file, &rules, &opts, none).unwrap()
                     })
                 });
@@ -606,6 +626,8 @@ mod tests {
                 assert_eq!(scans, expected);
                 let total: u64 = discovered.files.iter().map(|f| f.size).sum();
                 assert_eq!(found_sizes.into_inner(), total);
+                // Told once, after every file was found: the total it knows is the whole.
+                assert_eq!(at_walked.into_inner().unwrap(), [total]);
             }
         }
     }

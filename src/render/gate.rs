@@ -53,11 +53,26 @@ pub(crate) fn verdict_line(verdict: &Verdict) -> String {
     }
 }
 
-/// Writes one `FAIL` line per broken rule, then the verdict. Control characters in log-derived
-/// text (paths) are escaped.
+/// The rules that hold on one line, `pass: RULE: ACTUAL (limit LIMIT); …`, or `None` when every
+/// rule broke.
+pub(crate) fn passing_line(verdict: &Verdict) -> Option<String> {
+    let held: Vec<String> = verdict
+        .outcomes
+        .iter()
+        .filter(|o| o.passed)
+        .map(|o| format!("{}: {} (limit {})", o.rule, o.actual_text(), o.limit_text()))
+        .collect();
+    (!held.is_empty()).then(|| format!("pass: {}", held.join("; ")))
+}
+
+/// Writes one `FAIL` line per broken rule, one `pass:` line with the rules that hold, then the
+/// verdict. Control characters in log-derived text (paths) are escaped.
 pub(crate) fn write_text(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     for outcome in verdict.broken_rules() {
         writeln!(out, "FAIL {}", escape_control(&describe(outcome)))?;
+    }
+    if let Some(line) = passing_line(verdict) {
+        writeln!(out, "{}", escape_control(&line))?;
     }
     writeln!(out, "{}", verdict_line(verdict))
 }
@@ -180,7 +195,7 @@ pub(crate) mod tests {
         assert_eq!(
             render(write_text, &v),
             "FAIL max SERVER_NOT_REACHABLE: 3 (limit 0), first at dev\\u{1b}[2J/easemob.log:7 \
-             — retry, later\ngate failed: 1 of 2 rules broken\n"
+             — retry, later\npass: max total: 3 (limit 0)\ngate failed: 1 of 2 rules broken\n"
         );
     }
 

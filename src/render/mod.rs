@@ -11,6 +11,7 @@ pub(crate) mod catalog;
 pub(crate) mod cells;
 pub(crate) mod csv;
 pub(crate) mod diff;
+pub(crate) mod fit;
 pub(crate) mod gate;
 pub(crate) mod json;
 pub(crate) mod junit;

@@ -3,16 +3,14 @@
 
 use std::io::{self, Write};
 
-use indicatif::{HumanBytes, HumanCount};
-use tabled::Table;
-use tabled::builder::Builder;
-use tabled::settings::object::{Columns, Rows};
-use tabled::settings::{Alignment, Color, Style, Width};
-
 use crate::Summary;
 use crate::catalog::Lang;
+use crate::model::{StoryEntry, StoryEvent};
 use crate::render::cells::{first_at, histogram, share, sparkline, time};
+use crate::render::fit::{Column, truncate, write_table, write_wrapped};
+use crate::render::report::label_name;
 use crate::render::text::{ProblemKind, escape_control, problem_entries};
+use indicatif::{HumanBytes, HumanCount};
 
 /// The widest the hint column gets before it is cut.
 const HINT_WIDTH: usize = 60;
@@ -47,6 +45,16 @@ pub(crate) struct TableLabels {
     pub(crate) bursts_title: &'static str,
     /// Said when no burst was found.
     pub(crate) no_bursts: &'static str,
+    /// Title of the connection-story table (the deep pass).
+    pub(crate) story_title: &'static str,
+    /// Columns of the connection-story table.
+    pub(crate) story_header: [&'static str; 5],
+    /// A story step: an `onDisconnect…` code.
+    pub(crate) story_disconnect: &'static str,
+    /// A story step: a `handleDisconnect` reason.
+    pub(crate) story_reason: &'static str,
+    /// A story step: connected again.
+    pub(crate) story_connected: &'static str,
 }
 
 /// The labels of `lang`.
@@ -94,6 +102,17 @@ const EN: TableLabels = TableLabels {
     all_errors: "all errors",
     bursts_title: "Bursts",
     no_bursts: "No bursts: errors never rose far above the background.",
+    story_title: "Connection story per device (disconnect codes, handleDisconnect reasons, reconnects):",
+    story_header: [
+        "device",
+        "disconnects",
+        "reasons",
+        "reconnects",
+        "first steps",
+    ],
+    story_disconnect: "disconnect",
+    story_reason: "reason",
+    story_connected: "connected",
 };
 
 const ZH: TableLabels = TableLabels {
@@ -127,91 +146,123 @@ const ZH: TableLabels = TableLabels {
     all_errors: "全部错误",
     bursts_title: "错误突增",
     no_bursts: "无突增：错误从未明显高于背景水平。",
+    story_title: "各设备的连接经过（断开错误码、handleDisconnect 原因、重连）：",
+    story_header: ["设备", "断开次数", "断开原因", "重连次数", "最初经过"],
+    story_disconnect: "断开",
+    story_reason: "原因",
+    story_connected: "已连接",
 };
 
-/// Makes a table's header bold when colour is on.
-fn emphasise_header(table: &mut Table, color: bool) {
-    if color {
-        table.modify(Rows::first(), Color::BOLD);
-    }
-}
+/// The scan table's columns: the hint wraps, the name narrows, and the times, share and
+/// device count go (last seen first) when the terminal is too narrow.
+const CODE_COLUMNS: [Column; 8] = [
+    Column::KEEP,
+    Column::KEEP.cap(usize::MAX, 14, true),
+    Column::KEEP.right(),
+    Column::droppable(1).right(),
+    Column::droppable(2).right(),
+    Column::droppable(3),
+    Column::droppable(0),
+    Column::KEEP.cap(HINT_WIDTH, 20, true),
+];
 
-/// Writes the scan table; `color` adds ANSI styling (the caller decides: terminal, `NO_COLOR`).
+/// The unknown-code table's columns: the place wraps; times and devices go first.
+const UNKNOWN_COLUMNS: [Column; 6] = [
+    Column::KEEP,
+    Column::KEEP.right(),
+    Column::droppable(1).right(),
+    Column::droppable(2),
+    Column::droppable(0),
+    Column::KEEP.cap(usize::MAX, 16, true),
+];
+
+/// Writes the scan table, fitted to `limit` columns when there is one; `color` adds ANSI
+/// styling (the caller decides: terminal, `NO_COLOR`).
 pub(crate) fn write_summary(
     out: &mut dyn Write,
     summary: &Summary,
     lang: Lang,
     color: bool,
+    limit: Option<usize>,
 ) -> io::Result<()> {
     let labels = labels(lang);
     let total = summary.error_count();
     if summary.codes.is_empty() {
-        writeln!(out, "{}", labels.no_errors)?;
+        write_wrapped(out, labels.no_errors, limit, 2)?;
     } else {
-        let mut builder = Builder::default();
-        builder.push_record(labels.header);
-        for code in &summary.codes {
-            builder.push_record([
-                code.code.to_string(),
-                code.name.clone().unwrap_or_default(),
-                HumanCount(code.count).to_string(),
-                share(code.count, total),
-                code.devices().to_string(),
-                time(code.first),
-                time(code.last),
-                code.hint.clone().unwrap_or_default(),
-            ]);
-        }
-        let mut table = builder.build();
-        table
-            .with(Style::sharp())
-            .modify(Columns::new(2..5), Alignment::right())
-            .modify(Columns::new(7..8), Width::truncate(HINT_WIDTH).suffix("…"));
-        emphasise_header(&mut table, color);
-        writeln!(out, "{table}")?;
+        let rows: Vec<Vec<String>> = summary
+            .codes
+            .iter()
+            .map(|code| {
+                vec![
+                    code.code.to_string(),
+                    code.name.clone().unwrap_or_default(),
+                    HumanCount(code.count).to_string(),
+                    share(code.count, total),
+                    code.devices().to_string(),
+                    time(code.first),
+                    time(code.last),
+                    code.hint.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        write_table(out, &labels.header, &rows, &CODE_COLUMNS, limit, color)?;
     }
     if !summary.unknown_codes.is_empty() {
-        writeln!(out, "\n{}", labels.unknown_title)?;
-        let mut builder = Builder::default();
-        builder.push_record(labels.unknown_header);
-        for code in &summary.unknown_codes {
-            builder.push_record([
-                code.code.to_string(),
-                HumanCount(code.count).to_string(),
-                code.devices().to_string(),
-                time(code.first),
-                time(code.last),
-                first_at(code),
-            ]);
-        }
-        let mut table = builder.build();
-        table.with(Style::sharp());
-        emphasise_header(&mut table, color);
-        writeln!(out, "{table}")?;
+        writeln!(out)?;
+        write_wrapped(out, labels.unknown_title, limit, 2)?;
+        let rows: Vec<Vec<String>> = summary
+            .unknown_codes
+            .iter()
+            .map(|code| {
+                vec![
+                    code.code.to_string(),
+                    HumanCount(code.count).to_string(),
+                    code.devices().to_string(),
+                    time(code.first),
+                    time(code.last),
+                    first_at(code),
+                ]
+            })
+            .collect();
+        write_table(
+            out,
+            &labels.unknown_header,
+            &rows,
+            &UNKNOWN_COLUMNS,
+            limit,
+            color,
+        )?;
     }
     let success = &summary.success;
-    writeln!(
+    writeln!(out)?;
+    write_wrapped(
         out,
-        "\n{}: {} ({} .. {})",
-        labels.success,
-        HumanCount(success.count),
-        time(success.first),
-        time(success.last)
+        &format!(
+            "{}: {} ({} .. {})",
+            labels.success,
+            HumanCount(success.count),
+            time(success.first),
+            time(success.last)
+        ),
+        limit,
+        2,
     )?;
-    write_unmatched(out, summary, labels, color)?;
+    write_unmatched(out, summary, labels, color, limit)?;
+    write_story(out, summary, labels, color, limit)?;
     for (kind, path, reason) in problem_entries(summary) {
         let label = match kind {
             ProblemKind::Partial => labels.partial,
             ProblemKind::Skipped => labels.skipped,
         };
-        writeln!(
-            out,
+        let line = format!(
             "{label}: {}: {}",
             escape_control(path),
             escape_control(reason)
-        )?;
+        );
+        write_wrapped(out, &line, limit, 2)?;
     }
-    write_footer(out, summary, lang)
+    write_footer(out, summary, lang, limit)
 }
 
 /// Templates shown in the table.
@@ -219,78 +270,241 @@ const UNMATCHED_TOP: usize = 20;
 /// The widest a template gets in the table.
 const TEMPLATE_WIDTH: usize = 70;
 
+/// The unmatched-lines table's columns: templates are cut (one line each), places wrap; the
+/// time goes first, then the noise mark, then the place, before a template gets too short to
+/// read.
+const UNMATCHED_COLUMNS: [Column; 5] = [
+    Column::KEEP.right(),
+    Column::KEEP.cap(TEMPLATE_WIDTH, 30, false),
+    Column::droppable(0),
+    Column::droppable(2).cap(usize::MAX, 16, true),
+    Column::droppable(1),
+];
+
 fn write_unmatched(
     out: &mut dyn Write,
     summary: &Summary,
     labels: &TableLabels,
     color: bool,
+    limit: Option<usize>,
 ) -> io::Result<()> {
     if summary.unmatched_templates.is_empty() {
         return Ok(());
     }
-    writeln!(out, "\n{}", labels.unmatched_title)?;
-    let mut builder = Builder::default();
-    builder.push_record(labels.unmatched_header);
-    for t in summary.unmatched_templates.iter().take(UNMATCHED_TOP) {
-        builder.push_record([
-            HumanCount(t.count).to_string(),
-            escape_control(&t.template).into_owned(),
-            time(t.first),
-            format!("{}:{}", escape_control(&t.first_at.path), t.first_at.line),
-            if t.known_noise { labels.noise } else { "" }.to_string(),
-        ]);
+    writeln!(out)?;
+    write_wrapped(out, labels.unmatched_title, limit, 2)?;
+    let rows: Vec<Vec<String>> = summary
+        .unmatched_templates
+        .iter()
+        .take(UNMATCHED_TOP)
+        .map(|t| {
+            vec![
+                HumanCount(t.count).to_string(),
+                escape_control(&t.template).into_owned(),
+                time(t.first),
+                format!("{}:{}", escape_control(&t.first_at.path), t.first_at.line),
+                if t.known_noise { labels.noise } else { "" }.to_string(),
+            ]
+        })
+        .collect();
+    write_table(
+        out,
+        &labels.unmatched_header,
+        &rows,
+        &UNMATCHED_COLUMNS,
+        limit,
+        color,
+    )
+}
+
+/// Story steps shown per device.
+const STORY_STEPS: usize = 12;
+
+/// The connection-story table's columns: the steps wrap; reasons and reconnects go first.
+const STORY_COLUMNS: [Column; 5] = [
+    Column::KEEP.cap(usize::MAX, 10, true),
+    Column::KEEP.right(),
+    Column::droppable(1).cap(usize::MAX, 10, true),
+    Column::droppable(0).right(),
+    Column::KEEP.cap(80, 20, true),
+];
+
+/// One story step for the table: the time of day and what happened, joined by no-break
+/// spaces so that a wrapped cell breaks between steps only.
+fn story_step(entry: &StoryEntry, labels: &TableLabels) -> String {
+    let at = entry.time.map_or_else(
+        || "?".to_string(),
+        |t| t.naive().format("%H:%M:%S").to_string(),
+    );
+    let value = entry.value.map(|v| v.to_string()).unwrap_or_default();
+    match entry.event {
+        StoryEvent::Disconnect => format!("{at}\u{a0}{}\u{a0}{value}", labels.story_disconnect),
+        StoryEvent::HandleDisconnect => format!("{at}\u{a0}{}\u{a0}{value}", labels.story_reason),
+        StoryEvent::Connected => format!("{at}\u{a0}{}", labels.story_connected),
     }
-    let mut table = builder.build();
-    table
-        .with(Style::sharp())
-        .modify(Columns::new(0..1), Alignment::right())
-        .modify(
-            Columns::new(1..2),
-            Width::truncate(TEMPLATE_WIDTH).suffix("…"),
-        );
-    emphasise_header(&mut table, color);
-    writeln!(out, "{table}")
+}
+
+/// The connection story of each device that has one, when the deep pass told it: disconnects, their
+/// `handleDisconnect` reasons, reconnections, and the first steps in order.
+fn write_story(
+    out: &mut dyn Write,
+    summary: &Summary,
+    labels: &TableLabels,
+    color: bool,
+    limit: Option<usize>,
+) -> io::Result<()> {
+    // Without the deep pass a story holds only the disconnect codes the code table shows.
+    let deep = summary
+        .devices
+        .iter()
+        .flat_map(|d| &d.story)
+        .any(|e| e.event != StoryEvent::Disconnect);
+    let devices: Vec<_> = summary
+        .devices
+        .iter()
+        .filter(|d| d.story_total > 0)
+        .collect();
+    if !deep || devices.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    write_wrapped(out, labels.story_title, limit, 2)?;
+    let rows: Vec<Vec<String>> = devices
+        .iter()
+        .map(|d| {
+            let reasons: Vec<String> = d
+                .disconnect_reason_counts
+                .iter()
+                .map(|(reason, n)| format!("{reason}×{n}"))
+                .collect();
+            let reconnects = d
+                .story
+                .iter()
+                .filter(|e| e.event == StoryEvent::Connected)
+                .count();
+            let mut steps: Vec<String> = d
+                .story
+                .iter()
+                .take(STORY_STEPS)
+                .map(|e| story_step(e, labels))
+                .collect();
+            let more = d.story_total.saturating_sub(steps.len() as u64);
+            if more > 0 {
+                steps.push(format!("(+{more})"));
+            }
+            vec![
+                escape_control(&d.name).into_owned(),
+                HumanCount(d.disconnects).to_string(),
+                if reasons.is_empty() {
+                    "-".to_string()
+                } else {
+                    reasons.join(" ")
+                },
+                reconnects.to_string(),
+                steps.join(" → "),
+            ]
+        })
+        .collect();
+    write_table(
+        out,
+        &labels.story_header,
+        &rows,
+        &STORY_COLUMNS,
+        limit,
+        color,
+    )
 }
 
 /// Codes with a sparkline in the timeline view.
 const SPARK_CODES: usize = 8;
 
+/// The widest a code name gets in the timeline view, and the narrowest it is made to fit.
+const SPARK_NAME: (usize, usize) = (28, 12);
+
+/// Sums each run of `k` buckets into one.
+fn rebin(series: &[u64], k: usize) -> Vec<u64> {
+    series.chunks(k.max(1)).map(|c| c.iter().sum()).collect()
+}
+
+/// A bucket width for people: `15m`, `2h`, `1d`, `90s`.
+fn duration_name(seconds: i64) -> String {
+    match seconds {
+        s if s > 0 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s > 0 && s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 /// Writes the timeline view: a sparkline per top code over one time axis, a histogram of all
-/// errors, and the bursts.
-pub(crate) fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
+/// errors, and the bursts. Under a `limit`, names are cut and neighbouring buckets summed until
+/// the lines fit.
+pub(crate) fn write_timeline(
+    out: &mut dyn Write,
+    summary: &Summary,
+    lang: Lang,
+    limit: Option<usize>,
+) -> io::Result<()> {
     let labels = labels(lang);
     let tl = &summary.timeline;
     let (Some(start), Some(end)) = (tl.start, tl.end) else {
         return writeln!(out, "\n{}: -", labels.timeline_title);
     };
-    writeln!(
-        out,
-        "\n{} ({} .. {}, {} × {}):",
-        labels.timeline_title, start, end, tl.buckets, tl.bucket
-    )?;
-    let top = summary
+    let top: Vec<(&crate::model::CodeSummary, Vec<u64>)> = summary
         .codes
         .iter()
         .chain(&summary.unknown_codes)
-        .filter(|c| tl.codes.contains_key(&c.code.to_string()))
-        .take(SPARK_CODES);
-    for code in top {
-        let Some(series) = tl.code_per_bucket(code.code) else {
-            continue;
-        };
+        .filter_map(|c| Some((c, tl.code_per_bucket(c.code)?)))
+        .take(SPARK_CODES)
+        .collect();
+    let all = tl.total_per_bucket();
+    // Room for the sparks: `CODE NAME │sparks│ max N`, and `  │bars` below.
+    let max_digits = top
+        .iter()
+        .map(|(_, s)| s.iter().sum::<u64>().to_string().len())
+        .chain([all.iter().sum::<u64>().to_string().len()])
+        .max()
+        .unwrap_or(1);
+    let len = all.len();
+    let (mut name_width, mut k) = (SPARK_NAME.0, 1);
+    if let Some(limit) = limit {
+        let room = |name: usize| limit.saturating_sub(5 + 1 + name + 2 + 5 + max_digits);
+        if room(name_width) < len {
+            name_width = SPARK_NAME.0 - (len - room(name_width)).min(SPARK_NAME.0 - SPARK_NAME.1);
+        }
+        let room = room(name_width).min(limit.saturating_sub(3)).max(1);
+        k = len.div_ceil(room).max(1);
+    }
+    let total = rebin(&all, k);
+    let bucket = if k == 1 {
+        tl.bucket.clone()
+    } else {
+        duration_name(tl.bucket_seconds * k as i64)
+    };
+    writeln!(out)?;
+    let title = format!(
+        "{} ({} .. {}, {} × {}):",
+        labels.timeline_title,
+        start,
+        end,
+        total.len(),
+        bucket
+    );
+    write_wrapped(out, &title, limit, 2)?;
+    for (code, series) in top {
+        let series = rebin(&series, k);
         let name = code.name.as_deref().unwrap_or("?");
         let max = series.iter().copied().max().unwrap_or(0);
         writeln!(
             out,
-            "{:>5} {:<28} │{}│ max {max}",
+            "{:>5} {:<name_width$} │{}│ max {max}",
             code.code,
-            truncate(name, 28),
+            truncate(name, name_width),
             sparkline(&series)
         )?;
     }
-    let total = tl.total_per_bucket();
-    let max = tl.total.max();
-    writeln!(out, "\n{} (max {max} / {}):", labels.all_errors, tl.bucket)?;
+    let max = total.iter().copied().max().unwrap_or(0);
+    writeln!(out, "\n{} (max {max} / {bucket}):", labels.all_errors)?;
     for row in histogram(&total) {
         writeln!(out, "  │{row}")?;
     }
@@ -299,40 +513,40 @@ pub(crate) fn write_timeline(out: &mut dyn Write, summary: &Summary, lang: Lang)
     let left = start.to_string();
     let right = end.to_string();
     let pad = (width + 1).saturating_sub(left.len() + right.len()).max(1);
-    writeln!(out, "   {left}{}{right}", " ".repeat(pad))?;
+    write_wrapped(
+        out,
+        &format!("   {left}{}{right}", " ".repeat(pad)),
+        limit,
+        3,
+    )?;
     writeln!(out, "\n{}:", labels.bursts_title)?;
     if summary.bursts.is_empty() {
-        writeln!(out, "  {}", labels.no_bursts)?;
+        write_wrapped(out, &format!("  {}", labels.no_bursts), limit, 4)?;
     }
     for b in &summary.bursts {
         let mut codes: Vec<(&String, &u64)> = b.codes.iter().collect();
         codes.sort_by(|x, y| y.1.cmp(x.1).then_with(|| x.0.cmp(y.0)));
         let codes: Vec<String> = codes.iter().map(|(c, n)| format!("{c}×{n}")).collect();
-        writeln!(
-            out,
+        let line = format!(
             "  {} .. {}  {}  {}  {}",
             b.start,
             b.end,
-            b.label.as_deref().unwrap_or("-"),
+            label_name(b.label.as_deref(), lang),
             escape_control(&b.devices.join(", ")),
             codes.join(" ")
-        )?;
+        );
+        write_wrapped(out, &line, limit, 4)?;
     }
     Ok(())
 }
 
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let mut t: String = text.chars().take(width - 1).collect();
-        t.push('…');
-        t
-    }
-}
-
-/// The footer line: errors, files, bytes, lines, time and throughput.
-pub(crate) fn write_footer(out: &mut dyn Write, summary: &Summary, lang: Lang) -> io::Result<()> {
+/// The footer line: errors, files, bytes, lines, time and throughput, wrapped to `limit`.
+pub(crate) fn write_footer(
+    out: &mut dyn Write,
+    summary: &Summary,
+    lang: Lang,
+    limit: Option<usize>,
+) -> io::Result<()> {
     let stats = &summary.stats;
     let seconds = stats.elapsed_ms as f64 / 1000.0;
     let rate = if stats.elapsed_ms > 0 {
@@ -345,9 +559,8 @@ pub(crate) fn write_footer(out: &mut dyn Write, summary: &Summary, lang: Lang) -
         (true, Lang::En) => format!(", {} decoded", HumanBytes(stats.bytes_scanned)),
         (true, Lang::Zh) => format!("，解压后 {}", HumanBytes(stats.bytes_scanned)),
     };
-    match lang {
-        Lang::En => writeln!(
-            out,
+    let line = match lang {
+        Lang::En => format!(
             "{} errors in {} files ({} on disk{decoded}), {} lines, {:.3} s, {rate}",
             HumanCount(summary.error_count()),
             stats.files,
@@ -355,8 +568,7 @@ pub(crate) fn write_footer(out: &mut dyn Write, summary: &Summary, lang: Lang) -
             HumanCount(stats.lines),
             seconds
         ),
-        Lang::Zh => writeln!(
-            out,
+        Lang::Zh => format!(
             "共 {} 个错误，{} 个文件（磁盘 {}{decoded}），{} 行，{:.3} 秒，{rate}",
             HumanCount(summary.error_count()),
             stats.files,
@@ -364,7 +576,8 @@ pub(crate) fn write_footer(out: &mut dyn Write, summary: &Summary, lang: Lang) -
             HumanCount(stats.lines),
             seconds
         ),
-    }
+    };
+    write_wrapped(out, &line, limit, 2)
 }
 
 #[cfg(test)]
@@ -376,6 +589,16 @@ mod tests {
         assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
         assert_eq!(sparkline(&[0, 0]), "  ");
         assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn buckets_are_summed_to_fit() {
+        assert_eq!(rebin(&[1, 2, 3, 4, 5], 2), [3, 7, 5]);
+        assert_eq!(rebin(&[1, 2], 1), [1, 2]);
+        assert_eq!(duration_name(4 * 900), "1h");
+        assert_eq!(duration_name(3 * 900), "45m");
+        assert_eq!(duration_name(2 * 86_400), "2d");
+        assert_eq!(duration_name(90), "90s");
     }
 
     #[test]

@@ -100,7 +100,7 @@ pub(crate) fn write_summary(out: &mut dyn Write, summary: &Summary, lang: Lang) 
         writeln!(out, "- {label}: {}: {}", cell(path), cell(reason))?;
     }
     writeln!(out)?;
-    write_footer(out, summary, lang)
+    write_footer(out, summary, lang, None)
 }
 
 #[cfg(test)]

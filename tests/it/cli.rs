@@ -285,7 +285,7 @@ fn scan_timeline_view_shows_sparklines_histogram_and_bursts() {
         .stdout(predicate::str::contains("× 15m"))
         .stdout(predicate::str::contains("NETWORK_ERROR"))
         .stdout(predicate::str::contains("all errors (max"))
-        .stdout(predicate::str::contains("network_outage  PC-ALICE"))
+        .stdout(predicate::str::contains("network outage  PC-ALICE"))
         .stdout(predicate::str::contains("Error lines no rule understands"));
 }
 

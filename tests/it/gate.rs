@@ -206,7 +206,15 @@ fn exit_0_when_every_rule_holds() {
     );
     let r = gate(dir.path(), &sample(), &["--max", &max_300, "--max", &max_2]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(r.stdout, "gate passed: 2 rules checked, all hold\n");
+    assert_eq!(
+        r.stdout,
+        format!(
+            "pass: max NETWORK_ERROR (2): {} (limit {0}); max SERVER_NOT_REACHABLE (300): {} \
+             (limit {1})\ngate passed: 2 rules checked, all hold\n",
+            known.count(2),
+            known.count(300)
+        )
+    );
 }
 
 #[test]
@@ -221,7 +229,7 @@ fn exit_1_with_one_text_line_per_broken_rule_and_a_verdict() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert_eq!(lines.len(), 3, "{}", r.stdout);
     let expected = format!(
         "FAIL max SERVER_NOT_REACHABLE (300): {} (limit 0), first at {}:{} — ",
         Known::of("sample-bundle").count(300),
@@ -235,7 +243,12 @@ fn exit_1_with_one_text_line_per_broken_rule_and_a_verdict() {
     );
     let hint = code_entry(&scan, 300)["hint"].as_str().expect("hint");
     assert!(lines[0].ends_with(hint), "{}", lines[0]);
-    assert_eq!(lines[1], "gate failed: 1 of 2 rules broken");
+    assert!(
+        lines[1].starts_with("pass: max NETWORK_ERROR (2): "),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2], "gate failed: 1 of 2 rules broken");
 }
 
 #[test]

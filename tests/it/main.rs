@@ -16,4 +16,5 @@ mod invariance;
 mod layers;
 mod report;
 mod spark;
+mod terminal;
 mod timeline;
