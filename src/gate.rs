@@ -13,7 +13,8 @@
 //! | `--max-new N` / `max_new = N` | more than `N` codes occur that the baseline does not have |
 //! | `--max-increase T=P` / `max_increase = { T = P }` | `T` grew by more than `P` percent over the baseline |
 //!
-//! A target `T` is a catalog code or name (any case), `category:NAME`, `total` or `unknown`.
+//! A target `T` is a catalog code or name (any case; the newer tier's codes too, which still
+//! count as `unknown`), `category:NAME`, `total` or `unknown`.
 //! Codes on the allow list (`--allow`, `allow = [...]`) never count towards any rule.
 //!
 //! A rate is `count / span`, where `span` is the log time from the target's first to its last
@@ -45,12 +46,13 @@ pub(crate) enum Target {
     Unknown,
     /// The catalog codes of one category (`category:server`).
     Category(Category),
-    /// One catalog code, given by number or name.
+    /// One catalog code (either tier), given by number or name.
     Code(u32),
 }
 
 impl Target {
-    /// Parses `total`, `unknown`, `category:NAME`, or a catalog code or name (any case).
+    /// Parses `total`, `unknown`, `category:NAME`, or a code or name (any case) of either
+    /// catalog tier.
     pub(crate) fn parse(text: &str) -> std::result::Result<Target, String> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("total") {
@@ -84,7 +86,7 @@ impl Target {
             Target::Unknown => "unknown".into(),
             Target::Category(c) => format!("category:{c}"),
             Target::Code(code) => catalog()
-                .get(*code)
+                .find(*code)
                 .map_or_else(|| code.to_string(), |i| i.name.clone()),
         }
     }

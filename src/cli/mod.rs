@@ -299,6 +299,9 @@ struct CodesArgs {
     /// Language [default: from LANG]
     #[arg(long, value_enum)]
     lang: Option<Lang>,
+    /// List the codes of newer SDK versions that the Windows SDK table lacks instead
+    #[arg(long)]
+    newer: bool,
 }
 
 /// When to colour terminal output.
@@ -738,8 +741,12 @@ fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
 
 fn codes(args: CodesArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let lang = args.lang.unwrap_or_else(Lang::from_env);
-    let entries: Vec<_> = catalog()
-        .entries()
+    let tier = if args.newer {
+        catalog().newer_entries()
+    } else {
+        catalog().entries()
+    };
+    let entries: Vec<_> = tier
         .iter()
         .filter(|e| args.category.is_none_or(|c| e.category == c))
         .collect();

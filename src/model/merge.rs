@@ -335,6 +335,8 @@ fn merge_code(a: CodeSummary, b: CodeSummary, order: &LocationOrder<'_>) -> Code
         per_minute: a.per_minute,
         hint: a.hint.or(b.hint),
         samples: earliest_samples(a.samples.into_iter().chain(b.samples), SAMPLES_PER_CODE),
+        tier: a.tier.or(b.tier),
+        source: a.source.or(b.source),
     };
     add_buckets(&mut out.per_file, b.per_file);
     add_buckets(&mut out.per_device, b.per_device);

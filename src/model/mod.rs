@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, Category, Lang, SUCCESS_CODE};
+use crate::catalog::{Catalog, Category, Lang, SUCCESS_CODE, Tier};
 use crate::time::{LogTime, Minute, PrefixStyle};
 
 mod burst;
@@ -99,7 +99,8 @@ pub struct Location {
 pub struct CodeSummary {
     /// The code.
     pub code: u32,
-    /// The catalog name (absent for unknown codes).
+    /// The catalog name: the Windows table's, or for an unknown code the newer tier's (absent
+    /// for codes in neither).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The catalog category (absent for unknown codes).
@@ -128,6 +129,12 @@ pub struct CodeSummary {
     /// The earliest few lines stating the code.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<SampleLine>,
+    /// `newer` for an unknown code that newer SDK versions define (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
+    /// The page a newer-tier code is taken from (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl CodeSummary {
@@ -150,6 +157,21 @@ impl CodeSummary {
                 .filter(|_| code != SUCCESS_CODE)
                 .map(|i| i.hint(lang).to_string()),
             samples: Vec::new(),
+            tier: None,
+            source: None,
+        }
+    }
+
+    /// Fills in the name, tier and source of a code that is not in the Windows table but in
+    /// the catalog's newer tier; other codes are left as they are.
+    pub fn name_newer_code(&mut self, catalog: &Catalog) {
+        if catalog.get(self.code).is_some() {
+            return;
+        }
+        if let Some(info) = catalog.newer(self.code) {
+            self.name = Some(info.name.clone());
+            self.tier = Some(Tier::Newer);
+            self.source = info.source.clone();
         }
     }
 

@@ -176,7 +176,7 @@ pub(crate) fn write_summary(
         builder.push_record(labels.unknown_header);
         for code in &summary.unknown_codes {
             builder.push_record([
-                code.code.to_string(),
+                super::catalog::unknown_code_cell(code),
                 HumanCount(code.count).to_string(),
                 code.devices().to_string(),
                 time(code.first),
@@ -188,6 +188,9 @@ pub(crate) fn write_summary(
         table.with(Style::sharp());
         emphasise_header(&mut table, color);
         writeln!(out, "{table}")?;
+        if let Some(note) = super::catalog::newer_names_note(&summary.unknown_codes, lang) {
+            writeln!(out, "{note}")?;
+        }
     }
     let success = &summary.success;
     writeln!(
