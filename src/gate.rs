@@ -908,6 +908,19 @@ mod tests {
     }
 
     #[test]
+    fn newer_sdk_codes_are_targets_and_still_match_unknown() {
+        assert_eq!(Target::parse("3"), Ok(Target::Code(3)));
+        assert_eq!(Target::parse("database-error"), Ok(Target::Code(3)));
+        assert_eq!(Target::parse("INVALID_PARAM"), Ok(Target::Code(110)));
+        assert_eq!(Target::Code(8).id(), "APP_ACTIVE_NUMBER_REACH_LIMITATION");
+        assert_eq!(allowed_code("invalid_param"), Ok(110));
+        let mut code = CodeSummary::empty(110, catalog(), Lang::En);
+        code.name_newer_code(catalog());
+        assert!(Target::Code(110).matches(&code, true));
+        assert!(Target::Unknown.matches(&code, true));
+    }
+
+    #[test]
     fn max_on_a_code_breaks_above_the_limit_with_location_and_hint() {
         let v = evaluate(&policy_of(&["300=79"]), &summary(), None).unwrap();
         let o = only(&v);

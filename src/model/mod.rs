@@ -284,3 +284,43 @@ pub struct BadSummary {
 pub fn by_frequency(codes: &mut [CodeSummary]) {
     codes.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::catalog;
+
+    #[test]
+    fn name_newer_code_names_only_codes_of_the_newer_tier() {
+        let mut newer = CodeSummary::empty(3, catalog(), Lang::En);
+        assert_eq!(
+            newer.name, None,
+            "outside the Windows table, empty() names nothing"
+        );
+        newer.name_newer_code(catalog());
+        assert_eq!(newer.name.as_deref(), Some("DATABASE_ERROR"));
+        assert_eq!(newer.tier, Some(Tier::Newer));
+        assert!(
+            newer
+                .source
+                .as_deref()
+                .is_some_and(|s| s.starts_with("https://"))
+        );
+        assert_eq!((newer.category, newer.hint.as_deref()), (None, None));
+
+        let mut windows = CodeSummary::empty(300, catalog(), Lang::En);
+        let before = windows.clone();
+        windows.name_newer_code(catalog());
+        assert_eq!(
+            windows, before,
+            "a Windows-table code keeps its facts, no tier"
+        );
+
+        let mut neither = CodeSummary::empty(4242, catalog(), Lang::En);
+        neither.name_newer_code(catalog());
+        assert_eq!(
+            (neither.name, neither.tier, neither.source),
+            (None, None, None)
+        );
+    }
+}

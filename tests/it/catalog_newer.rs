@@ -307,3 +307,45 @@ fn errno_110_decoy_stays_nothing() {
     assert_eq!(decoys["unknown_codes"].as_array().map(Vec::len), Some(0));
     assert_eq!(decoys["codes"].as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn merge_keeps_newer_names_and_reads_summaries_without_them() {
+    // A summary written before the tier existed has bare unknown codes; merging it with one
+    // that names them keeps the names, and both stay unknown.
+    let dir = TempDir::new().expect("tempdir");
+    let mut bare = scan_json(&common::fixture("utf16-legacy"));
+    for code in bare["unknown_codes"].as_array_mut().expect("unknown codes") {
+        let code = code.as_object_mut().expect("object");
+        for field in ["name", "tier", "source"] {
+            code.remove(field);
+        }
+    }
+    let named = scan_json(&sample());
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    std::fs::write(&a, serde_json::to_vec(&bare).expect("JSON")).expect("write a");
+    std::fs::write(&b, serde_json::to_vec(&named).expect("JSON")).expect("write b");
+    let out = emscan()
+        .arg("merge")
+        .args([&a, &b])
+        .output()
+        .expect("emscan runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: Value = serde_json::from_slice(&out.stdout).expect("merged JSON");
+    let invalid_param = merged["unknown_codes"]
+        .as_array()
+        .expect("unknown codes")
+        .iter()
+        .find(|c| c["code"] == 110)
+        .expect("110 stays unknown");
+    assert_eq!(
+        invalid_param["count"], 4,
+        "3 in the sample bundle, 1 in utf16-legacy"
+    );
+    assert_eq!(invalid_param["name"], "INVALID_PARAM");
+    assert_eq!(invalid_param["tier"], "newer");
+    assert_eq!(invalid_param["source"], WINDOWS_PAGE);
+}
