@@ -1,4 +1,5 @@
-//! Comparing two scans: per code, the count before and after, new and vanished codes.
+//! Comparing two scans: per code, the count before and after, its change in percent and its
+//! rate per hour of each scan's log time; new and vanished codes.
 //!
 //! No I/O here: the CLI loads or scans both sides and hands in two [`Summary`] values.
 
@@ -8,6 +9,11 @@ use serde::Serialize;
 
 use crate::Summary;
 use crate::model::CodeSummary;
+use crate::time::LogTime;
+
+/// The shortest span a rate is computed over, so that a burst within one second does not read
+/// as thousands per hour (the gate's `--max-rate` uses the same floor).
+const MIN_SPAN_MS: i64 = 60_000;
 
 /// The schema name of `emscan diff --format json`.
 pub(crate) const SCHEMA: &str = "emscan.diff/1";
@@ -26,6 +32,39 @@ pub(crate) enum ChangeKind {
     Down,
     /// As many as before.
     Same,
+}
+
+/// The log time one side of a comparison covers: from its earliest to its latest file time,
+/// within its `--since`/`--until` window.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub(crate) struct Span {
+    /// The earliest log time.
+    pub(crate) first: LogTime,
+    /// The latest log time.
+    pub(crate) last: LogTime,
+    /// Hours from `first` to `last`, at least one minute's worth: the divisor of the rates.
+    pub(crate) hours: f64,
+}
+
+impl Span {
+    fn of(summary: &Summary) -> Option<Span> {
+        let mut first = summary.files.iter().filter_map(|f| f.first).min()?;
+        let mut last = summary.files.iter().filter_map(|f| f.last).max()?;
+        if let Some(window) = &summary.window {
+            first = window.since.map_or(first, |since| since.max(first));
+            last = window.until.map_or(last, |until| until.min(last));
+        }
+        let millis = (last.epoch_millis() - first.epoch_millis()).max(MIN_SPAN_MS);
+        Some(Span {
+            first,
+            last,
+            hours: millis as f64 / 3_600_000.0,
+        })
+    }
+
+    fn per_hour(span: Option<Span>, count: u64) -> Option<f64> {
+        span.map(|s| count as f64 / s.hours)
+    }
 }
 
 impl ChangeKind {
@@ -55,6 +94,15 @@ pub(crate) struct CodeChange {
     pub(crate) after: u64,
     /// `after - before`.
     pub(crate) change: i64,
+    /// The change in percent of `before` (absent for a new code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) percent: Option<f64>,
+    /// Occurrences per hour of the old scan's span (absent when it has no log time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) per_hour_before: Option<f64>,
+    /// Occurrences per hour of the new scan's span (absent when it has no log time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) per_hour_after: Option<f64>,
     /// How it moved.
     pub(crate) kind: ChangeKind,
 }
@@ -68,6 +116,12 @@ pub(crate) struct Diff {
     pub(crate) old_root: Vec<String>,
     /// The new scan's paths.
     pub(crate) new_root: Vec<String>,
+    /// The old scan's log time (absent when it has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) old_span: Option<Span>,
+    /// The new scan's log time (absent when it has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) new_span: Option<Span>,
     /// Error occurrences in the old scan.
     pub(crate) before: u64,
     /// Error occurrences in the new scan.
@@ -105,6 +159,7 @@ fn counts(summary: &Summary) -> BTreeMap<u32, &CodeSummary> {
 pub(crate) fn diff(old: &Summary, new: &Summary) -> Diff {
     let before = counts(old);
     let after = counts(new);
+    let (old_span, new_span) = (Span::of(old), Span::of(new));
     let mut codes: Vec<u32> = before.keys().chain(after.keys()).copied().collect();
     codes.sort_unstable();
     codes.dedup();
@@ -128,6 +183,9 @@ pub(crate) fn diff(old: &Summary, new: &Summary) -> Diff {
                 before: b,
                 after: a,
                 change: i64::try_from(a).unwrap_or(i64::MAX) - i64::try_from(b).unwrap_or(i64::MAX),
+                percent: (b > 0).then(|| (a as f64 - b as f64) * 100.0 / b as f64),
+                per_hour_before: Span::per_hour(old_span, b),
+                per_hour_after: Span::per_hour(new_span, a),
                 kind,
             }
         })
@@ -143,6 +201,8 @@ pub(crate) fn diff(old: &Summary, new: &Summary) -> Diff {
         schema: SCHEMA,
         old_root: old.root.clone(),
         new_root: new.root.clone(),
+        old_span,
+        new_span,
         before: old.error_count(),
         after: new.error_count(),
         changes,
@@ -208,6 +268,45 @@ mod tests {
         );
         assert_eq!(d.changes[0].name.as_deref(), Some("SERVER_NOT_REACHABLE"));
         assert_eq!(d.changes[3].name, None);
+    }
+
+    #[test]
+    fn percent_and_rates_per_hour_of_each_span() {
+        let with_span = |codes: &[(u32, u64)], first: &str, last: &str| {
+            let mut s = summary(codes);
+            let file = serde_json::json!({
+                "path": "easemob.log", "device": "PC", "bytes": 1, "lines": 1,
+                "first": first, "last": last, "style": null, "crlf": false, "gzip": false,
+                "truncated_last_line": false, "errors": 0,
+            });
+            s.files
+                .push(serde_json::from_value(file).expect("a file summary"));
+            s
+        };
+        let old = with_span(
+            &[(300, 8)],
+            "2024-03-01 08:00:00.000",
+            "2024-03-01 10:00:00.000",
+        );
+        let new = with_span(
+            &[(300, 12)],
+            "2024-03-02 08:00:00.000",
+            "2024-03-02 08:00:10.000",
+        );
+        let d = diff(&old, &new);
+        assert_eq!(d.old_span.map(|s| s.hours), Some(2.0));
+        // Ten seconds of log count as the one-minute floor.
+        assert_eq!(d.new_span.map(|s| s.hours), Some(1.0 / 60.0));
+        let c = &d.changes[0];
+        assert_eq!(c.percent, Some(50.0));
+        assert_eq!(c.per_hour_before, Some(4.0));
+        assert_eq!(c.per_hour_after, Some(720.0));
+        // A scan without log time has no rates, and a new code no percentage.
+        let d = diff(&summary(&[]), &summary(&[(2, 3)]));
+        assert_eq!(
+            (d.changes[0].percent, d.changes[0].per_hour_after),
+            (None, None)
+        );
     }
 
     #[test]

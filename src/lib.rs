@@ -1,12 +1,11 @@
 //! emscan: diagnoses the logs of the Easemob (环信 / Agora Chat) IM Windows SDK.
 //!
-//! Layers, each a folder or file, each importing only the layers below it (see
-//! `docs/ARCHITECTURE.md`):
+//! Layers, each a folder or file, each importing only layers below it (see
+//! `docs/ARCHITECTURE.md` for the full graph):
 //!
 //! ```text
-//! cli ─▶ render, gate, diff ─▶ pipeline ─▶ analyze ─▶ input ─▶ search
-//!                    │             │           │         │        │
-//!                    └─────────────┴───────────┴─────────┴────────┴─▶ model ─▶ time, catalog
+//! cli ─▶ render, gate, diff ───────────────────────────▶ model ─▶ time, catalog
+//! cli ─▶ pipeline ─▶ analyze ─▶ input ─▶ search ─▶ time   (analyze and input also read model)
 //! ```
 //! [`scan_paths`] runs a scan; renderers read the resulting [`Summary`].
 

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A log-local timestamp with millisecond precision.
@@ -265,6 +265,58 @@ pub struct Prefix {
     pub style: PrefixStyle,
     /// Bytes of the prefix, including the `]: ` (or `]:` at the end of a line).
     pub len: usize,
+    /// The `(hh)` suffix of a 4.x prefix: the writer's UTC offset in hours.
+    pub utc_offset_hours: Option<i8>,
+}
+
+/// The time zone log times are read in where a line does not state its own offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Zone {
+    /// The machine's zone (with its daylight-saving rules).
+    #[default]
+    Local,
+    /// A fixed offset from UTC.
+    Fixed(FixedOffset),
+}
+
+impl Zone {
+    /// Parses `local`, `UTC` (or `Z`) or an offset: `+08:00`, `+0800`, `+8`, `-05:30`.
+    pub fn parse(text: &str) -> Option<Zone> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("local") {
+            return Some(Zone::Local);
+        }
+        if text.eq_ignore_ascii_case("utc") || text == "Z" {
+            return FixedOffset::east_opt(0).map(Zone::Fixed);
+        }
+        let (sign, rest) = match text.as_bytes().first()? {
+            b'+' => (1, &text[1..]),
+            b'-' => (-1, &text[1..]),
+            _ => return None,
+        };
+        let (hours, minutes) = match rest.split_once(':') {
+            Some((h, m)) => (h, m),
+            None if rest.len() == 4 => rest.split_at(2),
+            None => (rest, "0"),
+        };
+        let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+        if !(0..=14).contains(&hours) || !(0..60).contains(&minutes) {
+            return None;
+        }
+        FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60)).map(Zone::Fixed)
+    }
+
+    /// The UTC offset of the local time `time` in this zone (the earlier one in a
+    /// daylight-saving fold; UTC when the local time does not exist).
+    pub fn offset_at(&self, time: LogTime) -> FixedOffset {
+        match self {
+            Zone::Fixed(offset) => *offset,
+            Zone::Local => chrono::Local
+                .offset_from_local_datetime(&time.naive())
+                .earliest()
+                .map_or(FixedOffset::east_opt(0).expect("zero offset"), |o| o.fix()),
+        }
+    }
 }
 
 /// A little cursor over the bytes of a candidate prefix.
@@ -336,11 +388,18 @@ pub fn parse_prefix(line: &[u8]) -> Option<Prefix> {
     let minute = field(&mut cur, 1, 2, Some(b':'))?;
     let second = field(&mut cur, 1, 2, Some(b':'))?;
     let milli = field(&mut cur, 1, 3, None)?;
+    let mut utc_offset_hours = None;
     if cur.eat(b'(').is_some() {
-        let _ = cur.eat(b'+').or_else(|| cur.eat(b'-'));
-        cur.number(1, 2)?;
+        let negative = cur
+            .eat(b'+')
+            .map_or_else(|| cur.eat(b'-').is_some(), |()| false);
+        let (hours, _) = cur.number(1, 2)?;
         cur.eat(b')')?;
         v4 = true;
+        utc_offset_hours = i8::try_from(hours)
+            .ok()
+            .filter(|h| *h <= 14)
+            .map(|h| if negative { -h } else { h });
     }
     cur.eat(b']')?;
     cur.eat(b':')?;
@@ -361,6 +420,7 @@ pub fn parse_prefix(line: &[u8]) -> Option<Prefix> {
         time,
         style,
         len: cur.pos,
+        utc_offset_hours,
     })
 }
 
@@ -388,6 +448,26 @@ mod tests {
         assert_eq!(v4.time.to_string(), "2026-02-02 13:54:39.486");
         assert_eq!(v4.style, PrefixStyle::V4);
         assert_eq!(&b"[0][2026/02/02 13:54:39:486(08)]: log"[v4.len..], b"log");
+        assert_eq!(v4.utc_offset_hours, Some(8));
+        let west = parse_prefix(b"[0][2026/02/02 13:54:39:486(-5)]: x").unwrap();
+        assert_eq!(west.utc_offset_hours, Some(-5));
+        let v3 = parse_prefix(b"[2024/03/01 08:00:00:123]: x").unwrap();
+        assert_eq!(v3.utc_offset_hours, None);
+    }
+
+    #[test]
+    fn zones_parse_from_names_and_offsets() {
+        let east = |s: i32| Some(Zone::Fixed(FixedOffset::east_opt(s).unwrap()));
+        assert_eq!(Zone::parse("local"), Some(Zone::Local));
+        assert_eq!(Zone::parse("UTC"), east(0));
+        assert_eq!(Zone::parse("Z"), east(0));
+        assert_eq!(Zone::parse("+08:00"), east(8 * 3600));
+        assert_eq!(Zone::parse("+0800"), east(8 * 3600));
+        assert_eq!(Zone::parse("+8"), east(8 * 3600));
+        assert_eq!(Zone::parse("-05:30"), east(-(5 * 3600 + 1800)));
+        for bad in ["", "08:00", "+15:00", "+08:60", "Asia/Shanghai", "+x"] {
+            assert_eq!(Zone::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::progress::Progress;
 use crate::render::report::ReportFormat;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
 use crate::search::rules::RuleError;
+use crate::time::Zone;
 use crate::{Bucket, Error, ScanConfig, Summary, TimeBound, read_summary, scan_paths, scan_stream};
 
 /// Exit statuses. Every exit of the program goes through [`Status::code`].
@@ -118,8 +119,18 @@ struct ScanArgs {
     /// several times slower than the code scan. `report` always does it
     #[arg(long, alias = "unmatched")]
     deep: bool,
+    /// Time zone of log times in ndjson events (`time_unix_nano`): local, UTC or an offset such
+    /// as +08:00; a line whose prefix states its offset, `(08)`, keeps its own [default: local]
+    #[arg(long, value_name = "ZONE", value_parser = parse_zone, allow_hyphen_values = true)]
+    tz: Option<Zone>,
     #[command(flatten)]
     settings: ScanSettings,
+}
+
+fn parse_zone(text: &str) -> Result<Zone, String> {
+    Zone::parse(text).ok_or_else(|| {
+        format!("{text:?} is not a time zone: use local, UTC or an offset such as +08:00")
+    })
 }
 
 /// Rule syntax shown under `emscan gate --help`.
@@ -582,9 +593,10 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let on_progress = |bytes| progress.advance(bytes);
     let summary = if args.format == ScanFormat::Ndjson {
         let catalog = catalog();
+        let zone = args.tz.unwrap_or_default();
         let mut buffered = io::BufWriter::new(out);
         let result = scan_stream(&config, &on_found, &on_progress, &mut |events| {
-            render::ndjson::write_file_events(&mut buffered, &events, catalog)
+            render::ndjson::write_file_events(&mut buffered, &events, catalog, zone)
         });
         progress.finish();
         let summary = result?;

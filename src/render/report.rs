@@ -1,5 +1,9 @@
-//! What an incident summary says, shared by the Markdown and HTML renderers: the headline,
-//! label names and hints, and the "what to check first" steps.
+//! What an incident summary says, shared by the Markdown and HTML renderers: the two-line
+//! verdict, the damaged-input warning, label names and hints, the "what to check first" steps
+//! and which bursts are shown in full.
+//!
+//! Both renderers give the sections in one order: verdict → what to check first → top codes →
+//! devices → bursts (the worst in full, the rest as a table) → timeline → unmatched lines.
 
 use std::collections::BTreeMap;
 
@@ -202,18 +206,20 @@ fn error_span(summary: &Summary) -> (Option<String>, Option<String>) {
     (first.map(|t| t.to_string()), last.map(|t| t.to_string()))
 }
 
-/// One sentence: what broke, when, on how many devices.
-pub(crate) fn headline(summary: &Summary, lang: Lang) -> String {
+/// Bursts shown in full; the others are one table row each.
+pub(crate) const FULL_BURSTS: usize = 3;
+
+/// Files listed by name in the damaged-input warning; the rest are counted.
+const DAMAGED_LISTED: usize = 5;
+
+/// The verdict in two lines: what broke, when, on how many devices; then the most frequent
+/// code and the worst burst.
+pub(crate) fn verdict(summary: &Summary, lang: Lang) -> [String; 2] {
     let errors = summary.error_count();
     let devices = summary.devices.len();
     let affected = summary.devices.iter().filter(|d| d.errors > 0).count();
-    let (first, last) = error_span(summary);
-    let (first, last) = (
-        first.unwrap_or_else(|| "-".into()),
-        last.unwrap_or_else(|| "-".into()),
-    );
     if errors == 0 {
-        return match lang {
+        let first = match lang {
             Lang::En => format!(
                 "No SDK errors in {} files from {devices} devices.",
                 summary.stats.files
@@ -223,9 +229,15 @@ pub(crate) fn headline(summary: &Summary, lang: Lang) -> String {
                 summary.stats.files
             ),
         };
+        return [first, String::new()];
     }
+    let (first, last) = error_span(summary);
+    let (first, last) = (
+        first.unwrap_or_else(|| "-".into()),
+        last.unwrap_or_else(|| "-".into()),
+    );
     let top = summary.codes.first().or(summary.unknown_codes.first());
-    let top = top.map(|c| {
+    let top = top.map_or_else(String::new, |c| {
         format!(
             "{} {} ({})",
             c.code,
@@ -233,41 +245,103 @@ pub(crate) fn headline(summary: &Summary, lang: Lang) -> String {
             c.count
         )
     });
-    let incidents = burst_list(&summary.bursts, lang);
+    let worst = full_bursts(summary)
+        .first()
+        .map(|b| burst_list(&[*b], lang));
+    let n = summary.bursts.len();
     match lang {
         Lang::En => {
-            let mut s = format!(
-                "{errors} SDK errors on {affected} of {devices} devices between {first} and {last}"
-            );
-            if !incidents.is_empty() {
-                let n = summary.bursts.len();
+            let mut second = format!("Most frequent: {top}.");
+            if let Some(worst) = worst {
                 let noun = if n == 1 { "burst" } else { "bursts" };
-                s.push_str(&format!("; {n} {noun}: {incidents}"));
+                second.push_str(&format!(" {n} {noun}; the worst: {worst}."));
             }
-            if let Some(top) = top {
-                s.push_str(&format!(". Most frequent: {top}"));
-            }
-            s.push('.');
-            s
+            [
+                format!(
+                    "{errors} SDK errors on {affected} of {devices} devices, {first} .. {last}."
+                ),
+                second,
+            ]
         }
         Lang::Zh => {
-            let mut s = format!(
-                "{first} 至 {last}，{devices} 台设备中有 {affected} 台出现 {errors} 个 SDK 错误"
-            );
-            if !incidents.is_empty() {
-                s.push_str(&format!("；{} 次突增：{incidents}", summary.bursts.len()));
+            let mut second = format!("最多的是 {top}。");
+            if let Some(worst) = worst {
+                second.push_str(&format!("{n} 次突增，最严重：{worst}。"));
             }
-            if let Some(top) = top {
-                s.push_str(&format!("。最多的是 {top}"));
-            }
-            s.push('。');
-            s
+            [
+                format!(
+                    "{first} 至 {last}，{devices} 台设备中有 {affected} 台出现 {errors} 个 SDK 错误。"
+                ),
+                second,
+            ]
         }
     }
 }
 
+/// The warning that some input was skipped or only partly read, naming the files; `None` when
+/// every file was read whole.
+pub(crate) fn damaged(summary: &Summary, lang: Lang) -> Option<String> {
+    let mut bad: Vec<String> = summary
+        .skipped
+        .iter()
+        .map(|s| format!("{} ({})", s.path, s.reason))
+        .collect();
+    bad.extend(
+        summary
+            .files
+            .iter()
+            .filter_map(|f| Some(format!("{} ({})", f.path, f.warning.as_deref()?))),
+    );
+    if bad.is_empty() {
+        return None;
+    }
+    let n = bad.len();
+    let more = n.saturating_sub(DAMAGED_LISTED);
+    bad.truncate(DAMAGED_LISTED);
+    let list = bad.join("; ");
+    Some(match lang {
+        Lang::En => {
+            let tail = if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "{n} files were skipped or only partly read, so counts may be low: {list}{tail}"
+            )
+        }
+        Lang::Zh => {
+            let tail = if more > 0 {
+                format!("；另有 {more} 个")
+            } else {
+                String::new()
+            };
+            format!("{n} 个文件被跳过或只读取了一部分，计数可能偏低：{list}{tail}")
+        }
+    })
+}
+
+/// The bursts shown in full: the [`FULL_BURSTS`] with the most errors (earliest first among
+/// equals), worst first.
+pub(crate) fn full_bursts(summary: &Summary) -> Vec<&Burst> {
+    let mut bursts: Vec<&Burst> = summary.bursts.iter().collect();
+    bursts.sort_by(|a, b| b.errors.cmp(&a.errors).then(a.start.cmp(&b.start)));
+    bursts.truncate(FULL_BURSTS);
+    bursts
+}
+
+/// The other bursts, in time order: one table row each.
+pub(crate) fn other_bursts(summary: &Summary) -> Vec<&Burst> {
+    let full = full_bursts(summary);
+    summary
+        .bursts
+        .iter()
+        .filter(|b| !full.iter().any(|f| std::ptr::eq(*f, *b)))
+        .collect()
+}
+
 /// `network outage on PC-ALICE at 09:21, …`
-fn burst_list(bursts: &[Burst], lang: Lang) -> String {
+fn burst_list(bursts: &[&Burst], lang: Lang) -> String {
     let parts: Vec<String> = bursts
         .iter()
         .map(|b| {
@@ -331,6 +405,10 @@ pub(crate) struct ReportLabels {
     pub(crate) burst_code_header: [&'static str; 3],
     /// Table header of unmatched templates.
     pub(crate) unmatched_header: [&'static str; 3],
+    /// Table header of the bursts not shown in full.
+    pub(crate) burst_header: [&'static str; 5],
+    /// Title of the bursts not shown in full.
+    pub(crate) other_bursts: &'static str,
     /// "explains N errors".
     pub(crate) explains: &'static str,
     /// "what to do".
@@ -376,6 +454,8 @@ pub(crate) const EN: ReportLabels = ReportLabels {
     ],
     burst_code_header: ["code", "name", "count"],
     unmatched_header: ["count", "template", "example at"],
+    burst_header: ["start", "end", "kind", "devices", "errors"],
+    other_bursts: "Other bursts",
     explains: "explains",
     what_to_do: "What to do",
     lines: "Representative lines",
@@ -408,6 +488,8 @@ pub(crate) const ZH: ReportLabels = ReportLabels {
     ],
     burst_code_header: ["错误码", "名称", "次数"],
     unmatched_header: ["次数", "模板", "示例位置"],
+    burst_header: ["开始", "结束", "类型", "设备", "错误数"],
+    other_bursts: "其他突增",
     explains: "可解释",
     what_to_do: "处理建议",
     lines: "代表性日志",

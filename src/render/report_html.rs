@@ -13,7 +13,7 @@ use crate::time::LogTime;
 
 const CSS: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI','Microsoft YaHei',sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1d1d1f}\
 h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:1.05em}\
-.headline{font-size:1.1em;font-weight:600;background:#fff4e5;border-left:4px solid #f59e0b;padding:.6em .8em}\
+.damaged{background:#fdecea;border-left:4px solid #d93025;padding:.6em .8em}.headline{font-size:1.1em;font-weight:600;background:#fff4e5;border-left:4px solid #f59e0b;padding:.6em .8em}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .5em;vertical-align:top;text-align:left}\
 th{background:#f6f6f6}td.n{text-align:right}pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:12px}\
 code{font-family:ui-monospace,Consolas,monospace}svg .bar{fill:#dc2626}svg .burst{fill:#fde68a}svg text{font-size:10px;fill:#555}";
@@ -123,11 +123,15 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
         html(l.title)
     );
     let _ = writeln!(h, "<h1>{}</h1>", html(l.title));
-    let _ = writeln!(
-        h,
-        "<p class=\"headline\">{}</p>",
-        esc(&report::headline(summary, lang))
-    );
+    let [first, second] = report::verdict(summary, lang);
+    let _ = writeln!(h, "<p class=\"headline\">{}", esc(&first));
+    if !second.is_empty() {
+        let _ = write!(h, "<br>{}", esc(&second));
+    }
+    h.push_str("</p>\n");
+    if let Some(warning) = report::damaged(summary, lang) {
+        let _ = writeln!(h, "<p class=\"damaged\">⚠ {}</p>", esc(&warning));
+    }
     let roots: Vec<String> = summary
         .root
         .iter()
@@ -143,61 +147,40 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
             time(w.until)
         );
     }
+    check_first(&mut h, summary, catalog, lang);
+    top_codes(&mut h, summary, catalog, lang);
+    devices(&mut h, summary, l);
+    bursts(&mut h, summary, catalog, lang);
+    timeline(&mut h, summary, l);
+    unmatched(&mut h, summary, l);
+    h.push_str("</body></html>\n");
+    h
+}
 
-    // Timeline.
-    if summary.timeline.start.is_some() {
-        let max = summary.timeline.total.iter().copied().max().unwrap_or(0);
+fn check_first(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
+    let l = report::labels(lang);
+    let total = summary.error_count().max(1);
+    let _ = writeln!(h, "<h2>{}</h2><ol>", html(l.check_first));
+    for step in report::steps(summary, catalog, lang)
+        .iter()
+        .take(report::TOP_STEPS)
+    {
+        let codes: Vec<String> = step.codes.iter().map(u32::to_string).collect();
         let _ = writeln!(
             h,
-            "<h2>{}</h2><p>{} {} (max {max})</p>\n{}",
-            html(l.timeline),
-            html(l.per_bucket),
-            html(&summary.timeline.bucket),
-            svg_timeline(summary)
+            "<li>{} <small>({} {} / {:.0}%: {})</small></li>",
+            html(&step.text),
+            html(l.explains),
+            step.explained,
+            step.explained as f64 * 100.0 / total as f64,
+            codes.join(", ")
         );
     }
+    h.push_str("</ol>\n");
+}
 
-    // Bursts.
-    let _ = writeln!(h, "<h2>{}</h2>", html(l.bursts));
-    if summary.bursts.is_empty() {
-        let _ = writeln!(h, "<p>{}</p>", html(l.no_bursts));
-    }
-    for (i, b) in summary.bursts.iter().enumerate() {
-        let devices: Vec<String> = b.devices.iter().map(|d| esc(d)).collect();
-        let _ = writeln!(
-            h,
-            "<h3 class=\"burst\">{}. {} .. {} · {} · {}</h3>",
-            i + 1,
-            b.start,
-            b.end,
-            html(&report::label_name(b.label.as_deref(), lang)),
-            devices.join(", ")
-        );
-        let rows: Vec<Vec<(String, bool)>> = report::burst_codes(b)
-            .into_iter()
-            .map(|(c, n)| {
-                let name = catalog.get(c).map_or("?", |i| i.name.as_str());
-                vec![
-                    (c.to_string(), true),
-                    (html(name).into_owned(), false),
-                    (n.to_string(), true),
-                ]
-            })
-            .collect();
-        table(&mut h, &l.burst_code_header, &rows);
-        if let Some(hint) = report::label_hint(b.label.as_deref(), lang) {
-            let _ = writeln!(h, "<p>{}: {}</p>", html(l.what_to_do), html(hint));
-        }
-        if !b.samples.is_empty() {
-            let _ = write!(h, "<p>{}:</p><pre>", html(l.lines));
-            for s in &b.samples {
-                let _ = writeln!(h, "{}:{}  {}", esc(&s.path), s.line, esc(&s.text));
-            }
-            h.push_str("</pre>\n");
-        }
-    }
-
-    // Top codes.
+fn top_codes(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
+    let l = report::labels(lang);
     let _ = writeln!(h, "<h2>{}</h2>", html(l.top_codes));
     let rows: Vec<Vec<(String, bool)>> = summary
         .codes
@@ -216,9 +199,10 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
             ]
         })
         .collect();
-    table(&mut h, &l.code_header, &rows);
+    table(h, &l.code_header, &rows);
+}
 
-    // Devices.
+fn devices(h: &mut String, summary: &Summary, l: &ReportLabels) {
     let _ = writeln!(h, "<h2>{}</h2>", html(l.devices));
     let rows: Vec<Vec<(String, bool)>> = summary
         .devices
@@ -242,29 +226,88 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
             ]
         })
         .collect();
-    table(&mut h, &l.device_header, &rows);
+    table(h, &l.device_header, &rows);
+}
 
-    // What to check first.
-    let total = summary.error_count().max(1);
-    let _ = writeln!(h, "<h2>{}</h2><ol>", html(l.check_first));
-    for step in report::steps(summary, catalog, lang)
-        .iter()
-        .take(report::TOP_STEPS)
-    {
-        let codes: Vec<String> = step.codes.iter().map(u32::to_string).collect();
+/// The worst bursts in full, worst first; the others as a table in time order.
+fn bursts(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
+    let l = report::labels(lang);
+    let _ = writeln!(h, "<h2>{}</h2>", html(l.bursts));
+    if summary.bursts.is_empty() {
+        let _ = writeln!(h, "<p>{}</p>", html(l.no_bursts));
+    }
+    for (i, b) in report::full_bursts(summary).into_iter().enumerate() {
+        let devices: Vec<String> = b.devices.iter().map(|d| esc(d)).collect();
         let _ = writeln!(
             h,
-            "<li>{} <small>({} {} / {:.0}%: {})</small></li>",
-            html(&step.text),
-            html(l.explains),
-            step.explained,
-            step.explained as f64 * 100.0 / total as f64,
-            codes.join(", ")
+            "<h3 class=\"burst\">{}. {} .. {} · {} · {}</h3>",
+            i + 1,
+            b.start,
+            b.end,
+            html(&report::label_name(b.label.as_deref(), lang)),
+            devices.join(", ")
+        );
+        let rows: Vec<Vec<(String, bool)>> = report::burst_codes(b)
+            .into_iter()
+            .map(|(c, n)| {
+                let name = catalog.get(c).map_or("?", |i| i.name.as_str());
+                vec![
+                    (c.to_string(), true),
+                    (html(name).into_owned(), false),
+                    (n.to_string(), true),
+                ]
+            })
+            .collect();
+        table(h, &l.burst_code_header, &rows);
+        if let Some(hint) = report::label_hint(b.label.as_deref(), lang) {
+            let _ = writeln!(h, "<p>{}: {}</p>", html(l.what_to_do), html(hint));
+        }
+        if !b.samples.is_empty() {
+            let _ = write!(h, "<p>{}:</p><pre>", html(l.lines));
+            for s in &b.samples {
+                let _ = writeln!(h, "{}:{}  {}", esc(&s.path), s.line, esc(&s.text));
+            }
+            h.push_str("</pre>\n");
+        }
+    }
+    let others = report::other_bursts(summary);
+    if !others.is_empty() {
+        let _ = writeln!(h, "<h3>{}</h3>", html(l.other_bursts));
+        let rows: Vec<Vec<(String, bool)>> = others
+            .into_iter()
+            .map(|b| {
+                let devices: Vec<String> = b.devices.iter().map(|d| esc(d)).collect();
+                vec![
+                    (b.start.to_string(), false),
+                    (b.end.to_string(), false),
+                    (
+                        html(&report::label_name(b.label.as_deref(), lang)).into_owned(),
+                        false,
+                    ),
+                    (devices.join(", "), false),
+                    (b.errors.to_string(), true),
+                ]
+            })
+            .collect();
+        table(h, &l.burst_header, &rows);
+    }
+}
+
+fn timeline(h: &mut String, summary: &Summary, l: &ReportLabels) {
+    if summary.timeline.start.is_some() {
+        let max = summary.timeline.total.iter().copied().max().unwrap_or(0);
+        let _ = writeln!(
+            h,
+            "<h2>{}</h2><p>{} {} (max {max})</p>\n{}",
+            html(l.timeline),
+            html(l.per_bucket),
+            html(&summary.timeline.bucket),
+            svg_timeline(summary)
         );
     }
-    h.push_str("</ol>\n");
+}
 
-    // Unmatched.
+fn unmatched(h: &mut String, summary: &Summary, l: &ReportLabels) {
     let rows: Vec<Vec<(String, bool)>> = summary
         .unmatched_templates
         .iter()
@@ -283,8 +326,6 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
         .collect();
     if !rows.is_empty() {
         let _ = writeln!(h, "<h2>{}</h2>", html(l.unmatched));
-        table(&mut h, &l.unmatched_header, &rows);
+        table(h, &l.unmatched_header, &rows);
     }
-    h.push_str("</body></html>\n");
-    h
 }

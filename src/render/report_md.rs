@@ -16,7 +16,7 @@ fn cell(text: &str) -> String {
     escape_control(text).replace('|', "\\|")
 }
 
-/// Prose that may hold log-derived text (device names in the headline): control characters
+/// Prose that may hold log-derived text (device names in the verdict): control characters
 /// escaped, and the characters that would start Markdown or HTML markup backslash-escaped
 /// (`_` is left alone: intraword underscores as in `NETWORK_ERROR` never emphasise).
 fn prose(text: &str) -> String {
@@ -83,25 +83,115 @@ fn header(names: &[&str]) -> String {
     s
 }
 
-/// Renders the report.
+/// Renders the report: verdict, what to check first, top codes, devices, bursts, timeline,
+/// unmatched lines (the order of [`report`]).
 pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
     let l: &ReportLabels = report::labels(lang);
     let mut md = String::new();
-    let roots: Vec<String> = summary.root.iter().map(|r| code(r)).collect();
     let _ = writeln!(md, "# {}\n", l.title);
-    let _ = writeln!(md, "**{}**\n", prose(&report::headline(summary, lang)));
+    let [first, second] = report::verdict(summary, lang);
+    let _ = writeln!(md, "**{}**", prose(&first));
+    if !second.is_empty() {
+        let _ = writeln!(md, "{}", prose(&second));
+    }
+    md.push('\n');
+    if let Some(warning) = report::damaged(summary, lang) {
+        let _ = writeln!(md, "> **⚠** {}\n", prose(&warning));
+    }
+    let roots: Vec<String> = summary.root.iter().map(|r| code(r)).collect();
     let _ = writeln!(md, "{}: {}", l.scanned, roots.join(", "));
     if let Some(w) = summary.window {
         let _ = writeln!(md, "\n{}: {} .. {}", l.window, time(w.since), time(w.until));
     }
     md.push('\n');
+    check_first(&mut md, summary, catalog, lang);
+    top_codes(&mut md, summary, catalog, lang);
+    devices(&mut md, summary, l);
+    bursts(&mut md, summary, catalog, lang);
+    timeline(&mut md, summary, l);
+    unmatched(&mut md, summary, l);
+    md
+}
 
-    // Bursts in time order.
+fn check_first(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
+    let l = report::labels(lang);
+    let total = summary.error_count().max(1);
+    let _ = writeln!(md, "## {}\n", l.check_first);
+    for (i, step) in report::steps(summary, catalog, lang)
+        .iter()
+        .take(report::TOP_STEPS)
+        .enumerate()
+    {
+        let codes: Vec<String> = step.codes.iter().map(u32::to_string).collect();
+        let _ = writeln!(
+            md,
+            "{}. {} ({} {} / {:.0}%: {})",
+            i + 1,
+            cell(&step.text),
+            l.explains,
+            step.explained,
+            step.explained as f64 * 100.0 / total as f64,
+            codes.join(", ")
+        );
+    }
+    md.push('\n');
+}
+
+fn top_codes(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
+    let l = report::labels(lang);
+    let _ = writeln!(md, "## {}\n", l.top_codes);
+    md.push_str(&header(&l.code_header));
+    for c in summary
+        .codes
+        .iter()
+        .chain(&summary.unknown_codes)
+        .take(report::TOP_CODES)
+    {
+        let info = catalog.get(c.code);
+        md.push_str(&row(&[
+            c.code.to_string(),
+            c.name.clone().unwrap_or_else(|| "?".into()),
+            c.count.to_string(),
+            c.devices().to_string(),
+            cell(info.map_or("", |i| i.hint(lang))),
+            cell(info.map_or("", |i| i.cause(lang))),
+        ]));
+    }
+    md.push('\n');
+}
+
+fn devices(md: &mut String, summary: &Summary, l: &ReportLabels) {
+    let _ = writeln!(md, "## {}\n", l.devices);
+    md.push_str(&header(&l.device_header));
+    for d in &summary.devices {
+        let styles: Vec<String> = d
+            .prefix_styles
+            .iter()
+            .map(|s| format!("{s:?}").to_lowercase())
+            .collect();
+        md.push_str(&row(&[
+            code(&d.name),
+            time(d.first),
+            time(d.last),
+            d.files.len().to_string(),
+            d.errors.to_string(),
+            report::device_bursts(summary, &d.name).to_string(),
+            d.gaps.len().to_string(),
+            styles.join(" → "),
+            d.disconnects.to_string(),
+        ]));
+    }
+    md.push('\n');
+}
+
+/// The worst bursts in full, worst first; the others as a table in time order.
+fn bursts(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
+    let l = report::labels(lang);
     let _ = writeln!(md, "## {}\n", l.bursts);
     if summary.bursts.is_empty() {
         let _ = writeln!(md, "{}\n", l.no_bursts);
     }
-    for (i, b) in summary.bursts.iter().enumerate() {
+    for (i, b) in report::full_bursts(summary).into_iter().enumerate() {
         let devices: Vec<String> = b.devices.iter().map(|d| code(d)).collect();
         let _ = writeln!(
             md,
@@ -139,8 +229,25 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
             md.push('\n');
         }
     }
+    let others = report::other_bursts(summary);
+    if !others.is_empty() {
+        let _ = writeln!(md, "### {}\n", l.other_bursts);
+        md.push_str(&header(&l.burst_header));
+        for b in others {
+            let devices: Vec<String> = b.devices.iter().map(|d| code(d)).collect();
+            md.push_str(&row(&[
+                b.start.to_string(),
+                b.end.to_string(),
+                report::label_name(b.label.as_deref(), lang),
+                devices.join(", "),
+                b.errors.to_string(),
+            ]));
+        }
+        md.push('\n');
+    }
+}
 
-    // Timeline.
+fn timeline(md: &mut String, summary: &Summary, l: &ReportLabels) {
     let tl = &summary.timeline;
     if let (Some(start), Some(end)) = (tl.start, tl.end) {
         let max = tl.total.iter().copied().max().unwrap_or(0);
@@ -162,74 +269,9 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
         md.push_str(&fenced(&lines));
         md.push('\n');
     }
+}
 
-    // Top codes.
-    let _ = writeln!(md, "## {}\n", l.top_codes);
-    md.push_str(&header(&l.code_header));
-    for c in summary
-        .codes
-        .iter()
-        .chain(&summary.unknown_codes)
-        .take(report::TOP_CODES)
-    {
-        let info = catalog.get(c.code);
-        md.push_str(&row(&[
-            c.code.to_string(),
-            c.name.clone().unwrap_or_else(|| "?".into()),
-            c.count.to_string(),
-            c.devices().to_string(),
-            cell(info.map_or("", |i| i.hint(lang))),
-            cell(info.map_or("", |i| i.cause(lang))),
-        ]));
-    }
-    md.push('\n');
-
-    // Devices.
-    let _ = writeln!(md, "## {}\n", l.devices);
-    md.push_str(&header(&l.device_header));
-    for d in &summary.devices {
-        let styles: Vec<String> = d
-            .prefix_styles
-            .iter()
-            .map(|s| format!("{s:?}").to_lowercase())
-            .collect();
-        md.push_str(&row(&[
-            code(&d.name),
-            time(d.first),
-            time(d.last),
-            d.files.len().to_string(),
-            d.errors.to_string(),
-            report::device_bursts(summary, &d.name).to_string(),
-            d.gaps.len().to_string(),
-            styles.join(" → "),
-            d.disconnects.to_string(),
-        ]));
-    }
-    md.push('\n');
-
-    // What to check first.
-    let total = summary.error_count().max(1);
-    let _ = writeln!(md, "## {}\n", l.check_first);
-    for (i, step) in report::steps(summary, catalog, lang)
-        .iter()
-        .take(report::TOP_STEPS)
-        .enumerate()
-    {
-        let codes: Vec<String> = step.codes.iter().map(u32::to_string).collect();
-        let _ = writeln!(
-            md,
-            "{}. {} ({} {} / {:.0}%: {})",
-            i + 1,
-            cell(&step.text),
-            l.explains,
-            step.explained,
-            step.explained as f64 * 100.0 / total as f64,
-            codes.join(", ")
-        );
-    }
-    md.push('\n');
-
-    // Unmatched.
+fn unmatched(md: &mut String, summary: &Summary, l: &ReportLabels) {
     let unmatched: Vec<_> = summary
         .unmatched_templates
         .iter()
@@ -248,7 +290,6 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
         }
         md.push('\n');
     }
-    md
 }
 
 #[cfg(test)]

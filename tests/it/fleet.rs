@@ -81,16 +81,18 @@ fn ndjson_events_have_otel_names_and_match_the_scan() {
                 .keys()
                 .map(String::as_str)
                 .collect();
-            assert_eq!(
-                keys,
-                [
-                    "attributes",
-                    "body",
-                    "severity_number",
-                    "severity_text",
-                    "timestamp"
-                ]
-            );
+            let mut expected_keys = vec![
+                "attributes",
+                "body",
+                "severity_number",
+                "severity_text",
+                "time_unix_nano",
+                "timestamp",
+            ];
+            if event["timestamp"].is_null() {
+                expected_keys.retain(|k| *k != "time_unix_nano");
+            }
+            assert_eq!(keys, expected_keys);
             let attrs = &event["attributes"];
             let code = attrs["easemob.error.code"].as_u64().expect("code");
             for key in [
@@ -457,4 +459,69 @@ fn streaming_gives_the_summary_of_a_whole_scan_file_by_file() {
     assert_eq!(order, files, "one call per file, in report order");
     let hits: u64 = seen.iter().map(|(_, n)| *n as u64).sum();
     assert_eq!(hits, whole.error_count() + whole.success.count);
+}
+
+/// `time_unix_nano` of an event, checked against its local `timestamp` read at `offset`
+/// seconds east of UTC.
+fn check_instant(event: &Value, offset_seconds: i64) {
+    let local = chrono::NaiveDateTime::parse_from_str(
+        event["timestamp"].as_str().expect("timestamp"),
+        "%Y-%m-%d %H:%M:%S%.3f",
+    )
+    .expect("local time");
+    let want = (local.and_utc().timestamp_millis() - offset_seconds * 1000) * 1_000_000;
+    let got: i64 = event["time_unix_nano"]
+        .as_str()
+        .expect("a decimal string, as OTLP/JSON writes 64-bit integers")
+        .parse()
+        .expect("digits");
+    assert_eq!(got, want, "{event}");
+}
+
+fn first_event(args: &[&str], env: Option<(&str, &str)>, bundle: &Path) -> Value {
+    let mut cmd = emscan();
+    cmd.arg("scan")
+        .arg(bundle)
+        .args(["--format", "ndjson"])
+        .args(args);
+    if let Some((key, value)) = env {
+        cmd.env(key, value);
+    }
+    let text = stdout_of(&mut cmd);
+    serde_json::from_str(text.lines().next().expect("an event")).expect("JSON")
+}
+
+#[test]
+fn ndjson_time_unix_nano_uses_the_line_offset_then_tz_then_the_machine_zone() {
+    let sample = common::fixture("sample-bundle");
+    for (tz, offset, label) in [
+        ("UTC", 0, "+00:00"),
+        ("+08:00", 8 * 3600, "+08:00"),
+        ("-05:30", -(5 * 3600 + 1800), "-05:30"),
+    ] {
+        let event = first_event(&["--tz", tz], None, &sample);
+        check_instant(&event, offset);
+        assert_eq!(event["attributes"]["easemob.utc_offset"], label);
+    }
+    // Without --tz, the machine's zone (pinned here through TZ, a POSIX rule: UTC+8).
+    if cfg!(unix) {
+        let event = first_event(&[], Some(("TZ", "CST-8")), &sample);
+        check_instant(&event, 8 * 3600);
+    }
+    // A 4.x prefix states its own offset, whatever --tz says.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("easemob.log"),
+        "[0][2026/02/02 13:54:39:486(05)]: Client_Login failed, code: 202; desc: x\n",
+    )
+    .expect("write");
+    let event = first_event(&["--tz", "UTC"], None, dir.path());
+    check_instant(&event, 5 * 3600);
+    assert_eq!(event["attributes"]["easemob.utc_offset"], "+05:00");
+    // A zone that is not one is a usage error.
+    emscan()
+        .args(["scan", "--format", "ndjson", "--tz", "Mars/Olympus"])
+        .arg(&sample)
+        .assert()
+        .code(2);
 }

@@ -78,6 +78,22 @@ impl Known {
             .collect()
     }
 
+    /// Hours of log time from the earliest to the latest file time (at least a minute).
+    fn hours(&self) -> f64 {
+        let times = |key: &str| -> Vec<NaiveDateTime> {
+            self.expected["files"]
+                .as_array()
+                .expect("files")
+                .iter()
+                .filter_map(|f| f[key].as_str())
+                .map(|t| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.3f").expect("time"))
+                .collect()
+        };
+        let first = times("first").into_iter().min().expect("a first time");
+        let last = times("last").into_iter().max().expect("a last time");
+        ((last - first).num_milliseconds().max(60_000)) as f64 / 3_600_000.0
+    }
+
     /// First and last occurrence of `code` in log time.
     fn span(&self, code: u64) -> (NaiveDateTime, NaiveDateTime) {
         let entry = self.expected["codes"]
@@ -904,7 +920,7 @@ fn diff_table_and_markdown() {
     let rows: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with('|')).collect();
     assert_eq!(
         rows[0],
-        "| code | name | before | after | change | status |"
+        "| code | name | before | after | change | change % | before /h | after /h | status |"
     );
     assert!(rows[1].starts_with("| ---"));
     // The biggest change comes first; the plan says which one that is.
@@ -916,13 +932,34 @@ fn diff_table_and_markdown() {
         .get(code as u32)
         .map_or("", |info| info.name.as_str());
     let status = if before == 0 { "new" } else { "up" };
+    let percent = if before == 0 {
+        "-".to_string()
+    } else {
+        format!(
+            "{:+.0}%",
+            (after as f64 - before as f64) * 100.0 / before as f64
+        )
+    };
+    let (old_hours, new_hours) = (
+        Known::of("utf16-legacy").hours(),
+        Known::of("sample-bundle").hours(),
+    );
     assert_eq!(
         rows[2],
         format!(
-            "| {code} | {name} | {before} | {after} | +{} | {status} |",
-            after - before
+            "| {code} | {name} | {before} | {after} | +{} | {percent} | {:.2} | {:.2} | {status} |",
+            after - before,
+            before as f64 / old_hours,
+            after as f64 / new_hours,
         )
     );
+    // The header says what is compared with what, and over which log time.
+    let header = format!(
+        "- before: {} ({} errors, ",
+        legacy().display(),
+        Known::of("utf16-legacy").total()
+    );
+    assert!(r.stdout.contains(&header), "{header} in {}", r.stdout);
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod fleet;
 mod gate;
 mod hostile;
 mod invariance;
+mod layers;
 mod report;
 mod spark;
 mod timeline;

@@ -140,8 +140,9 @@ fn html_escapes_every_log_derived_string() {
     let md = report_md::render(&summary, catalog(), Lang::En);
     assert!(!md.contains('\u{1b}'));
     // Outside code spans, markup in names is backslash-escaped.
-    let headline = md.lines().nth(2).unwrap_or_default();
-    assert!(headline.contains("\\<i\\>evil\\&x"), "{headline}");
+    // (the verdict's second line names the worst burst's device).
+    let verdict = md.lines().nth(3).unwrap_or_default();
+    assert!(verdict.contains("\\<i\\>evil\\&x"), "{verdict}");
     assert!(
         md.contains("`<i>evil&x`"),
         "names sit in code spans elsewhere"
@@ -219,8 +220,8 @@ fn html_report_renders_in_headless_chromium() {
         assert!(bars > 0, "{name}: the timeline has buckets");
         assert_eq!(
             dom.matches("<h3 class=\"burst\"").count(),
-            summary.bursts.len(),
-            "{name}"
+            summary.bursts.len().min(3),
+            "{name}: the worst three bursts in full"
         );
         assert!(!dom.contains("<script"), "{name}: no script element");
         assert!(!dom.contains("<img"), "{name}: no injected element");
@@ -229,4 +230,107 @@ fn html_report_renders_in_headless_chromium() {
             "{name}: console errors: {stderr}"
         );
     }
+}
+
+/// Position of `needle` in `text`, failing the test when it is missing.
+fn position(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} missing from:\n{text}"))
+}
+
+#[test]
+fn report_leads_with_the_verdict_and_what_to_check_first() {
+    let summary = scan(&report_config(vec![sample()]));
+    for (lang, sections) in [
+        (
+            Lang::En,
+            [
+                "## What to check first",
+                "## Top codes",
+                "## Devices",
+                "## Bursts",
+                "## Timeline",
+            ],
+        ),
+        (
+            Lang::Zh,
+            [
+                "## 优先检查",
+                "## 主要错误码",
+                "## 设备",
+                "## 错误突增",
+                "## 时间线",
+            ],
+        ),
+    ] {
+        let md = report_md::render(&summary, catalog(), lang);
+        let at: Vec<usize> = sections.iter().map(|s| position(&md, s)).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{lang:?}: {at:?}\n{md}");
+        // The verdict is two short lines under the title, before every section.
+        let verdict: Vec<&str> = md[..at[0]].lines().filter(|l| !l.is_empty()).collect();
+        assert!(
+            verdict[1].starts_with("**") && verdict[1].ends_with("**"),
+            "{verdict:?}"
+        );
+        assert!(verdict[1].chars().count() < 120, "{}", verdict[1]);
+        assert!(verdict[2].chars().count() < 160, "{}", verdict[2]);
+    }
+}
+
+#[test]
+fn report_names_damaged_input_and_shows_three_bursts_in_full() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = dir.path().join("PC-1");
+    std::fs::create_dir_all(&device).expect("mkdir");
+    // Five bursts of network errors an hour apart, each bigger than the last.
+    let mut log = String::new();
+    for hour in 0..5u32 {
+        for i in 0..(20 + hour * 5) {
+            log.push_str(&format!(
+                "[2024/03/01 {:02}:{:02}:{:02}:001]: X failed, code: 2; desc: net\n",
+                8 + hour,
+                i / 60,
+                i % 60
+            ));
+        }
+        log.push_str(&format!(
+            "[2024/03/01 {:02}:40:00:001]: all quiet\n",
+            8 + hour
+        ));
+    }
+    std::fs::write(device.join("easemob.log"), &log).expect("write");
+    // A truncated gzip segment: read in part, named in the report.
+    let gz = {
+        use std::io::Write as _;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(log.as_bytes()).expect("gzip");
+        enc.finish().expect("gzip")
+    };
+    std::fs::write(
+        device.join("easemob_2024-03-01_07-00-00.log.gz"),
+        &gz[..gz.len() / 2],
+    )
+    .expect("write");
+    let summary = scan(&report_config(vec![dir.path().to_path_buf()]));
+    assert!(summary.bursts.len() > 3, "{} bursts", summary.bursts.len());
+    let md = report_md::render(&summary, catalog(), Lang::En);
+    let warning = position(&md, "only partly read");
+    assert!(warning < position(&md, "## What to check first"));
+    assert!(
+        md[warning..].contains("easemob_2024-03-01_07-00-00.log.gz"),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("\n### ").count(),
+        4,
+        "three bursts and the others' table:\n{md}"
+    );
+    let others = position(&md, "### Other bursts");
+    let rows = md[others..]
+        .lines()
+        .skip_while(|l| !l.starts_with("| ---"))
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .count();
+    assert_eq!(rows, summary.bursts.len() - 3);
 }
