@@ -1,6 +1,12 @@
-//! The SDK's error-code catalog: 73 codes with their Chinese and English text and our hints.
+//! The SDK's error-code catalog: the Windows SDK table's 73 codes with their Chinese and English
+//! text and our hints, and a second tier of codes from newer SDK versions that the Windows table
+//! lacks.
 //!
-//! The data lives in `data/catalog.toml` (compiled in); this module only loads and looks it up.
+//! The data lives in `data/catalog.toml` and `data/catalog-newer.toml` (compiled in); this module
+//! only loads and looks it up. Only the Windows table decides which codes are *known*
+//! ([`Catalog::get`], [`Catalog::entries`]); the newer tier names codes that stay unknown
+//! ([`Catalog::newer`], [`Catalog::find`]), and lookups by number or name ([`Catalog::lookup`])
+//! search both.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -124,6 +130,32 @@ impl Lang {
     }
 }
 
+/// Which table a catalog entry comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// The Windows SDK's own error-code table (`data/catalog.toml`).
+    #[default]
+    Windows,
+    /// A code of newer SDK versions, not in the Windows SDK table (`data/catalog-newer.toml`).
+    Newer,
+}
+
+impl Tier {
+    /// Whether this is the Windows SDK table.
+    pub fn is_windows(&self) -> bool {
+        *self == Tier::Windows
+    }
+
+    /// The lowercase name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Windows => "windows",
+            Tier::Newer => "newer",
+        }
+    }
+}
+
 /// One catalog entry.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -134,7 +166,11 @@ pub struct CodeInfo {
     pub name: String,
     /// The area it belongs to.
     pub category: Category,
+    /// The table it comes from (set by the loader; written only for the newer tier).
+    #[serde(default, skip_deserializing, skip_serializing_if = "Tier::is_windows")]
+    pub tier: Tier,
     /// Marked 已废弃 in the SDK's table.
+    #[serde(default)]
     pub deprecated: bool,
     /// Meaning, verbatim from the SDK's table.
     pub meaning_zh: String,
@@ -148,6 +184,12 @@ pub struct CodeInfo {
     pub hint_zh: String,
     /// What to check and do, in English.
     pub hint_en: String,
+    /// The page a newer-tier code is taken from (absent for the Windows table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Every official page seen listing the code (newer tier).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listed_on: Vec<String>,
 }
 
 impl CodeInfo {
@@ -176,11 +218,13 @@ impl CodeInfo {
     }
 }
 
-/// The whole catalog, indexed by code.
+/// The whole catalog, indexed by code: the Windows table and the newer tier.
 #[derive(Debug)]
 pub struct Catalog {
     entries: Vec<CodeInfo>,
     by_code: HashMap<u32, usize>,
+    newer: Vec<CodeInfo>,
+    newer_by_code: HashMap<u32, usize>,
 }
 
 #[derive(Deserialize)]
@@ -189,46 +233,100 @@ struct CatalogFile {
     code: Vec<CodeInfo>,
 }
 
-/// The catalog data compiled into the binary.
+/// The catalog data compiled into the binary: the Windows SDK table.
 const CATALOG_TOML: &str = include_str!("../data/catalog.toml");
 
-impl Catalog {
-    /// Parses catalog TOML (`[[code]]` tables).
-    pub fn from_toml(text: &str) -> std::result::Result<Catalog, String> {
-        let file: CatalogFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        let mut by_code = HashMap::new();
-        for (index, entry) in file.code.iter().enumerate() {
-            if by_code.insert(entry.code, index).is_some() {
-                return Err(format!("code {} is listed twice", entry.code));
-            }
+/// The catalog data compiled into the binary: codes of newer SDKs, not in the Windows table.
+const NEWER_TOML: &str = include_str!("../data/catalog-newer.toml");
+
+/// Parses `[[code]]` tables into entries of `tier`, indexed by code.
+fn parse_tier(
+    text: &str,
+    tier: Tier,
+) -> std::result::Result<(Vec<CodeInfo>, HashMap<u32, usize>), String> {
+    let mut file: CatalogFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut by_code = HashMap::new();
+    for (index, entry) in file.code.iter_mut().enumerate() {
+        entry.tier = tier;
+        if by_code.insert(entry.code, index).is_some() {
+            return Err(format!("code {} is listed twice", entry.code));
         }
+    }
+    Ok((file.code, by_code))
+}
+
+impl Catalog {
+    /// Parses catalog TOML (`[[code]]` tables) as the Windows table, with no newer tier.
+    pub fn from_toml(text: &str) -> std::result::Result<Catalog, String> {
+        let (entries, by_code) = parse_tier(text, Tier::Windows)?;
         Ok(Catalog {
-            entries: file.code,
+            entries,
             by_code,
+            newer: Vec::new(),
+            newer_by_code: HashMap::new(),
         })
     }
 
-    /// The entry for `code`, if the catalog has it.
+    /// Adds the newer tier from TOML of the same shape. Each entry needs a `source`, and no
+    /// code or name may be one of the Windows table's.
+    pub fn with_newer_toml(mut self, text: &str) -> std::result::Result<Catalog, String> {
+        let (newer, newer_by_code) = parse_tier(text, Tier::Newer)?;
+        for entry in &newer {
+            if entry.source.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                return Err(format!("newer code {} has no source", entry.code));
+            }
+            if self.get(entry.code).is_some() || self.entries.iter().any(|e| e.name == entry.name) {
+                return Err(format!(
+                    "newer code {} {} is in the Windows table",
+                    entry.code, entry.name
+                ));
+            }
+        }
+        self.newer = newer;
+        self.newer_by_code = newer_by_code;
+        Ok(self)
+    }
+
+    /// The Windows table's entry for `code`: `None` for every code outside it, newer-tier
+    /// codes included.
     pub fn get(&self, code: u32) -> Option<&CodeInfo> {
         self.by_code.get(&code).map(|&i| &self.entries[i])
     }
 
-    /// Every entry, in code order.
+    /// The newer tier's entry for `code` (a code the Windows table lacks).
+    pub fn newer(&self, code: u32) -> Option<&CodeInfo> {
+        self.newer_by_code.get(&code).map(|&i| &self.newer[i])
+    }
+
+    /// The entry for `code` in either tier, the Windows table first.
+    pub fn find(&self, code: u32) -> Option<&CodeInfo> {
+        self.get(code).or_else(|| self.newer(code))
+    }
+
+    /// Every entry of the Windows table, in code order.
     pub fn entries(&self) -> &[CodeInfo] {
         &self.entries
     }
 
-    /// The entry whose name is `name` (any case, `-` or space for `_`).
-    pub fn by_name(&self, name: &str) -> Option<&CodeInfo> {
-        let wanted = normalize_name(name);
-        self.entries.iter().find(|e| e.name == wanted)
+    /// Every entry of the newer tier, in code order.
+    pub fn newer_entries(&self) -> &[CodeInfo] {
+        &self.newer
     }
 
-    /// Looks up a code number or a name; on a miss, suggests close names.
+    /// The entry whose name is `name` (any case, `-` or space for `_`), in either tier.
+    pub fn by_name(&self, name: &str) -> Option<&CodeInfo> {
+        let wanted = normalize_name(name);
+        self.entries
+            .iter()
+            .chain(&self.newer)
+            .find(|e| e.name == wanted)
+    }
+
+    /// Looks up a code number or a name in either tier; on a miss, suggests close names.
     pub fn lookup(&self, query: &str) -> Result<&CodeInfo, UnknownCode> {
         let trimmed = query.trim();
         let found = match trimmed.parse::<u32>() {
-            Ok(code) => self.get(code),
+            Ok(code) => self.find(code),
             Err(_) => self.by_name(trimmed),
         };
         found.ok_or_else(|| UnknownCode {
@@ -237,7 +335,7 @@ impl Catalog {
         })
     }
 
-    /// Up to three catalog names close to `query`, best first.
+    /// Up to three catalog names (either tier) close to `query`, best first.
     pub fn suggest(&self, query: &str) -> Vec<String> {
         let wanted = normalize_name(query);
         if wanted.is_empty() || wanted.bytes().all(|b| b.is_ascii_digit()) {
@@ -246,6 +344,7 @@ impl Catalog {
         let mut scored: Vec<(f64, &str)> = self
             .entries
             .iter()
+            .chain(&self.newer)
             .map(|e| {
                 let score = strsim::jaro_winkler(&wanted, &e.name);
                 // A query that is a whole word of the name (e.g. "TIMEOUT") is a strong hint.
@@ -277,13 +376,15 @@ fn normalize_name(name: &str) -> String {
         .collect()
 }
 
-/// The catalog compiled into emscan.
+/// The catalog compiled into emscan: the Windows table with the newer tier.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| {
-        // The data is part of the program, not input; a unit test keeps it parseable.
+        // The data is part of the program, not input; unit tests keep it parseable.
         Catalog::from_toml(CATALOG_TOML)
             .unwrap_or_else(|e| panic!("data/catalog.toml is invalid: {e}"))
+            .with_newer_toml(NEWER_TOML)
+            .unwrap_or_else(|e| panic!("data/catalog-newer.toml is invalid: {e}"))
     })
 }
 
@@ -360,6 +461,121 @@ mod tests {
         assert_eq!(Lang::from_locale(Some("en_US.UTF-8")), Lang::En);
         assert_eq!(Lang::from_locale(Some("C")), Lang::En);
         assert_eq!(Lang::from_locale(None), Lang::En);
+    }
+
+    /// The codes of the Windows SDK's own table (`data/error-codes.seed.txt`): the first cell
+    /// of each table row.
+    fn seed_codes() -> Vec<u32> {
+        let seed = include_str!("../data/error-codes.seed.txt");
+        seed.split("<tr>")
+            .skip(1)
+            .filter_map(|row| {
+                let cell = row.split("<td>").nth(1)?;
+                cell.split("</td>").next()?.trim().parse().ok()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn newer_tier_codes_are_not_in_the_windows_seed_table() {
+        let seed = seed_codes();
+        assert_eq!(seed.len(), 73, "the seed table's rows are read");
+        let newer = catalog().newer_entries();
+        assert!(newer.len() >= 3, "the newer tier is loaded");
+        for e in newer {
+            assert!(
+                !seed.contains(&e.code),
+                "newer code {} {} is in the Windows seed table",
+                e.code,
+                e.name
+            );
+            assert!(
+                catalog().get(e.code).is_none(),
+                "{} counts as known",
+                e.code
+            );
+        }
+        for (code, name) in [
+            (3, "DATABASE_ERROR"),
+            (8, "APP_ACTIVE_NUMBER_REACH_LIMITATION"),
+            (110, "INVALID_PARAM"),
+        ] {
+            let e = catalog().newer(code).expect("the issue's three codes");
+            assert_eq!(e.name, name);
+            assert_eq!(e.tier, Tier::Newer);
+        }
+    }
+
+    #[test]
+    fn newer_tier_has_both_languages_and_a_source() {
+        for e in catalog().newer_entries() {
+            for (field, text) in [
+                ("meaning_zh", &e.meaning_zh),
+                ("cause_zh", &e.cause_zh),
+                ("meaning_en", &e.meaning_en),
+                ("cause_en", &e.cause_en),
+                ("hint_zh", &e.hint_zh),
+                ("hint_en", &e.hint_en),
+            ] {
+                assert!(
+                    !text.trim().is_empty(),
+                    "code {} has an empty {field}",
+                    e.code
+                );
+            }
+            for text in [&e.meaning_zh, &e.cause_zh, &e.hint_zh] {
+                assert!(
+                    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                    "code {}: Chinese text without Chinese: {text}",
+                    e.code
+                );
+            }
+            let source = e.source.as_deref().expect("a source");
+            assert!(source.starts_with("https://"), "{}: {source}", e.code);
+            assert!(
+                e.listed_on.iter().any(|page| page == source),
+                "code {}: the source is among the pages listing it",
+                e.code
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_finds_newer_codes_by_number_and_name_but_get_does_not() {
+        let c = catalog();
+        assert_eq!(c.lookup("3").unwrap().name, "DATABASE_ERROR");
+        assert_eq!(c.lookup("invalid-param").unwrap().code, 110);
+        assert_eq!(c.lookup("202").unwrap().tier, Tier::Windows);
+        assert!(c.get(110).is_none());
+        assert_eq!(c.find(110).map(|e| e.tier), Some(Tier::Newer));
+        let err = c.lookup("DATABASE_EROR").unwrap_err();
+        assert_eq!(
+            err.suggestions.first().map(String::as_str),
+            Some("DATABASE_ERROR")
+        );
+    }
+
+    #[test]
+    fn newer_tier_rejects_windows_codes_and_missing_sources() {
+        let entry = |code: u32, name: &str, source: &str| {
+            format!(
+                "[[code]]\ncode = {code}\nname = \"{name}\"\ncategory = \"general\"\n\
+                 meaning_zh = \"x\"\ncause_zh = \"x\"\nmeaning_en = \"x\"\ncause_en = \"x\"\n\
+                 hint_zh = \"x\"\nhint_en = \"x\"\n{source}\n"
+            )
+        };
+        let windows = Catalog::from_toml(CATALOG_TOML).unwrap();
+        let with = |text: String| {
+            Catalog::from_toml(CATALOG_TOML)
+                .unwrap()
+                .with_newer_toml(&text)
+        };
+        assert!(with(entry(2, "NEW_NAME", "source = \"https://x\"")).is_err());
+        assert!(with(entry(9999, "NETWORK_ERROR", "source = \"https://x\"")).is_err());
+        assert!(with(entry(9999, "NEW_NAME", "")).is_err());
+        let ok = with(entry(9999, "NEW_NAME", "source = \"https://x\"")).unwrap();
+        assert_eq!(ok.newer(9999).map(|e| e.tier), Some(Tier::Newer));
+        assert!(windows.newer(3).is_none());
     }
 
     #[test]

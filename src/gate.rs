@@ -13,7 +13,8 @@
 //! | `--max-new N` / `max_new = N` | more than `N` codes occur that the baseline does not have |
 //! | `--max-increase T=P` / `max_increase = { T = P }` | `T` grew by more than `P` percent over the baseline |
 //!
-//! A target `T` is a catalog code or name (any case), `category:NAME`, `total` or `unknown`.
+//! A target `T` is a catalog code or name (any case; the newer tier's codes too, which still
+//! count as `unknown`), `category:NAME`, `total` or `unknown`.
 //! Codes on the allow list (`--allow`, `allow = [...]`) never count towards any rule.
 //!
 //! A rate is `count / span`, where `span` is the log time from the target's first to its last
@@ -45,12 +46,13 @@ pub(crate) enum Target {
     Unknown,
     /// The catalog codes of one category (`category:server`).
     Category(Category),
-    /// One catalog code, given by number or name.
+    /// One catalog code (either tier), given by number or name.
     Code(u32),
 }
 
 impl Target {
-    /// Parses `total`, `unknown`, `category:NAME`, or a catalog code or name (any case).
+    /// Parses `total`, `unknown`, `category:NAME`, or a code or name (any case) of either
+    /// catalog tier.
     pub(crate) fn parse(text: &str) -> std::result::Result<Target, String> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("total") {
@@ -84,7 +86,7 @@ impl Target {
             Target::Unknown => "unknown".into(),
             Target::Category(c) => format!("category:{c}"),
             Target::Code(code) => catalog()
-                .get(*code)
+                .find(*code)
                 .map_or_else(|| code.to_string(), |i| i.name.clone()),
         }
     }
@@ -903,6 +905,19 @@ mod tests {
         assert!(Target::parse("999").unwrap_err().contains("999"));
         assert_eq!(Target::Code(300).id(), "SERVER_NOT_REACHABLE");
         assert_eq!(Target::Category(Category::Server).id(), "category:server");
+    }
+
+    #[test]
+    fn newer_sdk_codes_are_targets_and_still_match_unknown() {
+        assert_eq!(Target::parse("3"), Ok(Target::Code(3)));
+        assert_eq!(Target::parse("database-error"), Ok(Target::Code(3)));
+        assert_eq!(Target::parse("INVALID_PARAM"), Ok(Target::Code(110)));
+        assert_eq!(Target::Code(8).id(), "APP_ACTIVE_NUMBER_REACH_LIMITATION");
+        assert_eq!(allowed_code("invalid_param"), Ok(110));
+        let mut code = CodeSummary::empty(110, catalog(), Lang::En);
+        code.name_newer_code(catalog());
+        assert!(Target::Code(110).matches(&code, true));
+        assert!(Target::Unknown.matches(&code, true));
     }
 
     #[test]

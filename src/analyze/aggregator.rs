@@ -356,6 +356,9 @@ impl<'a> Aggregator<'a> {
             if catalog.get(code.code).is_some() {
                 codes.push(code);
             } else {
+                // Still unknown (not in the Windows table), but named when newer SDKs define it.
+                let mut code = code;
+                code.name_newer_code(catalog);
                 unknown_codes.push(code);
             }
         }

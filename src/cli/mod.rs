@@ -78,9 +78,9 @@ enum Command {
     Diff(DiffArgs),
     /// Merge saved scan JSON summaries into the summary of one scan of all their inputs
     Merge(MergeArgs),
-    /// Explain one error code: meaning, likely cause, what to do
+    /// Explain one error code: meaning, likely cause, what to do (newer SDKs' codes too)
     Explain(ExplainArgs),
-    /// List the error-code catalog
+    /// List the error-code catalog (the Windows SDK table; --newer: newer SDKs' codes)
     Codes(CodesArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(CompletionsArgs),
@@ -139,6 +139,8 @@ fn parse_zone(text: &str) -> Result<Zone, String> {
 /// Rule syntax shown under `emscan gate --help`.
 const GATE_HELP: &str = "\
 Targets: a code (300) or name (server_not_reachable, any case), category:NAME, total, unknown.
+Codes of newer SDKs that the Windows SDK table lacks (3, database_error; emscan codes --newer)
+are targets too, and still count towards unknown.
 Rates: COUNT/m, COUNT/h or COUNT/d of log time; the rate is the target's occurrences divided by
 the time from its first to its last occurrence in the scan (at least one minute).
 Rules in ./emscan.toml (or --policy FILE) go in a [gate] table; a command-line rule for the same
@@ -313,6 +315,9 @@ struct CodesArgs {
     /// Language [default: from LANG]
     #[arg(long, value_enum)]
     lang: Option<Lang>,
+    /// List the codes of newer SDK versions that the Windows SDK table lacks instead
+    #[arg(long)]
+    newer: bool,
 }
 
 /// When to colour terminal output.
@@ -808,8 +813,12 @@ fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
 
 fn codes(args: CodesArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let lang = args.lang.unwrap_or_else(Lang::from_env);
-    let entries: Vec<_> = catalog()
-        .entries()
+    let tier = if args.newer {
+        catalog().newer_entries()
+    } else {
+        catalog().entries()
+    };
+    let entries: Vec<_> = tier
         .iter()
         .filter(|e| args.category.is_none_or(|c| e.category == c))
         .collect();

@@ -531,6 +531,8 @@ fn merge_code(
         per_minute: a.per_minute,
         hint: a.hint.or(b.hint),
         samples: earliest_samples(a.samples.into_iter().chain(b.samples), SAMPLES_PER_CODE),
+        tier: a.tier.or(b.tier),
+        source: a.source.or(b.source),
     };
     add_buckets(&mut out.per_file, b.per_file, &|k| {
         format!("code {at}: per_file[{k:?}]")

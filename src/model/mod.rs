@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, Category, Lang, SUCCESS_CODE};
+use crate::catalog::{Catalog, Category, Lang, SUCCESS_CODE, Tier};
 use crate::time::{LogTime, Minute, PrefixStyle};
 
 mod burst;
@@ -104,7 +104,8 @@ pub struct Location {
 pub struct CodeSummary {
     /// The code.
     pub code: u32,
-    /// The catalog name (absent for unknown codes).
+    /// The catalog name: the Windows table's, or for an unknown code the newer tier's (absent
+    /// for codes in neither).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The catalog category (absent for unknown codes).
@@ -133,6 +134,12 @@ pub struct CodeSummary {
     /// The earliest few lines stating the code.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<SampleLine>,
+    /// `newer` for an unknown code that newer SDK versions define (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
+    /// The page a newer-tier code is taken from (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl CodeSummary {
@@ -155,6 +162,21 @@ impl CodeSummary {
                 .filter(|_| code != SUCCESS_CODE)
                 .map(|i| i.hint(lang).to_string()),
             samples: Vec::new(),
+            tier: None,
+            source: None,
+        }
+    }
+
+    /// Fills in the name, tier and source of a code that is not in the Windows table but in
+    /// the catalog's newer tier; other codes are left as they are.
+    pub fn name_newer_code(&mut self, catalog: &Catalog) {
+        if catalog.get(self.code).is_some() {
+            return;
+        }
+        if let Some(info) = catalog.newer(self.code) {
+            self.name = Some(info.name.clone());
+            self.tier = Some(Tier::Newer);
+            self.source = info.source.clone();
         }
     }
 
@@ -266,4 +288,44 @@ pub struct BadSummary {
 /// Orders codes most frequent first, then by code.
 pub fn by_frequency(codes: &mut [CodeSummary]) {
     codes.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::catalog;
+
+    #[test]
+    fn name_newer_code_names_only_codes_of_the_newer_tier() {
+        let mut newer = CodeSummary::empty(3, catalog(), Lang::En);
+        assert_eq!(
+            newer.name, None,
+            "outside the Windows table, empty() names nothing"
+        );
+        newer.name_newer_code(catalog());
+        assert_eq!(newer.name.as_deref(), Some("DATABASE_ERROR"));
+        assert_eq!(newer.tier, Some(Tier::Newer));
+        assert!(
+            newer
+                .source
+                .as_deref()
+                .is_some_and(|s| s.starts_with("https://"))
+        );
+        assert_eq!((newer.category, newer.hint.as_deref()), (None, None));
+
+        let mut windows = CodeSummary::empty(300, catalog(), Lang::En);
+        let before = windows.clone();
+        windows.name_newer_code(catalog());
+        assert_eq!(
+            windows, before,
+            "a Windows-table code keeps its facts, no tier"
+        );
+
+        let mut neither = CodeSummary::empty(4242, catalog(), Lang::En);
+        neither.name_newer_code(catalog());
+        assert_eq!(
+            (neither.name, neither.tier, neither.source),
+            (None, None, None)
+        );
+    }
 }

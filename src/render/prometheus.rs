@@ -43,12 +43,14 @@ fn family(
 }
 
 /// Writes the summary as metrics: `emscan_errors_total{code,name,device}` (a code outside the
-/// catalog has `name="unknown"`), `emscan_success_total{device}`, and the scan's file, line
-/// and skipped counts.
+/// Windows table has `name="unknown"`, a newer SDK's code too), `emscan_success_total{device}`,
+/// and the scan's file, line and skipped counts.
 pub(crate) fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     let mut errors = Vec::new();
-    for code in summary.codes.iter().chain(&summary.unknown_codes) {
-        let name = code.name.as_deref().unwrap_or("unknown");
+    let known = summary.codes.iter().map(|c| (c, c.name.as_deref()));
+    let unknown = summary.unknown_codes.iter().map(|c| (c, None));
+    for (code, name) in known.chain(unknown) {
+        let name = name.unwrap_or("unknown");
         for (device, count) in &code.per_device {
             errors.push((
                 format!(

@@ -159,9 +159,23 @@ pub(crate) fn steps(summary: &Summary, catalog: &Catalog, lang: Lang) -> Vec<Ste
         if n == 0 {
             continue;
         }
-        let text = match catalog.get(code) {
-            Some(info) => info.hint(lang).to_string(),
-            None => match lang {
+        let text = match (catalog.get(code), catalog.newer(code)) {
+            (Some(info), _) => info.hint(lang).to_string(),
+            (None, Some(info)) => match lang {
+                Lang::En => format!(
+                    "Code {code} {} is not in the Windows SDK table (a newer SDK's code, {}): {}",
+                    info.name,
+                    info.source.as_deref().unwrap_or("-"),
+                    info.hint(lang)
+                ),
+                Lang::Zh => format!(
+                    "错误码 {code} {} 不在 Windows SDK 错误码表中（新版 SDK 的错误码，{}）：{}",
+                    info.name,
+                    info.source.as_deref().unwrap_or("-"),
+                    info.hint(lang)
+                ),
+            },
+            (None, None) => match lang {
                 Lang::En => format!(
                     "Code {code} is not in the catalog (a newer SDK?): look up its first occurrence and the SDK release notes."
                 ),

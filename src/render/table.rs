@@ -216,7 +216,7 @@ pub(crate) fn write_summary(
             .iter()
             .map(|code| {
                 vec![
-                    code.code.to_string(),
+                    super::catalog::unknown_code_cell(code),
                     HumanCount(code.count).to_string(),
                     code.devices().to_string(),
                     time(code.first),
@@ -233,6 +233,9 @@ pub(crate) fn write_summary(
             limit,
             color,
         )?;
+        if let Some(note) = super::catalog::newer_names_note(&summary.unknown_codes, lang) {
+            write_wrapped(out, note, limit, 2)?;
+        }
     }
     let success = &summary.success;
     writeln!(out)?;

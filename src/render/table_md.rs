@@ -73,7 +73,7 @@ pub(crate) fn write_summary(out: &mut dyn Write, summary: &Summary, lang: Lang) 
             row(
                 out,
                 &[
-                    code.code.to_string(),
+                    cell(&super::catalog::unknown_code_cell(code)).into_owned(),
                     HumanCount(code.count).to_string(),
                     code.devices().to_string(),
                     time(code.first),

@@ -4,6 +4,7 @@
 //! Tests that need programs a bare machine lacks (Java with pyspark, Chromium) are `#[ignore]`d
 //! with the reason; `.ci/run` installs the programs and runs `cargo test -- --include-ignored`.
 
+mod catalog_newer;
 mod catalog_seed;
 mod cli;
 mod common;
