@@ -187,7 +187,10 @@ fn gate_unknown_still_counts_newer_codes() {
 #[test]
 fn scan_json_keeps_newer_codes_unknown_with_name_tier_and_source() {
     let report = scan_json(&sample());
-    assert_eq!(report["schema"], "emscan.scan/2", "added fields keep the version");
+    assert_eq!(
+        report["schema"], "emscan.scan/2",
+        "added fields keep the version"
+    );
     let known: Vec<u64> = report["codes"]
         .as_array()
         .expect("codes")

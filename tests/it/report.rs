@@ -333,3 +333,104 @@ fn report_names_damaged_input_and_shows_three_bursts_in_full() {
         .count();
     assert_eq!(rows, summary.bursts.len() - 3);
 }
+
+/// Runs headless Chromium on `file` in a `width` × `height` window with `extra` arguments;
+/// returns stdout.
+fn chromium_at(
+    browser: &Path,
+    file: &Path,
+    (width, height): (u32, u32),
+    extra: &[String],
+) -> String {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            "--disable-background-networking",
+        ])
+        .arg(format!("--window-size={width},{height}"))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+#[ignore = "needs Chromium"]
+fn html_report_fits_a_phone_and_a_desktop_without_sideways_scroll() {
+    let Some(browser) = chromium() else {
+        panic!("chromium is not installed: `apt-get install -y chromium` (.ci/run does it)");
+    };
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-screens");
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = scan(&report_config(vec![sample()]));
+    let html = report_html::render(&summary, catalog(), Lang::En);
+    // The timeline scales: a viewBox and no fixed width; parts coloured by category, a
+    // legend, and time ticks.
+    assert!(html.contains("class=\"timeline\" viewBox="), "{html}");
+    assert!(html.contains("<ul class=\"legend\">"));
+    assert!(
+        html.matches("<text class=\"tick\"").count() >= 4,
+        "0, max and time ticks"
+    );
+    assert!(
+        html.contains("<rect class=\"seg network") || html.contains("<rect class=\"seg general")
+    );
+    let report = dir.path().join("report.html");
+    std::fs::write(&report, &html).expect("write");
+    for width in [390, 1280] {
+        // The report in a frame of that width (headless Chromium's window is at least 500 px
+        // wide); a srcdoc frame shares the harness's origin, so the harness can measure it.
+        let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
+        let harness = format!(
+            "<!DOCTYPE html><html><head><title>-</title></head><body style=\"margin:0\">\
+             <iframe id=\"f\" style=\"border:0\" width=\"{width}\" height=\"2400\" srcdoc=\"{srcdoc}\"></iframe>\
+             <script>onload=()=>{{const d=f.contentDocument.documentElement;\
+             document.title='fit:'+d.scrollWidth+':'+f.contentWindow.innerWidth}}</script></body></html>"
+        );
+        let harness_file = dir.path().join(format!("harness-{width}.html"));
+        std::fs::write(&harness_file, harness).expect("write harness");
+        let dom = chromium_at(
+            &browser,
+            &harness_file,
+            (width.max(500), 900),
+            &["--dump-dom".into(), "--virtual-time-budget=5000".into()],
+        );
+        let title = dom
+            .split("<title>fit:")
+            .nth(1)
+            .and_then(|rest| rest.split("</title>").next())
+            .unwrap_or_else(|| panic!("no measurement in the DOM at {width} px"));
+        let (scroll, inner) = title.split_once(':').expect("two numbers");
+        let (scroll, inner): (u32, u32) = (scroll.parse().expect("n"), inner.parse().expect("n"));
+        assert_eq!(inner, width, "the frame is {width} px wide");
+        assert!(
+            scroll <= inner,
+            "at {width} px the page scrolls sideways: {scroll} > {inner}"
+        );
+        let shot = shots.join(format!("sample-{width}.png"));
+        chromium_at(
+            &browser,
+            &harness_file,
+            (width.max(500), 2400),
+            &[format!("--screenshot={}", shot.display())],
+        );
+        assert!(
+            shot.metadata().is_ok_and(|m| m.len() > 1000),
+            "{}",
+            shot.display()
+        );
+    }
+}
