@@ -11,6 +11,7 @@ mod expected_bundles;
 mod fleet;
 mod gate;
 mod hostile;
+mod hostile_output;
 mod invariance;
 mod report;
 mod spark;
