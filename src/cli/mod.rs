@@ -576,13 +576,16 @@ fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the completion script of `shell` for `emscan`.
+/// Writes the completion script of `shell` for `emscan`. The script is made in memory first:
+/// `clap_complete` panics when its writer fails (a full disk, a closed pipe).
 pub(crate) fn write_completions(
     shell: clap_complete::Shell,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "emscan", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "emscan", &mut script);
+    out.write_all(&script)?;
     out.flush()
 }
 
@@ -650,11 +653,15 @@ fn capped_threads(asked: Option<u16>, quiet: bool) -> Option<usize> {
     if asked <= cap {
         return Some(asked);
     }
+    // Said once, also when a command scans twice (`diff` of two folders).
+    static SAID: std::sync::Once = std::sync::Once::new();
     if !quiet {
-        say(format_args!(
-            "warning: --threads {asked} is more than {MAX_THREADS_PER_CORE} per core \
-             ({cores} cores, at most {MAX_THREADS}): using {cap}"
-        ));
+        SAID.call_once(|| {
+            say(format_args!(
+                "warning: --threads {asked} is more than {MAX_THREADS_PER_CORE} per core \
+                 ({cores} cores, at most {MAX_THREADS}): using {cap}"
+            ))
+        });
     }
     Some(cap)
 }
@@ -914,6 +921,27 @@ mod tests {
         assert!(!ColorChoice::Auto.enabled(false, None));
         assert!(ColorChoice::Always.enabled(false, Some("1")));
         assert!(!ColorChoice::Never.enabled(true, None));
+    }
+
+    /// A writer that always fails, as a full disk does.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::StorageFull))
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from(io::ErrorKind::StorageFull))
+        }
+    }
+
+    #[test]
+    fn completions_on_a_failing_writer_are_an_error_not_a_panic() {
+        for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh] {
+            let err = write_completions(shell, &mut Full).expect_err("the write fails");
+            assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+        }
     }
 
     #[test]

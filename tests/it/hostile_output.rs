@@ -148,6 +148,16 @@ fn threads_beyond_four_per_core_are_capped_with_a_message() {
     );
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(summary["stats"]["errors"], 3);
+    // Said once, also by a command that scans twice.
+    let out = emscan()
+        .args(["diff", "--threads", "65535"])
+        .arg(&folder)
+        .arg(&folder)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.matches("--threads 65535").count(), 1, "{stderr}");
     // Within the cap: no message.
     emscan()
         .args(["scan", "--threads", "2"])
