@@ -238,7 +238,9 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(Summary::from_json(&text, &path.display().to_string())?)
+    // The name its errors quote, made inert.
+    let origin = escape_control(&path.to_string_lossy()).into_owned();
+    Ok(Summary::from_json(&text, &origin)?)
 }
 
 /// One scanned file as [`scan_stream`] hands it over: the file, its hits in line order (each

@@ -794,7 +794,7 @@ fn load_policy(args: &GateArgs) -> anyhow::Result<Policy> {
                 path: path.to_path_buf(),
                 source,
             })?;
-            Policy::from_toml(&text, &path.display().to_string())?
+            Policy::from_toml(&text, &escape_control(&path.to_string_lossy()))?
         }
         None => Policy::default(),
     };

@@ -272,6 +272,24 @@ fn warnings_and_errors_that_quote_a_path_escape_it() {
     assert!(stderr.contains(HOSTILE_DEVICE_SHOWN), "{stderr}");
     assert!(!has_raw_control(&stderr), "{stderr:?}");
     assert!(!stderr.contains("\nemscan: forged"), "{stderr}");
+    // A saved summary that is not one, under a hostile name.
+    let bad = dir
+        .path()
+        .join(format!("{HOSTILE_DEVICE}\nemscan: forged.json"));
+    fs::write(&bad, "{}").expect("write");
+    for args in [&["merge"][..], &["gate", "--max-new", "0", "--baseline"]] {
+        let out = emscan()
+            .args(args)
+            .arg(&bad)
+            .arg(&folder)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8(out.stderr).expect("UTF-8");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(HOSTILE_DEVICE_SHOWN), "{args:?}: {stderr}");
+        assert!(!has_raw_control(&stderr), "{args:?}: {stderr:?}");
+        assert!(!stderr.contains("\nemscan: forged"), "{args:?}: {stderr}");
+    }
 }
 
 #[cfg(unix)]
@@ -434,7 +452,8 @@ fn report_output_on_a_full_disk_keeps_the_previous_report() {
         Vec::<String>::new(),
         "no temporary file left"
     );
-    // Without the limit the report is written, larger than the limit was.
+    // Without the limit the report is written, larger than the limit was (two blocks: 1 KiB
+    // in dash, 2 KiB in bash).
     emscan()
         .args(["report", "--no-progress", "-o"])
         .arg(&report)
