@@ -458,10 +458,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<Status> {
     // Buffered: stdout alone is line-buffered, a write call per line of a large JSON report.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let result = run_command(cli.command, &mut out);
-    let flushed = out.flush();
+    let flushed = unless_closed(out.flush());
     let status = result?;
     flushed.context("writing the output")?;
     Ok(status)
+}
+
+/// A write's result, where a reader that stopped reading (`| head`) counts as written: the
+/// rest of the output is not wanted, and the command's status (a broken gate, `--strict`)
+/// must stand.
+fn unless_closed(written: io::Result<()>) -> io::Result<()> {
+    match written {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        written => written,
+    }
 }
 
 fn run_command(command: Command, mut out: &mut dyn Write) -> anyhow::Result<Status> {
@@ -741,10 +751,17 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         let result = scan_paths(&config, &on_found, &on_progress);
         progress.finish();
         let summary = result?;
-        write_report(out, &summary, args.format, lang, colour(args.output.color))
-            .context("writing the report")?;
+        unless_closed(write_report(
+            out,
+            &summary,
+            args.format,
+            lang,
+            colour(args.output.color),
+        ))
+        .context("writing the report")?;
         if args.timeline && args.format == ScanFormat::Table {
-            render::table::write_timeline(out, &summary, lang).context("writing the timeline")?;
+            unless_closed(render::table::write_timeline(out, &summary, lang))
+                .context("writing the timeline")?;
         }
         summary
     };
@@ -770,8 +787,14 @@ fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         });
     }
     let summary = merged.unwrap_or_else(|| Summary::empty(catalog(), lang));
-    write_report(out, &summary, args.format, lang, colour(args.output.color))
-        .context("writing the merged report")?;
+    unless_closed(write_report(
+        out,
+        &summary,
+        args.format,
+        lang,
+        colour(args.output.color),
+    ))
+    .context("writing the merged report")?;
     Ok(report_problems(
         &summary,
         args.format,
@@ -834,14 +857,9 @@ fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         GateFormat::Sarif => render::sarif::write_sarif(out, &verdict),
         GateFormat::Github => render::gate::write_github(out, &verdict),
     };
-    match written {
-        // A reader that stops early (`| head`) must not turn a broken gate into a pass.
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(status),
-        written => {
-            written.context("writing the verdict")?;
-            Ok(status)
-        }
-    }
+    // A reader that stops early (`| head`) must not turn a broken gate into a pass.
+    unless_closed(written).context("writing the verdict")?;
+    Ok(status)
 }
 
 /// One side of a diff: a saved scan (`*.json` file) or logs to scan.

@@ -129,6 +129,46 @@ fn a_stdout_closed_early_ends_quietly() {
     }
 }
 
+/// Runs `args` with stdout closed before anything is read, as `| true` does; returns the exit
+/// code and stderr.
+fn close_stdout_at_once(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let mut child = process()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("waits");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_stdout_closed_early_keeps_the_exit_status() {
+    let (dir, folder) = bundle("PC-1", &error_lines(200, 3));
+    let folder = folder.as_os_str();
+    let missing = dir.path().join("missing");
+    // A broken gate stays broken.
+    let args = ["gate", "--max", "total=0"].map(std::ffi::OsStr::new);
+    let (code, stderr) = close_stdout_at_once(&[&args[..], &[folder]].concat());
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr, "");
+    // --strict still tells of a skipped path.
+    for format in ["json", "table"] {
+        let args = ["scan", "--strict", "--format", format].map(std::ffi::OsStr::new);
+        let (code, stderr) =
+            close_stdout_at_once(&[&args[..], &[folder, missing.as_os_str()]].concat());
+        assert_eq!(code, Some(3), "--format {format}: {stderr}");
+        // The table lists skipped paths itself; other formats warn on stderr.
+        if format != "table" {
+            assert!(stderr.contains("missing"), "the warning is given: {stderr}");
+        }
+    }
+}
+
 #[test]
 fn threads_beyond_four_per_core_are_capped_with_a_message() {
     let (_dir, folder) = bundle("PC-1", &error_lines(200, 3));
