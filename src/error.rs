@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::escape::escape_control;
+
 /// Everything the library can fail with. Per-file problems during a scan are not errors: they
 /// become `skipped` entries of the summary and the scan goes on. Messages describe the problem;
 /// how an option is spelled is the command line's business (`cli` words those that concern a
@@ -15,17 +17,18 @@ pub enum Error {
     #[error(transparent)]
     UnknownCode(#[from] crate::catalog::UnknownCode),
     /// No input could be read at all.
-    #[error("no SDK log files found in {}{}{}", .paths.join(", "), .problems, if *.sdk_names_only { LOOKED_FOR } else { "" })]
+    #[error("no SDK log files found in {}{}{}", inert_list(.paths), .problems, if *.sdk_names_only { LOOKED_FOR } else { "" })]
     NoInput {
         /// The paths given.
         paths: Vec<String>,
-        /// What went wrong with which path, a `\n  path: reason` line each.
+        /// What went wrong with which path, a `\n  path: reason` line each (path and reason
+        /// made inert with `escape_control`).
         problems: String,
         /// Only the SDK's log names were looked for (not every file).
         sdk_names_only: bool,
     },
     /// An I/O failure on a named path.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}: {source}", escape_control(&.path.to_string_lossy()))]
     Io {
         /// The path.
         path: PathBuf,
@@ -98,6 +101,12 @@ pub enum Error {
 /// What discovery looks for, said when it found nothing.
 pub(crate) const LOOKED_FOR: &str =
     "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz])";
+
+/// The paths, made inert, joined with commas.
+pub(crate) fn inert_list(paths: &[String]) -> String {
+    let inert: Vec<_> = paths.iter().map(|p| escape_control(p)).collect();
+    inert.join(", ")
+}
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -293,7 +293,7 @@ impl Default for RuleNames {
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
     /// A policy file that cannot be read as a policy (syntax, unknown key, wrong type).
-    #[error("{path}: invalid gate policy: {reason}")]
+    #[error("{}: invalid gate policy: {reason}", crate::escape::escape_control(.path))]
     PolicyFile {
         /// The file.
         path: String,

@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod cli;
 mod diff;
 pub mod error;
+mod escape;
 mod gate;
 mod input;
 pub mod model;

@@ -20,6 +20,7 @@ use crate::analyze::aggregator;
 use crate::analyze::tally::{self, ChunkTally, Collectors, FileTally, KeptChunk, TallyContext};
 use crate::catalog::{Lang, catalog};
 use crate::error::{Error, Result};
+use crate::escape::escape_control;
 use crate::input::discover::{self, Discovery, LogFile};
 use crate::input::read::{self, ReadOptions, ScannedChunks};
 use crate::model::{Bucket, Summary, Window};
@@ -151,16 +152,24 @@ impl Threads {
         Ok(Threads { pool })
     }
 
-    /// Sizes rayon's global pool (which runs everything not given a pool of its own, the
-    /// rendering included) to `n` workers, unless it already has that many.
-    pub fn size_global(n: usize) -> Result<()> {
-        // Asking the global pool its size starts it: build first, then check.
-        match rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-        {
+    /// Builds rayon's global pool (which runs everything not given a pool of its own, the
+    /// rendering included) with `n` workers (`None`: rayon's default, one per core), unless it
+    /// already runs with that many. Threads that cannot be started (a process limit) are an
+    /// error here, where a pool rayon starts on first use would panic.
+    pub fn size_global(n: Option<usize>) -> Result<()> {
+        let mut builder = rayon::ThreadPoolBuilder::new();
+        if let Some(n) = n {
+            builder = builder.num_threads(n);
+        }
+        match builder.build_global() {
             Ok(()) => Ok(()),
-            Err(_) if rayon::current_num_threads() == n => Ok(()),
+            // Only a failure to start threads has a source; then no pool runs, and asking
+            // its size would start the default one.
+            Err(e) if std::error::Error::source(&e).is_some() => Err(Error::ThreadPool {
+                reason: e.to_string(),
+            }),
+            // The pool runs already.
+            Err(_) if n.is_none_or(|n| n == rayon::current_num_threads()) => Ok(()),
             Err(e) => Err(Error::ThreadPool {
                 reason: e.to_string(),
             }),
@@ -189,7 +198,13 @@ fn roots_of(config: &ScanConfig) -> Vec<String> {
 fn no_log_files(config: &ScanConfig, roots: Vec<String>, skipped: &[discover::Skipped]) -> Error {
     let problems = skipped
         .iter()
-        .map(|s| format!("\n  {}: {}", s.path, s.reason))
+        .map(|s| {
+            format!(
+                "\n  {}: {}",
+                escape_control(&s.path),
+                escape_control(&s.reason)
+            )
+        })
         .collect();
     Error::NoInput {
         paths: roots,
@@ -204,7 +219,7 @@ fn nothing_read<'a>(
     failures: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> Error {
     let problems = failures
-        .map(|(path, reason)| format!("\n  {path}: {reason}"))
+        .map(|(path, reason)| format!("\n  {}: {}", escape_control(path), escape_control(reason)))
         .collect();
     Error::NoInput {
         paths: roots,
@@ -227,7 +242,9 @@ pub(crate) const POLICY_LIMIT: u64 = 1 << 20;
 /// of at most 256 MiB (`SUMMARY_LIMIT`), checked as untrusted input ([`Summary::from_json`]).
 pub fn read_summary(path: &Path) -> Result<Summary> {
     let text = read_regular_file(path, SUMMARY_LIMIT, "a saved summary")?;
-    Ok(Summary::from_json(&text, &path.display().to_string())?)
+    // The name its errors quote, made inert.
+    let origin = escape_control(&path.to_string_lossy()).into_owned();
+    Ok(Summary::from_json(&text, &origin)?)
 }
 
 /// Reads a UTF-8 text file the user names as a setting or a saved result. Only a regular file

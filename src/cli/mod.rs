@@ -11,6 +11,8 @@ use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::catalog::{Category, Lang, catalog};
+use crate::error::inert_list;
+use crate::escape::escape_control;
 use crate::gate::{GateError, GivenRules, Policy, RuleNames};
 use crate::input::read::ReadOptions;
 use crate::pipeline::{
@@ -18,7 +20,6 @@ use crate::pipeline::{
 };
 use crate::progress::Progress;
 use crate::render::report::ReportFormat;
-use crate::render::text::escape_control;
 use crate::render::{self, DiffFormat, Format, GateFormat, ScanFormat};
 use crate::search::rules::RuleError;
 use crate::time::Zone;
@@ -380,11 +381,30 @@ pub fn run() -> ExitCode {
         Ok(status) => status,
         Err(err) if is_broken_pipe(&err) => Status::Ok,
         Err(err) => {
-            eprintln!("emscan: {}", message(&err));
+            say(message(&err));
             Status::Usage
         }
     };
     status.code()
+}
+
+/// Writes a message to stderr as `emscan: MESSAGE`, every line of it made inert with
+/// [`escape_control`] (so that no path or log text quoted in it can act on the terminal).
+/// A stderr that cannot be written (a full disk, a closed pipe) loses the message; it never
+/// stops the program or changes its exit status.
+pub(crate) fn say(message: impl std::fmt::Display) {
+    let message = message.to_string();
+    let mut text = String::with_capacity(message.len() + 16);
+    text.push_str("emscan: ");
+    for (i, line) in message.split('\n').enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&escape_control(line));
+    }
+    text.push('\n');
+    // Ignored on purpose: there is nowhere left to report a failing stderr.
+    let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// An error as the command line says it: the library's errors that concern an option name
@@ -401,7 +421,7 @@ fn message(err: &anyhow::Error) -> String {
             sdk_names_only,
         }) => Some(format!(
             "no SDK log files found in {}{problems}{}",
-            paths.join(", "),
+            inert_list(paths),
             if *sdk_names_only {
                 "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz]; \
                  --all-files scans every file)"
@@ -425,7 +445,23 @@ fn message(err: &anyhow::Error) -> String {
         ),
         _ => None,
     };
-    flagged.unwrap_or_else(|| format!("{err:#}"))
+    flagged.unwrap_or_else(|| chain_text(err))
+}
+
+/// The error and its causes, `: `-separated, leaving out a cause that the text before already
+/// ends with (the library's errors say their I/O cause themselves).
+fn chain_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if text.is_empty() {
+            text = cause;
+        } else if !text.ends_with(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -440,10 +476,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<Status> {
     // Buffered: stdout alone is line-buffered, a write call per line of a large JSON report.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let result = run_command(cli.command, &mut out);
-    let flushed = out.flush();
+    let flushed = unless_closed(out.flush());
     let status = result?;
     flushed.context("writing the output")?;
     Ok(status)
+}
+
+/// A write's result, where a reader that stopped reading (`| head`) counts as written: the
+/// rest of the output is not wanted, and the command's status (a broken gate, `--strict`)
+/// must stand.
+fn unless_closed(written: io::Result<()>) -> io::Result<()> {
+    match written {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        written => written,
+    }
 }
 
 fn run_command(command: Command, mut out: &mut dyn Write) -> anyhow::Result<Status> {
@@ -469,14 +515,18 @@ fn run_command(command: Command, mut out: &mut dyn Write) -> anyhow::Result<Stat
 }
 
 fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let summary = run_scan(args.paths, &args.settings, true)?;
+    let config = scan_config(args.paths, &args.settings, true, false)?;
+    if let Some(output) = &args.output {
+        refuse_output_among_inputs(output, &config)?;
+    }
+    let summary = scan_with_progress(&config, &args.settings)?;
     let lang = args.settings.lang.unwrap_or_else(Lang::from_env);
     let text = match args.format {
         ReportFormat::Markdown => render::report_md::render(&summary, catalog(), lang),
         ReportFormat::Html => render::report_html::render(&summary, catalog(), lang),
     };
     match &args.output {
-        Some(path) => std::fs::write(path, text.as_bytes()).map_err(|source| Error::Io {
+        Some(path) => write_whole(path, text.as_bytes()).map_err(|source| Error::Io {
             path: path.clone(),
             source,
         })?,
@@ -485,18 +535,85 @@ fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
             .context("writing the report")?,
     }
     for problem in render::text::problems(&summary) {
-        eprintln!("emscan: warning: {problem}");
+        say(format_args!("warning: {problem}"));
     }
     Ok(Status::Ok)
 }
 
-/// Writes the completion script of `shell` for `emscan`.
+/// Refuses an `-o` file that the scan reads (the same file by identity: device and inode, or
+/// the Windows file index, so links and other spellings count too): the report would replace
+/// the log it was made from. What is not a file yet cannot be an input (nor is a pipe or a
+/// device opened here, which could block).
+fn refuse_output_among_inputs(output: &Path, config: &ScanConfig) -> anyhow::Result<()> {
+    let target_len = match std::fs::metadata(output) {
+        Ok(meta) if meta.is_file() => meta.len(),
+        _ => return Ok(()),
+    };
+    let Ok(target) = same_file::Handle::from_path(output) else {
+        return Ok(());
+    };
+    let found = crate::input::discover::discover(&config.paths, config.all_files);
+    let input = found.files.iter().find(|file| {
+        std::fs::metadata(&file.path).is_ok_and(|m| m.len() == target_len)
+            && same_file::Handle::from_path(&file.path).is_ok_and(|handle| handle == target)
+    });
+    match input {
+        Some(file) => anyhow::bail!(
+            "-o {} is one of the scanned logs ({}): write the report to another file",
+            escape_control(&output.to_string_lossy()),
+            escape_control(&file.rel_path)
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Replaces the file `path` with `bytes` as a whole: written to a temporary file in the same
+/// folder, then renamed over it, so that a full disk or a crash leaves the previous file as it
+/// was. A symbolic link is followed (its target is replaced); a new file gets the usual
+/// permissions (`0666` less the umask), an existing one keeps its own. Anything that is not a
+/// file (`/dev/stdout`, a pipe, a device) is written in place: there is no file to replace.
+fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+        return std::fs::write(path, bytes);
+    }
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)?,
+        _ => path.to_path_buf(),
+    };
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".emscan-").suffix(".tmp");
+    #[cfg(unix)]
+    let existing = std::fs::metadata(&path).ok().map(|m| m.permissions());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut file = builder.tempfile_in(folder)?;
+    file.write_all(bytes)?;
+    #[cfg(unix)]
+    if let Some(permissions) = existing {
+        file.as_file().set_permissions(permissions)?;
+    }
+    file.as_file().sync_all()?;
+    file.persist(&path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Writes the completion script of `shell` for `emscan`. The script is made in memory first:
+/// `clap_complete` panics when its writer fails (a full disk, a closed pipe).
 pub(crate) fn write_completions(
     shell: clap_complete::Shell,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "emscan", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "emscan", &mut script);
+    out.write_all(&script)?;
     out.flush()
 }
 
@@ -552,7 +669,7 @@ fn report_problems(summary: &Summary, format: ScanFormat, quiet: bool, strict: b
     let problems = render::text::problems(summary);
     if format != ScanFormat::Table && !quiet {
         for problem in &problems {
-            eprintln!("emscan: warning: {problem}");
+            say(format_args!("warning: {problem}"));
         }
     }
     if strict && !problems.is_empty() {
@@ -562,14 +679,52 @@ fn report_problems(summary: &Summary, format: ScanFormat, quiet: bool, strict: b
     }
 }
 
-/// The scan configuration of the shared settings, `deep` or not. No path: the SDK's log folder
-/// when run from an app's folder that has one, else `.`. `--threads` sizes rayon's global
-/// pool, so that it bounds rendering too.
-fn scan_config(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Result<ScanConfig> {
-    let threads = args.threads.map(usize::from);
-    if let Some(n) = threads {
-        Threads::size_global(n)?;
+/// Worker threads per core that `--threads` may ask for at most: more only add the cost of
+/// threads waiting for work (the folder walk uses as many threads again).
+const MAX_THREADS_PER_CORE: usize = 4;
+
+/// The most worker threads whatever the cores.
+const MAX_THREADS: usize = 256;
+
+/// The most worker threads `--threads` gives on a machine with `cores` cores.
+fn thread_cap(cores: usize) -> usize {
+    cores
+        .saturating_mul(MAX_THREADS_PER_CORE)
+        .clamp(1, MAX_THREADS)
+}
+
+/// `--threads`, capped at [`thread_cap`] with a warning (unless `quiet`).
+fn capped_threads(asked: Option<u16>, quiet: bool) -> Option<usize> {
+    let asked = usize::from(asked?);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cap = thread_cap(cores);
+    if asked <= cap {
+        return Some(asked);
     }
+    // Said once, also when a command scans twice (`diff` of two folders).
+    static SAID: std::sync::Once = std::sync::Once::new();
+    if !quiet {
+        SAID.call_once(|| {
+            say(format_args!(
+                "warning: --threads {asked} is more than {MAX_THREADS_PER_CORE} per core \
+                 ({cores} cores, at most {MAX_THREADS}): using {cap}"
+            ))
+        });
+    }
+    Some(cap)
+}
+
+/// The scan configuration of the shared settings, `deep` or not. No path: the SDK's log folder
+/// when run from an app's folder that has one, else `.`. Builds rayon's global pool, so that
+/// `--threads` bounds rendering too and a pool that cannot start is an error, not a panic.
+fn scan_config(
+    paths: Vec<PathBuf>,
+    args: &ScanSettings,
+    deep: bool,
+    quiet: bool,
+) -> anyhow::Result<ScanConfig> {
+    let threads = capped_threads(args.threads, quiet);
+    Threads::size_global(threads)?;
     let paths = if paths.is_empty() {
         let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         vec![crate::input::discover::default_root(&here)]
@@ -613,11 +768,17 @@ fn progress_callbacks(
 /// Scans for `gate`, `diff` and `report`, with the progress bar; `deep` adds the connection
 /// story and the lines no rule understands.
 fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Result<Summary> {
-    let config = scan_config(paths, args, deep)?;
+    let config = scan_config(paths, args, deep, false)?;
+    scan_with_progress(&config, args)
+}
+
+/// Runs the scan of `config` with the progress bar (unless `--no-progress` or stderr is not
+/// a terminal).
+fn scan_with_progress(config: &ScanConfig, args: &ScanSettings) -> anyhow::Result<Summary> {
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
     let (found, walked, scanned) = progress_callbacks(&progress);
     let result = scan_paths_watched(
-        &config,
+        config,
         Watch {
             found: &found,
             walked: &walked,
@@ -629,7 +790,7 @@ fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Res
 }
 
 fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let config = scan_config(args.paths, &args.settings, args.deep)?;
+    let config = scan_config(args.paths, &args.settings, args.deep, args.output.quiet)?;
     let lang = config.lang;
     let show_progress =
         !args.settings.no_progress && !args.output.quiet && io::stderr().is_terminal();
@@ -655,11 +816,22 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         let result = scan_paths_watched(&config, watch);
         progress.finish();
         let summary = result?;
-        write_report(out, &summary, args.format, lang, colour(args.output.color))
-            .context("writing the report")?;
+        unless_closed(write_report(
+            out,
+            &summary,
+            args.format,
+            lang,
+            colour(args.output.color),
+        ))
+        .context("writing the report")?;
         if args.timeline && args.format == ScanFormat::Table {
-            render::table::write_timeline(out, &summary, lang, output_width())
-                .context("writing the timeline")?;
+            unless_closed(render::table::write_timeline(
+                out,
+                &summary,
+                lang,
+                output_width(),
+            ))
+            .context("writing the timeline")?;
         }
         summary
     };
@@ -673,7 +845,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
 fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let lang = args.lang.unwrap_or_else(Lang::from_env);
     if args.format == ScanFormat::Ndjson {
-        eprintln!("emscan: merge cannot write ndjson: events need the logs (use scan)");
+        say("merge cannot write ndjson: events need the logs (use scan)");
         return Ok(Status::Usage);
     }
     let mut merged: Option<Summary> = None;
@@ -688,8 +860,14 @@ fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         });
     }
     let summary = merged.unwrap_or_else(|| Summary::empty(catalog(), lang));
-    write_report(out, &summary, args.format, lang, colour(args.output.color))
-        .context("writing the merged report")?;
+    unless_closed(write_report(
+        out,
+        &summary,
+        args.format,
+        lang,
+        colour(args.output.color),
+    ))
+    .context("writing the merged report")?;
     Ok(report_problems(
         &summary,
         args.format,
@@ -709,7 +887,7 @@ fn load_policy(args: &GateArgs) -> anyhow::Result<(Policy, Option<String>)> {
     let mut policy = match file {
         Some(path) => {
             let text = read_regular_file(path, POLICY_LIMIT, "a policy file")?;
-            Policy::from_toml(&text, &path.display().to_string())?
+            Policy::from_toml(&text, &escape_control(&path.to_string_lossy()))?
         }
         None => Policy::default(),
     };
@@ -738,7 +916,7 @@ fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let (policy, source) = load_policy(&args)?;
     // Say which file the rules came from: one found in the current folder is easy to miss.
     if let Some(source) = &source {
-        eprintln!("emscan: policy: {}", escape_control(source));
+        say(format!("policy: {source}"));
     }
     let baseline = args.baseline.as_deref().map(read_summary).transpose()?;
     // Refuse an unusable policy before spending time on the scan.
@@ -757,14 +935,9 @@ fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         GateFormat::Sarif => render::sarif::write_sarif(out, &verdict),
         GateFormat::Github => render::gate::write_github(out, &verdict),
     };
-    match written {
-        // A reader that stops early (`| head`) must not turn a broken gate into a pass.
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(status),
-        written => {
-            written.context("writing the verdict")?;
-            Ok(status)
-        }
-    }
+    // A reader that stops early (`| head`) must not turn a broken gate into a pass.
+    unless_closed(written).context("writing the verdict")?;
+    Ok(status)
 }
 
 /// One side of a diff: a saved scan (`*.json` file) or logs to scan.
@@ -798,7 +971,7 @@ fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let info = match catalog().lookup(&args.query) {
         Ok(info) => info,
         Err(err) => {
-            eprintln!("emscan: {err}");
+            say(&err);
             return Ok(Status::Usage);
         }
     };
@@ -847,6 +1020,53 @@ mod tests {
         assert!(!ColorChoice::Auto.enabled(false, None));
         assert!(ColorChoice::Always.enabled(false, Some("1")));
         assert!(!ColorChoice::Never.enabled(true, None));
+    }
+
+    /// A writer that always fails, as a full disk does.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::StorageFull))
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from(io::ErrorKind::StorageFull))
+        }
+    }
+
+    #[test]
+    fn completions_on_a_failing_writer_are_an_error_not_a_panic() {
+        for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh] {
+            let err = write_completions(shell, &mut Full).expect_err("the write fails");
+            assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+        }
+    }
+
+    #[test]
+    fn an_io_cause_is_said_once() {
+        let err = anyhow::Error::from(Error::Io {
+            path: PathBuf::from("out.md"),
+            source: io::Error::other("disk full"),
+        });
+        assert_eq!(message(&err), "out.md: disk full");
+        let err = anyhow::Error::from(io::Error::other("disk full")).context("writing the report");
+        assert_eq!(message(&err), "writing the report: disk full");
+    }
+
+    #[test]
+    fn threads_are_capped_at_four_per_core_and_256() {
+        assert_eq!(thread_cap(1), 4);
+        assert_eq!(thread_cap(2), 8);
+        assert_eq!(thread_cap(64), 256);
+        assert_eq!(thread_cap(1000), 256);
+        assert_eq!(capped_threads(None, true), None);
+        assert_eq!(capped_threads(Some(1), true), Some(1));
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        assert_eq!(
+            capped_threads(Some(u16::MAX), true),
+            Some(thread_cap(cores))
+        );
     }
 
     #[test]

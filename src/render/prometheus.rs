@@ -7,15 +7,18 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::Summary;
+use crate::render::text::escape_control;
 
-/// Escapes a label value: `\` → `\\`, `"` → `\"`, newline → `\n` (the exposition format).
+/// Escapes a label value: control characters first ([`escape_control`], so that no raw escape
+/// reaches a file or a dashboard), then the exposition format's `\` → `\\` and `"` → `\"`
+/// (a newline is already `\n` text, whose backslash is escaped in turn).
 pub(crate) fn label_value(text: &str) -> String {
+    let text = escape_control(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
             c => out.push(c),
         }
     }
@@ -125,7 +128,15 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(label_value(r#"PC "A"\x"#), r#"PC \"A\"\\x"#);
-        assert_eq!(label_value("a\nb"), "a\\nb");
         assert_eq!(label_value("张三的电脑"), "张三的电脑");
+    }
+
+    #[test]
+    fn label_values_carry_no_raw_control_characters() {
+        // ESC becomes the text `\u{1b}`, its backslash escaped for the exposition format, so a
+        // parser reads back the inert text `\u{1b}`.
+        assert_eq!(label_value("PC\u{1b}[31m"), r"PC\\u{1b}[31m");
+        assert_eq!(label_value("a\nb"), r"a\\nb");
+        assert_eq!(label_value("a\tb\u{7f}"), r"a\\tb\\u{7f}");
     }
 }

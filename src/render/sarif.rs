@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::gate::{Outcome, Verdict};
 use crate::render::gate::describe;
+use crate::render::text::escape_control;
 
 /// The SARIF version written.
 pub(crate) const SARIF_VERSION: &str = "2.1.0";
@@ -33,7 +34,7 @@ fn result(outcome: &Outcome, rule_index: usize) -> Value {
         "ruleId": outcome.id,
         "ruleIndex": rule_index,
         "level": "error",
-        "message": { "text": describe(outcome) },
+        "message": { "text": escape_control(&describe(outcome)) },
     });
     if let Some(at) = &outcome.first_at {
         result["locations"] = json!([{
@@ -46,7 +47,8 @@ fn result(outcome: &Outcome, rule_index: usize) -> Value {
     result
 }
 
-/// Builds the SARIF log: `tool.driver.rules` holds every rule id checked (once each), and
+/// Builds the SARIF log (every text that can quote a path or log text made inert with
+/// [`escape_control`]): `tool.driver.rules` holds every rule id checked (once each), and
 /// `results` one error per broken rule. Locations are relative to the scanned folder.
 pub(crate) fn sarif(verdict: &Verdict) -> Value {
     let mut ids: Vec<&str> = Vec::new();
@@ -59,10 +61,10 @@ pub(crate) fn sarif(verdict: &Verdict) -> Value {
         let mut rule = json!({
             "id": outcome.id,
             "name": outcome.id,
-            "shortDescription": { "text": outcome.rule },
+            "shortDescription": { "text": escape_control(&outcome.rule) },
         });
         if let Some(hint) = &outcome.hint {
-            rule["help"] = json!({ "text": hint });
+            rule["help"] = json!({ "text": escape_control(hint) });
         }
         rules.push(rule);
     }

@@ -3,24 +3,7 @@
 use std::borrow::Cow;
 
 use crate::Summary;
-
-/// Escapes control characters (ANSI escapes, OSC sequences, carriage returns, …) so that log
-/// text or file names printed on a terminal cannot act on it. Printable text, Chinese
-/// included, is kept as is.
-pub(crate) fn escape_control(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
+pub(crate) use crate::escape::escape_control;
 
 /// Escapes text for HTML element content and quoted attribute values (`& < > " '`).
 /// Every log-derived string in an HTML report goes through this.
@@ -28,14 +11,15 @@ pub(crate) fn html(text: &str) -> Cow<'_, str> {
     html_escape::encode_quoted_attribute(text)
 }
 
-/// Guards a CSV cell against formula injection: a cell that a spreadsheet would run as a
-/// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
-/// Quoting is the CSV writer's job; this only makes the content inert.
+/// Makes a CSV cell inert: control characters escaped ([`escape_control`]), and a cell that a
+/// spreadsheet would run as a formula (starting with `=`, `+`, `-` or `@`) prefixed with `'`.
+/// Quoting is the CSV writer's job.
 pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let text = escape_control(text);
+    if text.starts_with(['=', '+', '-', '@']) {
         Cow::Owned(format!("'{text}"))
     } else {
-        Cow::Borrowed(text)
+        text
     }
 }
 
@@ -86,26 +70,22 @@ mod tests {
     }
 
     #[test]
-    fn csv_cells_that_look_like_formulas_are_made_inert() {
-        for bad in ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx"] {
-            assert_eq!(csv_cell(bad), format!("'{bad}"));
-        }
-        assert_eq!(csv_cell("USER_NOT_LOGIN"), "USER_NOT_LOGIN");
-        assert_eq!(csv_cell("202"), "202");
+    fn csv_cells_carry_no_raw_escape() {
+        assert_eq!(
+            csv_cell("PC\u{1b}[31m-1/easemob.log"),
+            "PC\\u{1b}[31m-1/easemob.log"
+        );
     }
 
     #[test]
-    fn escapes_terminal_controls_but_keeps_chinese() {
-        assert_eq!(escape_control("用户未登录"), "用户未登录");
-        assert_eq!(
-            escape_control("a\u{1b}[31mred\u{7}"),
-            "a\\u{1b}[31mred\\u{7}"
-        );
-        assert_eq!(
-            escape_control("\u{1b}]8;;http://x\u{1b}\\"),
-            "\\u{1b}]8;;http://x\\u{1b}\\"
-        );
-        assert_eq!(escape_control("a\rb\n"), "a\\rb\\n");
-        assert_eq!(escape_control("\u{9b}31m"), "\\u{9b}31m");
+    fn csv_cells_that_look_like_formulas_are_made_inert() {
+        for bad in ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)"] {
+            assert_eq!(csv_cell(bad), format!("'{bad}"));
+        }
+        // A leading tab or carriage return is escaped, so it cannot start a formula either.
+        assert_eq!(csv_cell("\tx"), "\\tx");
+        assert_eq!(csv_cell("\r=1"), "\\r=1");
+        assert_eq!(csv_cell("USER_NOT_LOGIN"), "USER_NOT_LOGIN");
+        assert_eq!(csv_cell("202"), "202");
     }
 }
