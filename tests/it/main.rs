@@ -11,6 +11,7 @@ mod expected_bundles;
 mod fleet;
 mod gate;
 mod hostile;
+mod hostile_input;
 mod invariance;
 mod report;
 mod spark;
