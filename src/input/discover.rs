@@ -109,6 +109,25 @@ pub(crate) fn name_text(name: &OsStr) -> Cow<'_, str> {
     Cow::Owned(text)
 }
 
+/// A path as given, as text; a path that is not valid Unicode keeps what makes it distinct
+/// (see [`name_text`]).
+pub(crate) fn path_text(path: &Path) -> String {
+    if let Some(text) = path.to_str() {
+        return text.to_string();
+    }
+    let mut text = String::new();
+    for component in path.components() {
+        if !text.is_empty() && !text.ends_with(std::path::is_separator) {
+            text.push(std::path::MAIN_SEPARATOR);
+        }
+        match component {
+            Component::Normal(part) => text.push_str(&name_text(part)),
+            other => text.push_str(&other.as_os_str().to_string_lossy()),
+        }
+    }
+    text
+}
+
 /// Joins path components with `/`, whatever the platform.
 fn slash_path(path: &Path) -> String {
     path.components()
@@ -300,7 +319,7 @@ pub(crate) fn walk(
                 .map(root_device_name)
                 .unwrap_or_else(|| root_device_name(Path::new(".")));
             let rel_path = if several {
-                root.to_string_lossy().into_owned()
+                path_text(root)
             } else {
                 name.clone()
             };
@@ -376,7 +395,7 @@ impl Folder<'_> {
         let label = |rel: &Path| -> String {
             let rel = slash_path(rel);
             if self.several {
-                under_root(&self.root.to_string_lossy(), &rel)
+                under_root(&path_text(self.root), &rel)
             } else {
                 rel
             }
@@ -683,6 +702,17 @@ mod tests {
         let keys: std::collections::HashSet<&str> =
             found.files.iter().map(|f| f.rel_path.as_str()).collect();
         assert_eq!(keys.len(), 3);
+        // Named one by one, and as roots of their own: keys stay distinct too.
+        let paths: Vec<PathBuf> = found.files.iter().map(|f| f.path.clone()).collect();
+        let named = discover(&paths, false);
+        let keys: std::collections::HashSet<&str> =
+            named.files.iter().map(|f| f.rel_path.as_str()).collect();
+        assert_eq!(keys.len(), 3, "{:?}", named.files);
+        let roots: Vec<PathBuf> = paths.iter().map(|p| p.parent().unwrap().into()).collect();
+        let rooted = discover(&roots, false);
+        let devices: std::collections::HashSet<&str> =
+            rooted.files.iter().map(|f| f.device.as_str()).collect();
+        assert_eq!(devices.len(), 3, "{:?}", rooted.files);
     }
 
     #[test]

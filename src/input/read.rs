@@ -934,6 +934,27 @@ mod tests {
     }
 
     #[test]
+    fn files_are_mapped_only_where_a_mapped_file_cannot_shrink() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("easemob_2024-03-01_07-00-00.log");
+        std::fs::write(&path, "x\n").unwrap();
+        let rotated = found_file(&path);
+        let live = LogFile {
+            live: true,
+            ..rotated.clone()
+        };
+        let opts = ReadOptions {
+            mmap_min: 1,
+            ..ReadOptions::default()
+        };
+        // A truncated mapping faults (SIGBUS) on Unix: nothing is mapped there.
+        assert_eq!(maps(&rotated, 1 << 30, false, &opts), cfg!(windows));
+        assert!(!maps(&live, 1 << 30, false, &opts));
+        assert!(!maps(&rotated, 1 << 30, true, &opts));
+        assert!(!maps(&rotated, 1 << 30, false, &ReadOptions::default()));
+    }
+
+    #[test]
     fn lone_cr_line_ends_count_each_line() {
         let rules = RuleSet::builtin();
         let text = "[2024/03/01 08:00:00:001]: a failed, code: 300; desc: x\r".repeat(5);
