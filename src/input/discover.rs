@@ -239,12 +239,17 @@ impl FileIdentity {
 
 /// A file reached by more than one path, under each path but the one kept.
 pub(crate) fn merged_path(merged: &LogFile, kept: &LogFile) -> Skipped {
-    Skipped {
-        path: merged.path.to_string_lossy().into_owned(),
-        reason: format!(
+    let reason = if merged.path == kept.path {
+        "the same file, reached again through another of the paths given: counted once".into()
+    } else {
+        format!(
             "the same file as {}: counted once, there",
             kept.path.to_string_lossy()
-        ),
+        )
+    };
+    Skipped {
+        path: merged.path.to_string_lossy().into_owned(),
+        reason,
     }
 }
 

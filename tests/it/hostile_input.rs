@@ -153,7 +153,7 @@ fn overlapping_paths_count_a_file_once_and_say_so() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("easemob_2024-03-01_07-00-00.log") && stderr.contains("the same file as"),
+        stderr.contains("easemob_2024-03-01_07-00-00.log: the same file, reached again"),
         "the merged path is named: {stderr}"
     );
 }
