@@ -226,7 +226,8 @@ struct ScanSettings {
     /// Target chunk size for splitting files, e.g. 1M
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1M")]
     chunk_size: u64,
-    /// Memory-map rotated files at least this large instead of reading them, e.g. 64M; the live
+    /// Memory-map rotated files at least this large instead of reading them, e.g. 64M (Windows
+    /// only: elsewhere a file truncated while mapped would crash the scan); the live
     /// easemob.log is always read [default: never]
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     mmap_min: Option<u64>,

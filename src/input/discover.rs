@@ -6,6 +6,8 @@
 //! same with `.gz`. The *device* of a file is its first folder below the scanned root. Within a
 //! device, rotated segments come in the order of the time in their names, `easemob.log` last.
 
+use std::borrow::Cow;
+use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 
 use chrono::NaiveDateTime;
@@ -74,11 +76,63 @@ pub(crate) struct Discovery {
 /// The device name of files that sit directly in the scanned folder, when it has no name.
 pub(crate) const DEFAULT_DEVICE: &str = "default";
 
+/// A file or folder name as text. A name that is not valid Unicode keeps what makes it
+/// distinct: each byte that is not UTF-8 (Unix) or each unpaired surrogate (Windows) is
+/// written as `\xNN` or `\u{NNNN}`, so that two such names never become one.
+pub(crate) fn name_text(name: &OsStr) -> Cow<'_, str> {
+    if let Some(text) = name.to_str() {
+        return Cow::Borrowed(text);
+    }
+    let mut text = String::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        for chunk in name.as_bytes().utf8_chunks() {
+            text.push_str(chunk.valid());
+            for byte in chunk.invalid() {
+                text.push_str(&format!("\\x{byte:02X}"));
+            }
+        }
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStrExt;
+        for unit in char::decode_utf16(name.encode_wide()) {
+            match unit {
+                Ok(c) => text.push(c),
+                Err(e) => text.push_str(&format!("\\u{{{:04X}}}", e.unpaired_surrogate())),
+            }
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
+    text.push_str(&name.to_string_lossy());
+    Cow::Owned(text)
+}
+
+/// A path as given, as text; a path that is not valid Unicode keeps what makes it distinct
+/// (see [`name_text`]).
+pub(crate) fn path_text(path: &Path) -> String {
+    if let Some(text) = path.to_str() {
+        return text.to_string();
+    }
+    let mut text = String::new();
+    for component in path.components() {
+        if !text.is_empty() && !text.ends_with(std::path::is_separator) {
+            text.push(std::path::MAIN_SEPARATOR);
+        }
+        match component {
+            Component::Normal(part) => text.push_str(&name_text(part)),
+            other => text.push_str(&other.as_os_str().to_string_lossy()),
+        }
+    }
+    text
+}
+
 /// Joins path components with `/`, whatever the platform.
 fn slash_path(path: &Path) -> String {
     path.components()
         .filter_map(|c| match c {
-            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            Component::Normal(part) => Some(name_text(part).into_owned()),
             _ => None,
         })
         .collect::<Vec<_>>()
@@ -89,7 +143,7 @@ fn slash_path(path: &Path) -> String {
 fn root_device_name(root: &Path) -> String {
     std::fs::canonicalize(root)
         .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .and_then(|p| p.file_name().map(|n| name_text(n).into_owned()))
         .unwrap_or_else(|| DEFAULT_DEVICE.to_string())
 }
 
@@ -127,7 +181,10 @@ pub(crate) fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
     });
     skipped.extend(into_inner(unreadable));
     let mut files = into_inner(files);
-    order_files(&mut files);
+    sort_in_report_order(&mut files, |(file, _)| file);
+    let (files, merged) = keep_one_path_per_file(files);
+    skipped.extend(merged);
+    sort_skipped(&mut skipped);
     Discovery { files, skipped }
 }
 
@@ -142,13 +199,90 @@ pub(crate) fn into_inner<T>(mutex: Mutex<T>) -> T {
     mutex.into_inner().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// `file` with its size looked up (symbolic links followed, as in the walk), or why it cannot
-/// be read.
-pub(crate) fn sized(mut file: LogFile) -> Result<LogFile, Skipped> {
+/// What makes two paths one file (overlapping roots, symbolic links, hard links): its device
+/// and inode on Unix, its volume and file index on Windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct FileIdentity {
+    volume: u64,
+    index: u64,
+}
+
+impl FileIdentity {
+    /// The identity of the file at `path`, whose metadata (symbolic links followed) is `meta`;
+    /// `None` where the platform does not say.
+    #[cfg(unix)]
+    fn of(_path: &Path, meta: &std::fs::Metadata) -> Option<FileIdentity> {
+        use std::os::unix::fs::MetadataExt;
+        Some(FileIdentity {
+            volume: meta.dev(),
+            index: meta.ino(),
+        })
+    }
+
+    /// See the Unix version.
+    #[cfg(windows)]
+    fn of(path: &Path, _meta: &std::fs::Metadata) -> Option<FileIdentity> {
+        let handle = winapi_util::Handle::from_path_any(path).ok()?;
+        let info = winapi_util::file::information(&handle).ok()?;
+        Some(FileIdentity {
+            volume: info.volume_serial_number(),
+            index: info.file_index(),
+        })
+    }
+
+    /// See the Unix version.
+    #[cfg(not(any(unix, windows)))]
+    fn of(_path: &Path, _meta: &std::fs::Metadata) -> Option<FileIdentity> {
+        None
+    }
+}
+
+/// A file reached by more than one path, under each path but the one kept.
+pub(crate) fn merged_path(merged: &LogFile, kept: &LogFile) -> Skipped {
+    let reason = if merged.path == kept.path {
+        "the same file, reached again through another of the paths given: counted once".into()
+    } else {
+        format!(
+            "the same file as {}: counted once, there",
+            kept.path.to_string_lossy()
+        )
+    };
+    Skipped {
+        path: merged.path.to_string_lossy().into_owned(),
+        reason,
+    }
+}
+
+/// Keeps one path per file, the first in report order (`files` are in report order); the
+/// others come back as [`merged_path`] entries.
+fn keep_one_path_per_file(
+    files: Vec<(LogFile, Option<FileIdentity>)>,
+) -> (Vec<LogFile>, Vec<Skipped>) {
+    let mut kept_at = std::collections::HashMap::new();
+    let mut kept: Vec<LogFile> = Vec::with_capacity(files.len());
+    let mut merged = Vec::new();
+    for (file, identity) in files {
+        match identity.and_then(|id| kept_at.get(&id)) {
+            Some(&at) => merged.push(merged_path(&file, &kept[at])),
+            None => {
+                if let Some(id) = identity {
+                    kept_at.insert(id, kept.len());
+                }
+                kept.push(file);
+            }
+        }
+    }
+    (kept, merged)
+}
+
+/// `file` with its size looked up (symbolic links followed, as in the walk) and its identity,
+/// or why it cannot be read.
+pub(crate) fn sized(mut file: LogFile) -> Result<(LogFile, Option<FileIdentity>), Skipped> {
     match std::fs::metadata(&file.path) {
         Ok(meta) => {
             file.size = meta.len();
-            Ok(file)
+            let identity = FileIdentity::of(&file.path, &meta);
+            Ok((file, identity))
         }
         Err(e) => Err(Skipped {
             path: file.path.to_string_lossy().into_owned(),
@@ -190,7 +324,7 @@ pub(crate) fn walk(
                 .map(root_device_name)
                 .unwrap_or_else(|| root_device_name(Path::new(".")));
             let rel_path = if several {
-                root.to_string_lossy().into_owned()
+                path_text(root)
             } else {
                 name.clone()
             };
@@ -266,7 +400,7 @@ impl Folder<'_> {
         let label = |rel: &Path| -> String {
             let rel = slash_path(rel);
             if self.several {
-                under_root(&self.root.to_string_lossy(), &rel)
+                under_root(&path_text(self.root), &rel)
             } else {
                 rel
             }
@@ -274,7 +408,7 @@ impl Folder<'_> {
         let rel = entry.path().strip_prefix(self.root).unwrap_or(entry.path());
         let mut components = rel.components();
         let device = match (components.next(), components.next()) {
-            (Some(first), Some(_)) => first.as_os_str().to_string_lossy().into_owned(),
+            (Some(first), Some(_)) => name_text(first.as_os_str()).into_owned(),
             _ => self.device.clone(),
         };
         let device = if self.several {
@@ -377,16 +511,17 @@ fn walk_error(error: ignore::Error, root: &Path) -> Skipped {
     }
 }
 
-/// Orders files by device, then rotated segments by their time, the live file last, then path.
-pub(crate) fn order_files(files: &mut [LogFile]) {
-    sort_in_report_order(files, |file| file);
-}
-
-/// Orders `items` by the report order of their files (see [`order_files`]), in parallel.
+/// Orders `items` by the report order of their files (see [`report_order`]), in parallel.
 pub(crate) fn sort_in_report_order<T: Send>(
     items: &mut [T],
     file_of: impl Fn(&T) -> &LogFile + Sync,
 ) {
+    items.par_sort_by(|a, b| report_order(file_of(a), file_of(b)));
+}
+
+/// How two files compare in report order: by device, then rotated segments by their time,
+/// the live file last, then path.
+pub(crate) fn report_order(a: &LogFile, b: &LogFile) -> std::cmp::Ordering {
     fn key(f: &LogFile) -> FileOrderKey<'_> {
         FileOrderKey {
             device: f.device.as_str(),
@@ -394,7 +529,7 @@ pub(crate) fn sort_in_report_order<T: Send>(
             rotated_at: f.rotated_at,
         }
     }
-    items.par_sort_by(|a, b| key(file_of(a)).report_order(&key(file_of(b))));
+    key(a).report_order(&key(b))
 }
 
 #[cfg(test)]
@@ -554,6 +689,35 @@ mod tests {
             assert_eq!(many.files, one.files, "{threads} threads");
             assert_eq!(many.skipped, one.skipped, "{threads} threads");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folder_names_that_are_not_utf8_stay_distinct_devices() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        for name in [&b"PC-\xff"[..], b"PC-\xfe", "PC-\u{FFFD}".as_bytes()] {
+            let device = dir.path().join(OsStr::from_bytes(name));
+            fs::create_dir_all(&device).unwrap();
+            fs::write(device.join("easemob.log"), "x\n").unwrap();
+        }
+        let found = discover(&[dir.path().to_path_buf()], false);
+        let devices: Vec<&str> = found.files.iter().map(|f| f.device.as_str()).collect();
+        assert_eq!(devices, ["PC-\\xFE", "PC-\\xFF", "PC-\u{FFFD}"]);
+        let keys: std::collections::HashSet<&str> =
+            found.files.iter().map(|f| f.rel_path.as_str()).collect();
+        assert_eq!(keys.len(), 3);
+        // Named one by one, and as roots of their own: keys stay distinct too.
+        let paths: Vec<PathBuf> = found.files.iter().map(|f| f.path.clone()).collect();
+        let named = discover(&paths, false);
+        let keys: std::collections::HashSet<&str> =
+            named.files.iter().map(|f| f.rel_path.as_str()).collect();
+        assert_eq!(keys.len(), 3, "{:?}", named.files);
+        let roots: Vec<PathBuf> = paths.iter().map(|p| p.parent().unwrap().into()).collect();
+        let rooted = discover(&roots, false);
+        let devices: std::collections::HashSet<&str> =
+            rooted.files.iter().map(|f| f.device.as_str()).collect();
+        assert_eq!(devices.len(), 3, "{:?}", rooted.files);
     }
 
     #[test]

@@ -3,3 +3,4 @@
 
 pub(crate) mod discover;
 pub(crate) mod read;
+pub(crate) mod stream;

@@ -1,20 +1,26 @@
-//! Scanning: owns the I/O. Maps or reads each file (decoding gzip in-process), cuts it into
-//! line-aligned chunks, runs [`extract_chunk`] on every chunk in a rayon pool, and stitches the
-//! chunks of a file back together: line numbers, and entry times that cross chunk boundaries.
+//! Scanning: owns the I/O. Reads each file positionally, maps it (Windows only) or streams it
+//! through a decoder (gzip, UTF-16), cuts it into line-aligned chunks, runs [`extract_chunk`]
+//! on every chunk in a rayon pool, and stitches the chunks of a file back together: line
+//! numbers, and entry times that cross chunk boundaries. Discovery and scanning run together,
+//! and a file reached by several paths is scanned once.
 
+use std::collections::HashSet;
 use std::fs::File;
-use std::io::Read;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use flate2::read::MultiGzDecoder;
 use memchr::memchr;
 use memmap2::Mmap;
 use rayon::prelude::*;
 
-use crate::input::discover::{self, Discovery, LogFile};
+use crate::input::discover::{self, Discovery, FileIdentity, LogFile};
+use crate::input::stream::{
+    Capped, Counted, Decoded, HEAD_LEN, LineChunks, Plain, Replay, TextSource, cr_line_ends,
+    cr_to_lf,
+};
 use crate::search::chunks::{ChunkFindings, line_aligned_chunks, scan_chunk};
 use crate::search::rules::RuleSet;
 use crate::time::LogTime;
@@ -24,8 +30,9 @@ use crate::time::LogTime;
 pub struct ReadOptions {
     /// Target chunk size in bytes (chunks end at a line end, so they may be longer).
     pub chunk_size: usize,
-    /// Files at least this large are memory-mapped (except the live `easemob.log`); by default
-    /// none: reading into aligned buffers costs less than faulting mapped pages in (and out).
+    /// Files at least this large are memory-mapped on Windows, where a mapped file cannot
+    /// shrink (never the live `easemob.log`; elsewhere files are always read, see `maps`); by
+    /// default none: reading into aligned buffers costs less than faulting mapped pages in.
     pub mmap_min: u64,
     /// At most this many decompressed bytes are taken from one gzip file.
     pub gzip_limit: u64,
@@ -55,42 +62,44 @@ pub(crate) enum ReadError {
     Binary(&'static str),
 }
 
-/// Reads a gzip file in-process, up to `limit` decompressed bytes. A corrupt or truncated
-/// stream keeps what decoded, with a warning.
-fn read_gzip(file: File, limit: u64) -> Result<(Vec<u8>, Option<String>), ReadError> {
-    let mut out = Vec::new();
-    let mut decoder = MultiGzDecoder::new(file).take(limit.saturating_add(1));
-    let warning = match decoder.read_to_end(&mut out) {
-        Ok(_) if out.len() as u64 > limit => {
-            out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            // Keep whole lines only.
-            let keep = memchr::memrchr(b'\n', &out).map_or(0, |i| i + 1);
-            out.truncate(keep);
-            Some(format!(
-                "decompressed size exceeds the gzip limit of {limit} bytes; scanned the first {keep} bytes"
-            ))
-        }
-        Ok(_) => None,
-        Err(e) if out.is_empty() => return Err(ReadError::NotGzip(e)),
-        Err(e) => Some(format!(
-            "gzip stream is damaged after {} decompressed bytes ({e}); counted what decoded",
-            out.len()
-        )),
-    };
-    Ok((out, warning))
-}
-
-/// How many leading bytes are sniffed for a byte-order mark and NUL bytes.
-const SNIFF_LEN: usize = 8 << 10;
-
 /// What the first bytes of a file say about how to read it.
 enum Sniff {
     /// Plain bytes (UTF-8 or close enough): scan as is.
     Text,
-    /// UTF-16 with a byte-order mark: transcode first.
+    /// UTF-16 (with a byte-order mark, or ASCII-heavy text whose NUL bytes say which half of
+    /// each unit is the high one): transcode first.
     Utf16(&'static encoding_rs::Encoding),
     /// Binary or NUL-filled: the reason to skip it.
     Binary(&'static str),
+    /// Binary-looking, but named on the command line: scanned as is, with this warning.
+    Named(&'static str),
+}
+
+/// The warning on a binary-looking file scanned because it was named.
+const SCANNED_AS_TEXT: &str = "NUL bytes near the start, in no UTF-16 pattern (binary, or UTF-16 with mostly non-ASCII text?): scanned as plain text because it was named";
+
+/// The UTF-16 byte order that the NUL bytes of `head` show: text that is mostly ASCII has a
+/// NUL in the high byte of most units, and almost none in the low ones.
+fn utf16_by_nuls(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let units = head.len() / 2;
+    if units < 2 {
+        return None;
+    }
+    let (mut even, mut odd) = (0, 0);
+    for pair in head.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    // Most high bytes NUL, at most a few low ones (U+0100, U+0200, … in the text).
+    let mostly = |n: usize| n * 2 > units;
+    let few = |n: usize| n * 16 <= units;
+    if mostly(odd) && few(even) {
+        Some(encoding_rs::UTF_16LE)
+    } else if mostly(even) && few(odd) {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
 }
 
 /// Looks at the first bytes of a file (or of its decompressed content).
@@ -100,25 +109,29 @@ fn sniff(head: &[u8], explicit: bool) -> Sniff {
         Some([0xFE, 0xFF]) => return Sniff::Utf16(encoding_rs::UTF_16BE),
         _ => {}
     }
-    let head = &head[..head.len().min(SNIFF_LEN)];
-    if explicit || memchr(0, head).is_none() {
-        Sniff::Text
+    let head = &head[..head.len().min(HEAD_LEN)];
+    if memchr(0, head).is_none() {
+        return Sniff::Text;
+    }
+    if let Some(encoding) = utf16_by_nuls(head) {
+        return Sniff::Utf16(encoding);
+    }
+    if explicit {
+        Sniff::Named(SCANNED_AS_TEXT)
     } else if head.iter().all(|&b| b == 0) {
         Sniff::Binary("NUL-filled file")
     } else {
-        Sniff::Binary("binary file (NUL bytes near the start; UTF-16 without a byte-order mark?)")
+        Sniff::Binary("binary file (NUL bytes near the start, in no UTF-16 pattern)")
     }
 }
 
-/// Transcodes UTF-16 (BOM included) to UTF-8; malformed units become U+FFFD.
-fn transcode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> (Vec<u8>, &'static str) {
-    let (text, _, _) = encoding.decode(bytes);
-    let name = if encoding == encoding_rs::UTF_16LE {
+/// The name of a UTF-16 encoding, as the summary gives it.
+fn encoding_name(encoding: &'static encoding_rs::Encoding) -> &'static str {
+    if encoding == encoding_rs::UTF_16LE {
         "utf-16le"
     } else {
         "utf-16be"
-    };
-    (text.into_owned().into_bytes(), name)
+    }
 }
 
 /// The alignment of reads, in memory and (where the caller can choose) in the file: the
@@ -148,7 +161,14 @@ impl ReadBuffer {
 
 /// Reads up to `want` bytes at `offset`, appending them to `buf`; fewer at the end of the file
 /// (or when the file shrank meanwhile). Positional reads cannot fault like a mapping can.
-fn read_at(file: &File, offset: u64, want: usize, buf: &mut ReadBuffer) -> std::io::Result<usize> {
+/// With `cr` (lines end in a lone `\r`), each `\r` read is handed on as `\n`.
+fn read_at(
+    file: &File,
+    offset: u64,
+    want: usize,
+    cr: bool,
+    buf: &mut ReadBuffer,
+) -> std::io::Result<usize> {
     if buf.len == 0 {
         // A fresh read starts on an aligned address.
         let room = want.saturating_add(READ_ALIGN);
@@ -176,6 +196,9 @@ fn read_at(file: &File, offset: u64, want: usize, buf: &mut ReadBuffer) -> std::
             Err(e) => return Err(e),
         }
     }
+    if cr {
+        cr_to_lf(&mut buf.storage[buf.head + buf.len..buf.head + buf.len + filled]);
+    }
     buf.len += filled;
     Ok(filled)
 }
@@ -190,8 +213,10 @@ const OVERHANG_MAX: usize = 1 << 20;
 /// Reads chunk `index` of a body (the file from byte `base` on, `body_len` bytes) cut into
 /// nominal `size`-byte pieces, made line-aligned: a chunk holds the lines that *start* in its
 /// piece (the line at 0 belongs to chunk 0). Returns the chunk's range within `buf`.
+#[allow(clippy::too_many_arguments)]
 fn read_chunk(
     file: &File,
+    cr: bool,
     base: u64,
     body_len: u64,
     index: u64,
@@ -207,7 +232,7 @@ fn read_chunk(
     let first = if index == 0 { base } else { piece_start - 1 };
     let read_from = (first - first % READ_ALIGN as u64).max(base);
     let to_index = |offset: u64| usize::try_from(offset - read_from).unwrap_or(usize::MAX);
-    read_at(file, read_from, to_index(piece_end), buf)?;
+    read_at(file, read_from, to_index(piece_end), cr, buf)?;
     let start = if index == 0 {
         0
     } else {
@@ -227,7 +252,7 @@ fn read_chunk(
         }
         search_from = buf.len.max(start);
         let offset = read_from + buf.len as u64;
-        if read_at(file, offset, overhang, buf)? == 0 {
+        if read_at(file, offset, overhang, cr, buf)? == 0 {
             return Ok(start..buf.len.max(start));
         }
         overhang = (overhang * 2).min(OVERHANG_MAX);
@@ -241,12 +266,14 @@ thread_local! {
 
 /// Scans a file through positional reads, chunks in parallel, each into its worker's reused
 /// buffer: memory stays flat, and a file truncated or rewritten meanwhile can only make the
-/// reads come up short. `body_start` skips a UTF-8 byte-order mark.
+/// reads come up short. `body_start` skips a UTF-8 byte-order mark; `cr`: lines end in a
+/// lone `\r`.
 #[allow(clippy::too_many_arguments)]
 fn scan_positional<P: Send>(
     file: &File,
     file_len: u64,
     body_start: u64,
+    cr: bool,
     rules: &RuleSet,
     chunk_size: usize,
     progress: &(dyn Fn(u64) + Sync),
@@ -259,7 +286,7 @@ fn scan_positional<P: Send>(
         .into_par_iter()
         .map(|index| {
             let folded = READ_BUFFER.with_borrow_mut(|buf| {
-                let range = read_chunk(file, body_start, body_len, index, size, buf)?;
+                let range = read_chunk(file, cr, body_start, body_len, index, size, buf)?;
                 let bytes = &buf.filled()[range];
                 Ok::<_, std::io::Error>(fold(bytes, scan_chunk(rules, bytes)))
             })?;
@@ -280,6 +307,17 @@ pub(crate) fn scan_bytes<P: Send>(
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> ScannedChunks<P> {
+    let translated;
+    let data = if cr_line_ends(data) {
+        translated = {
+            let mut copy = data.to_vec();
+            cr_to_lf(&mut copy);
+            copy
+        };
+        &translated[..]
+    } else {
+        data
+    };
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let parts = fold_chunks(body, rules, chunk_size, progress, fold);
     ScannedChunks::new(parts, data.len() as u64)
@@ -346,33 +384,133 @@ impl<P> ScannedChunks<P> {
     }
 }
 
-/// Scans decoded content held in memory (gzip output, a transcoded or mapped file), reporting
-/// progress in on-disk bytes so that the bar ends at the total size on disk.
-fn scan_in_memory<P: Send>(
-    bytes: &[u8],
-    on_disk: u64,
+/// Scans a mapped file, chunks in parallel.
+fn scan_mapped<P: Send>(
+    map: &[u8],
     rules: &RuleSet,
     opts: &ReadOptions,
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> ScannedChunks<P> {
-    let decoded = bytes.len() as u64;
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let on_progress = |done| {
-        if decoded != on_disk && decoded > 0 {
-            progress(done * on_disk / decoded);
-        } else {
-            progress(done);
-        }
-    };
-    let parts = fold_chunks(body, rules, opts.chunk_size, &on_progress, fold);
-    ScannedChunks::new(parts, decoded)
+    let body = map.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(map);
+    let parts = fold_chunks(body, rules, opts.chunk_size, progress, fold);
+    ScannedChunks::new(parts, map.len() as u64)
 }
 
-/// Scans one file from disk: gzip is decoded in memory, UTF-16 transcoded, large rotated
-/// segments mapped, and everything else (the live `easemob.log` above all) read positionally.
-/// Each chunk's findings go through `fold` on the worker that scanned the chunk, and the
-/// folded chunks come back in file order.
+/// Scans text that can only be read front to back (a gzip stream, UTF-16 being transcoded):
+/// chunks are cut as the text is decoded and scanned in batches of one per worker, the next
+/// batch decoded while the workers scan this one. Memory holds two batches, whatever the
+/// size of the text. Returns the folded chunks, in order, and the chunker (which knows the
+/// bytes decoded, the line ends and the error that ended the text early, if any).
+fn scan_streamed<S: TextSource, P: Send>(
+    source: S,
+    cut_off: Option<Arc<AtomicBool>>,
+    rules: &RuleSet,
+    chunk_size: usize,
+    fold: &ChunkFold<'_, P>,
+) -> (Vec<P>, LineChunks<S>) {
+    let mut chunks = LineChunks::new(source, chunk_size, cut_off);
+    let batch_len = rayon::current_num_threads().max(1);
+    let read_batch = |chunks: &mut LineChunks<S>| -> Vec<Vec<u8>> {
+        std::iter::from_fn(|| chunks.next_chunk())
+            .take(batch_len)
+            .collect()
+    };
+    let mut parts = Vec::new();
+    let mut batch = read_batch(&mut chunks);
+    while !batch.is_empty() {
+        let (next, folded) = rayon::join(
+            || read_batch(&mut chunks),
+            || {
+                batch
+                    .par_iter()
+                    .map(|bytes| fold(bytes, scan_chunk(rules, bytes)))
+                    .collect::<Vec<P>>()
+            },
+        );
+        parts.extend(folded);
+        batch = next;
+    }
+    (parts, chunks)
+}
+
+/// Scans a gzip file as it inflates (UTF-16 content transcoded on the way), up to
+/// `opts.gzip_limit` decompressed bytes. A corrupt or truncated stream keeps what decoded,
+/// with a warning.
+fn scan_gzip<P: Send>(
+    handle: File,
+    explicit: bool,
+    rules: &RuleSet,
+    opts: &ReadOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    fold: &ChunkFold<'_, P>,
+) -> Result<ScannedChunks<P>, ReadError> {
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let counted = Counted {
+        inner: handle,
+        progress,
+    };
+    let inflated = Capped::new(
+        MultiGzDecoder::new(counted),
+        opts.gzip_limit,
+        exceeded.clone(),
+    );
+    let mut replay = Replay::new(inflated);
+    if let Some(e) = replay.failed_at_once() {
+        return Err(ReadError::NotGzip(e));
+    }
+    let cut_off = Some(exceeded.clone());
+    let sniffed = sniff(replay.head(), explicit);
+    let (parts, decoded, error, encoding) = match sniffed {
+        Sniff::Binary(what) => return Err(ReadError::Binary(what)),
+        Sniff::Utf16(encoding) => {
+            let source = Decoded::new(replay, encoding);
+            let (parts, chunks) = scan_streamed(source, cut_off, rules, opts.chunk_size, fold);
+            (
+                parts,
+                chunks.decoded,
+                chunks.error,
+                Some(encoding_name(encoding)),
+            )
+        }
+        Sniff::Text | Sniff::Named(_) => {
+            let (parts, chunks) =
+                scan_streamed(Plain(replay), cut_off, rules, opts.chunk_size, fold);
+            (parts, chunks.decoded, chunks.error, None)
+        }
+    };
+    let mut scanned = ScannedChunks::new(parts, decoded);
+    scanned.encoding = encoding;
+    scanned.warning = match error {
+        Some(e) if decoded == 0 => return Err(ReadError::NotGzip(e)),
+        Some(e) => Some(format!(
+            "gzip stream is damaged after {decoded} decompressed bytes ({e}); counted what decoded"
+        )),
+        None if exceeded.load(Ordering::Relaxed) => Some(format!(
+            "decompressed size exceeds the gzip limit of {} bytes; scanned the first {decoded} bytes",
+            opts.gzip_limit
+        )),
+        None => named_warning(&sniffed),
+    };
+    Ok(scanned)
+}
+
+/// Whether a file of `len` bytes is read through a mapping. Only where a mapped file cannot
+/// shrink: on Windows, a file with a mapped view cannot be truncated by anyone, so its pages
+/// stay backed. On Unix any process may truncate a mapped file, and touching a page past the
+/// new end kills the reader with SIGBUS; no check before the access closes that window, so
+/// files there are always read positionally. The live `easemob.log` is never mapped (a
+/// mapped view would make the SDK's own truncation and rotation fail on Windows), nor is a
+/// file whose lines end in a lone `\r` (its line ends are rewritten as they are read).
+fn maps(file: &LogFile, len: u64, cr: bool, opts: &ReadOptions) -> bool {
+    cfg!(windows) && len >= opts.mmap_min && !file.live && !cr
+}
+
+/// Scans one file from disk: gzip is inflated and UTF-16 transcoded as they stream through
+/// line-aligned chunks, large rotated segments are mapped where that is safe, and everything
+/// else (the live `easemob.log` above all) is read positionally. Each chunk's findings go
+/// through `fold` on the worker that scanned the chunk, and the folded chunks come back in
+/// file order.
 pub(crate) fn scan_file_chunks<P: Send>(
     file: &LogFile,
     rules: &RuleSet,
@@ -382,19 +520,7 @@ pub(crate) fn scan_file_chunks<P: Send>(
 ) -> Result<ScannedChunks<P>, ReadError> {
     let handle = File::open(&file.path)?;
     if file.gzip {
-        let (bytes, warning) = read_gzip(handle, opts.gzip_limit)?;
-        let (text, encoding) = match sniff(&bytes, file.explicit) {
-            Sniff::Binary(what) => return Err(ReadError::Binary(what)),
-            Sniff::Utf16(encoding) => {
-                let (text, name) = transcode(&bytes, encoding);
-                (text, Some(name))
-            }
-            Sniff::Text => (bytes, None),
-        };
-        let mut scanned = scan_in_memory(&text, file.size, rules, opts, progress, fold);
-        scanned.warning = warning;
-        scanned.encoding = encoding;
-        return Ok(scanned);
+        return scan_gzip(handle, file.explicit, rules, opts, progress, fold);
     }
     // The size seen by discovery, moments ago, picks the path; a small file's one read also
     // tells whether it changed since.
@@ -403,28 +529,34 @@ pub(crate) fn scan_file_chunks<P: Send>(
     }
     let len = handle.metadata()?.len();
     let mut head = ReadBuffer::default();
-    read_at(&handle, 0, SNIFF_LEN, &mut head)?;
+    read_at(&handle, 0, HEAD_LEN, false, &mut head)?;
     let head = head.filled();
-    match sniff(head, file.explicit) {
+    let sniffed = sniff(head, file.explicit);
+    match sniffed {
         Sniff::Binary(what) => return Err(ReadError::Binary(what)),
         Sniff::Utf16(encoding) => {
-            let mut raw = Vec::new();
-            (&handle).read_to_end(&mut raw)?;
-            let (text, name) = transcode(&raw, encoding);
-            let mut scanned = scan_in_memory(&text, len, rules, opts, progress, fold);
-            scanned.encoding = Some(name);
+            let counted = Counted {
+                inner: &handle,
+                progress,
+            };
+            let source = Decoded::new(counted, encoding);
+            let (parts, chunks) = scan_streamed(source, None, rules, opts.chunk_size, fold);
+            if let Some(e) = chunks.error {
+                return Err(ReadError::Io(e));
+            }
+            let mut scanned = ScannedChunks::new(parts, chunks.decoded);
+            scanned.encoding = Some(encoding_name(encoding));
             return Ok(scanned);
         }
-        Sniff::Text => {}
+        Sniff::Text | Sniff::Named(_) => {}
     }
-    // Rotated segments are never written again by the SDK: those may be mapped. The live
-    // easemob.log may be truncated while we read it, so it never is.
-    if len >= opts.mmap_min && !file.live {
-        // SAFETY: a mapped file that shrinks faults on access; rotated segments do not shrink.
+    let cr = cr_line_ends(head);
+    if maps(file, len, cr, opts) {
+        // SAFETY: see `maps`: while the view is mapped, the file cannot shrink.
         if let Ok(map) = unsafe { Mmap::map(&handle) } {
-            #[cfg(unix)]
-            let _ = map.advise(memmap2::Advice::Sequential);
-            return Ok(scan_in_memory(&map, len, rules, opts, progress, fold));
+            let mut scanned = scan_mapped(&map, rules, opts, progress, fold);
+            scanned.warning = named_warning(&sniffed);
+            return Ok(scanned);
         }
     }
     let bom = if head.starts_with(b"\xEF\xBB\xBF") {
@@ -432,14 +564,33 @@ pub(crate) fn scan_file_chunks<P: Send>(
     } else {
         0
     };
-    let mut scanned = scan_positional(&handle, len, bom, rules, opts.chunk_size, progress, fold)?;
+    let mut scanned = scan_positional(
+        &handle,
+        len,
+        bom,
+        cr,
+        rules,
+        opts.chunk_size,
+        progress,
+        fold,
+    )?;
     let len_now = handle.metadata().map(|m| m.len()).unwrap_or(len);
-    if len_now != len {
-        scanned.warning = Some(format!(
+    scanned.warning = if len_now != len {
+        Some(format!(
             "the file changed size while it was scanned ({len} -> {len_now} bytes); counts reflect what was read"
-        ));
-    }
+        ))
+    } else {
+        named_warning(&sniffed)
+    };
     Ok(scanned)
+}
+
+/// The warning a sniff gives a file that is scanned anyway.
+fn named_warning(sniffed: &Sniff) -> Option<String> {
+    match sniffed {
+        Sniff::Named(warning) => Some((*warning).to_string()),
+        _ => None,
+    }
 }
 
 /// Scans a file of at most one chunk: one read into the worker's buffer, sniffed and scanned
@@ -452,26 +603,43 @@ fn scan_small<P: Send>(
     progress: &(dyn Fn(u64) + Sync),
     fold: &ChunkFold<'_, P>,
 ) -> Result<ScannedChunks<P>, ReadError> {
-    let (folded, bytes_scanned, encoding, got, want) = READ_BUFFER.with_borrow_mut(|buf| {
-        buf.clear();
-        // One byte more than expected: getting it means the file grew.
-        let want = usize::try_from(len).unwrap_or(usize::MAX);
-        let got = read_at(handle, 0, want.saturating_add(1), buf)?;
-        buf.len = buf.len.min(want);
-        let bytes = buf.filled();
-        let (folded, encoding) = match sniff(bytes, explicit) {
-            Sniff::Binary(what) => return Err(ReadError::Binary(what)),
-            Sniff::Utf16(encoding) => {
-                let (text, name) = transcode(bytes, encoding);
-                (scan_whole(&text, rules, fold), Some(name))
-            }
-            Sniff::Text => (scan_whole(bytes, rules, fold), None),
-        };
-        Ok((folded, bytes.len() as u64, encoding, got, want))
-    })?;
+    let (folded, bytes_scanned, encoding, got, want, named) =
+        READ_BUFFER.with_borrow_mut(|buf| {
+            buf.clear();
+            // One byte more than expected: getting it means the file grew.
+            let want = usize::try_from(len).unwrap_or(usize::MAX);
+            let got = read_at(handle, 0, want.saturating_add(1), false, buf)?;
+            buf.len = buf.len.min(want);
+            let sniffed = sniff(buf.filled(), explicit);
+            let (folded, scanned, encoding) = match sniffed {
+                Sniff::Binary(what) => return Err(ReadError::Binary(what)),
+                Sniff::Utf16(encoding) => {
+                    let mut text = Vec::new();
+                    let mut source = Decoded::new(buf.filled(), encoding);
+                    while source.append(&mut text)? > 0 {}
+                    let folded = scan_whole(&mut text, rules, fold);
+                    (folded, text.len() as u64, Some(encoding_name(encoding)))
+                }
+                Sniff::Text | Sniff::Named(_) => {
+                    let start = buf.head;
+                    let bytes = &mut buf.storage[start..start + buf.len];
+                    let scanned = bytes.len() as u64;
+                    (scan_whole(bytes, rules, fold), scanned, None)
+                }
+            };
+            Ok((
+                folded,
+                scanned,
+                encoding,
+                got,
+                want,
+                named_warning(&sniffed),
+            ))
+        })?;
     progress(len);
     let mut scanned = ScannedChunks::new(vec![folded], bytes_scanned);
     scanned.encoding = encoding;
+    scanned.warning = named;
     if got != want {
         let len_now = handle.metadata().map(|m| m.len()).unwrap_or(got as u64);
         scanned.warning = Some(format!(
@@ -481,8 +649,12 @@ fn scan_small<P: Send>(
     Ok(scanned)
 }
 
-/// Scans `data` (a whole file) as one chunk, on this thread, and folds it.
-fn scan_whole<P>(data: &[u8], rules: &RuleSet, fold: &ChunkFold<'_, P>) -> P {
+/// Scans `data` (a whole file) as one chunk, on this thread, and folds it. Lines that end in
+/// a lone `\r` are rewritten to end in `\n` first.
+fn scan_whole<P>(data: &mut [u8], rules: &RuleSet, fold: &ChunkFold<'_, P>) -> P {
+    if cr_line_ends(data) {
+        cr_to_lf(data);
+    }
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     fold(body, scan_chunk(rules, body))
 }
@@ -501,8 +673,13 @@ pub(crate) fn discover_and_scan<T: Send>(
     on_walked: &(dyn Fn() + Sync),
     scan: &(dyn Fn(&LogFile) -> T + Sync),
 ) -> (Discovery, Vec<T>) {
-    let done: Mutex<Vec<(LogFile, T)>> = Mutex::new(Vec::new());
+    type Done<T> = (LogFile, Option<FileIdentity>, T);
+    let done: Mutex<Vec<Done<T>>> = Mutex::new(Vec::new());
     let unreadable = Mutex::new(Vec::new());
+    // A file reached again by another path is scanned once: the first path found is scanned
+    // as soon as it is found, the others wait here.
+    let seen = Mutex::new(HashSet::new());
+    let again = Mutex::new(Vec::new());
     let mut skipped = Vec::new();
     // Batches not yet sized, plus one for the walk itself: whichever ends last has seen every
     // file found.
@@ -516,16 +693,20 @@ pub(crate) fn discover_and_scan<T: Send>(
     // every worker of the pool is free to scan.
     rayon::in_place_scope(|scope| {
         skipped = discover::walk(paths, all_files, &|batch| {
-            let (done, unreadable, batch_sized) = (&done, &unreadable, &batch_sized);
+            let (done, unreadable, seen, again, batch_sized) =
+                (&done, &unreadable, &seen, &again, &batch_sized);
             unsized_batches.fetch_add(1, Ordering::AcqRel);
             scope.spawn(move |scope| {
                 for file in batch {
                     match discover::sized(file) {
-                        Ok(file) => {
+                        Ok((file, Some(id))) if !discover::lock(seen).insert(id) => {
+                            discover::lock(again).push((file, id));
+                        }
+                        Ok((file, identity)) => {
                             on_found(file.size);
                             scope.spawn(move |_| {
                                 let output = scan(&file);
-                                discover::lock(done).push((file, output));
+                                discover::lock(done).push((file, identity, output));
                             });
                         }
                         Err(skip) => discover::lock(unreadable).push(skip),
@@ -538,8 +719,34 @@ pub(crate) fn discover_and_scan<T: Send>(
     });
     skipped.extend(discover::into_inner(unreadable));
     let mut done = discover::into_inner(done);
-    discover::sort_in_report_order(&mut done, |(file, _)| file);
-    let (files, outputs) = done.into_iter().unzip();
+    // The path kept for a file is the first in report order, whichever the walk found first.
+    let mut merged: Vec<(LogFile, FileIdentity)> = Vec::new();
+    for (file, id) in discover::into_inner(again) {
+        let Some(kept) = done
+            .iter_mut()
+            .find(|(_, identity, _)| *identity == Some(id))
+        else {
+            continue;
+        };
+        if discover::report_order(&file, &kept.0).is_lt() {
+            let output = scan(&file);
+            let was_kept = std::mem::replace(kept, (file, Some(id), output));
+            merged.push((was_kept.0, id));
+        } else {
+            merged.push((file, id));
+        }
+    }
+    for (file, id) in &merged {
+        if let Some((kept, _, _)) = done.iter().find(|(_, identity, _)| *identity == Some(*id)) {
+            skipped.push(discover::merged_path(file, kept));
+        }
+    }
+    discover::sort_skipped(&mut skipped);
+    discover::sort_in_report_order(&mut done, |(file, _, _)| file);
+    let (files, outputs) = done
+        .into_iter()
+        .map(|(file, _, output)| (file, output))
+        .unzip();
     (Discovery { files, skipped }, outputs)
 }
 
@@ -686,30 +893,99 @@ mod tests {
         }
     }
 
+    /// A file found in a folder (not named on the command line), to scan from disk.
+    fn found_file(path: &std::path::Path) -> LogFile {
+        LogFile {
+            path: path.to_path_buf(),
+            rel_path: path.to_string_lossy().into_owned(),
+            device: "d".into(),
+            gzip: path.extension().is_some_and(|e| e == "gz"),
+            size: std::fs::metadata(path).unwrap().len(),
+            rotated_at: None,
+            live: false,
+            explicit: false,
+        }
+    }
+
     #[test]
     fn gzip_damage_keeps_what_decoded() {
         use flate2::{Compression, write::GzEncoder};
         use std::io::Write;
         let mut enc = GzEncoder::new(Vec::new(), Compression::default());
-        let text = "[2024/03/01 08:00:00:001]: x failed, code: 300; desc: y\n".repeat(2000);
+        let line = "[2024/03/01 08:00:00:001]: x failed, code: 300; desc: y\n";
+        let text = line.repeat(2000);
         enc.write_all(text.as_bytes()).unwrap();
         let gz = enc.finish().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cut.log.gz");
+        let rules = RuleSet::builtin();
+        let fold = |bytes: &[u8], findings| TextedChunk::new(bytes, findings, false);
+        let scan = |opts: &ReadOptions| {
+            scan_file_chunks(&found_file(&path), &rules, opts, &|_| {}, &fold)
+                .map(|s| (s.warning.clone(), place_hits(s.parts, s.bytes_scanned)))
+        };
+        let small_chunks = ReadOptions {
+            chunk_size: 1000,
+            ..ReadOptions::default()
+        };
         std::fs::write(&path, &gz[..gz.len() / 2]).unwrap();
-        let (bytes, warning) = read_gzip(File::open(&path).unwrap(), 1 << 30).unwrap();
-        assert!(!bytes.is_empty() && bytes.len() < text.len());
+        let (warning, cut) = scan(&small_chunks).unwrap();
+        assert!(cut.bytes_scanned > 0 && cut.bytes_scanned < text.len() as u64);
         assert!(warning.unwrap().contains("damaged"));
 
         std::fs::write(&path, &gz).unwrap();
-        let (bytes, warning) = read_gzip(File::open(&path).unwrap(), 1000).unwrap();
-        assert!(bytes.len() <= 1000 && bytes.ends_with(b"\n"));
+        let (warning, whole) = scan(&small_chunks).unwrap();
+        assert_eq!((warning, whole.hits.len()), (None, 2000));
+        let capped = ReadOptions {
+            gzip_limit: 1000,
+            ..small_chunks
+        };
+        let (warning, first) = scan(&capped).unwrap();
+        let whole_lines = 1000 / line.len();
+        assert_eq!(first.bytes_scanned, (whole_lines * line.len()) as u64);
+        assert_eq!(
+            (first.hits.len(), first.lines),
+            (whole_lines, whole_lines as u64)
+        );
         assert!(warning.unwrap().contains("gzip limit"));
 
         std::fs::write(&path, b"plain text").unwrap();
-        let err = read_gzip(File::open(&path).unwrap(), 1000).unwrap_err();
+        let err = scan(&small_chunks).unwrap_err();
         assert!(matches!(err, ReadError::NotGzip(_)));
         assert!(err.to_string().starts_with("not a readable gzip file: "));
+    }
+
+    #[test]
+    fn files_are_mapped_only_where_a_mapped_file_cannot_shrink() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("easemob_2024-03-01_07-00-00.log");
+        std::fs::write(&path, "x\n").unwrap();
+        let rotated = found_file(&path);
+        let live = LogFile {
+            live: true,
+            ..rotated.clone()
+        };
+        let opts = ReadOptions {
+            mmap_min: 1,
+            ..ReadOptions::default()
+        };
+        // A truncated mapping faults (SIGBUS) on Unix: nothing is mapped there.
+        assert_eq!(maps(&rotated, 1 << 30, false, &opts), cfg!(windows));
+        assert!(!maps(&live, 1 << 30, false, &opts));
+        assert!(!maps(&rotated, 1 << 30, true, &opts));
+        assert!(!maps(&rotated, 1 << 30, false, &ReadOptions::default()));
+    }
+
+    #[test]
+    fn lone_cr_line_ends_count_each_line() {
+        let rules = RuleSet::builtin();
+        let text = "[2024/03/01 08:00:00:001]: a failed, code: 300; desc: x\r".repeat(5);
+        for chunk in [1, 7, 64, usize::MAX] {
+            let scan = hits_of(text.as_bytes(), &rules, chunk, false);
+            assert_eq!((scan.hits.len(), scan.lines), (5, 5), "chunk {chunk}");
+            let lines: Vec<u64> = scan.hits.iter().map(|h| h.line).collect();
+            assert_eq!(lines, [1, 2, 3, 4, 5]);
+        }
     }
 
     /// A small log with every shape, continuation lines and decoys, from random pieces.
@@ -729,11 +1005,10 @@ mod tests {
         #[test]
         fn chunk_size_never_changes_the_result(
             lines in proptest::collection::vec(log_line(), 0..40),
-            crlf in any::<bool>(),
+            eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
             final_newline in any::<bool>(),
             chunk in 1usize..200,
         ) {
-            let eol = if crlf { "\r\n" } else { "\n" };
             let mut text = lines.join(eol);
             if final_newline && !text.is_empty() { text.push_str(eol); }
             let rules = RuleSet::builtin();
@@ -777,13 +1052,12 @@ mod tests {
         fn positional_reads_match_in_memory_scans(
             lines in proptest::collection::vec(log_line(), 0..40),
             bom in any::<bool>(),
-            crlf in any::<bool>(),
+            eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
             final_newline in any::<bool>(),
             chunk in 1usize..300,
             // A line longer than the first read past a piece (so that reads double).
             long_line in proptest::option::of((0usize..40, 4_000usize..20_000)),
         ) {
-            let eol = if crlf { "\r\n" } else { "\n" };
             let mut lines = lines;
             if let Some((at, len)) = long_line {
                 let line = format!("{} errorCode=5, desc=", "x".repeat(len));
@@ -797,9 +1071,12 @@ mod tests {
             std::io::Write::write_all(&mut file, &bytes).unwrap();
             let rules = RuleSet::builtin();
             let whole = hits_of(&bytes, &rules, usize::MAX, true);
-            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, &rules, chunk, &|_| {}, &|b, f| TextedChunk::new(b, f, true)).unwrap();
+            let cr = cr_line_ends(&bytes);
+            let read = scan_positional(&file, bytes.len() as u64, if bom { 3 } else { 0 }, cr, &rules, chunk, &|_| {}, &|b, f| TextedChunk::new(b, f, true)).unwrap();
             let read = place_hits(read.parts, read.bytes_scanned);
-            prop_assert_eq!(whole, read);
+            prop_assert_eq!(&whole, &read);
+            let (parts, streamed) = scan_streamed(Plain(&bytes[..]), None, &rules, chunk, &|b, f| TextedChunk::new(b, f, true));
+            prop_assert_eq!(&whole, &place_hits(parts, streamed.decoded));
         }
 
         #[test]

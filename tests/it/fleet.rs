@@ -180,8 +180,15 @@ fn merging_per_bundle_scans_equals_one_scan_of_all_bundles() {
     for (i, name) in names.iter().enumerate() {
         common::write_bundle(dir.path(), name, i as u64 + 1, 1 + i % 3);
     }
-    // A file given directly, too: it keeps its path as given and its own device.
-    let single = "b1/PC-1-0/sdkdata/easemobLog/easemob.log";
+    // A file given directly, too: it keeps its path as given and its own device. (A copy: a
+    // file inside a scanned bundle would be counted once, under its path in the bundle.)
+    let single = "x/sdkdata/easemobLog/easemob.log";
+    std::fs::create_dir_all(dir.path().join("x/sdkdata/easemobLog")).unwrap();
+    std::fs::copy(
+        dir.path().join("b1/PC-1-0/sdkdata/easemobLog/easemob.log"),
+        dir.path().join(single),
+    )
+    .unwrap();
     let mut paths: Vec<&Path> = names.iter().map(Path::new).collect();
     paths.push(Path::new(single));
     let mut summaries = Vec::new();

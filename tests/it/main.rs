@@ -12,6 +12,7 @@ mod expected_bundles;
 mod fleet;
 mod gate;
 mod hostile;
+mod hostile_input;
 mod hostile_output;
 mod hostile_summary;
 mod invariance;
