@@ -605,6 +605,40 @@ pub(crate) struct Verdict {
     /// One outcome per rule, in policy order (max, max-rate, max-increase, max-new,
     /// fail-on-deprecated; targets in a fixed order within each kind).
     pub(crate) outcomes: Vec<Outcome>,
+    /// Files the scan skipped or read only in part: the counts the rules saw may be low.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) damaged: Vec<DamagedInput>,
+    /// `--strict`: damaged input fails the gate (exit 3) when every rule holds.
+    #[serde(skip)]
+    pub(crate) strict: bool,
+}
+
+/// A file the scan could not read whole.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct DamagedInput {
+    /// The path as reported by the scan.
+    pub(crate) path: String,
+    /// `skipped` (not read at all) or `partial` (read in part).
+    pub(crate) kind: &'static str,
+    /// Why.
+    pub(crate) reason: String,
+}
+
+/// Every file of `summary` that was only partly read, then every skipped path.
+pub(crate) fn damaged_input(summary: &Summary) -> Vec<DamagedInput> {
+    let partial = summary.files.iter().filter_map(|f| {
+        Some(DamagedInput {
+            path: f.path.clone(),
+            kind: "partial",
+            reason: f.warning.clone()?,
+        })
+    });
+    let skipped = summary.skipped.iter().map(|s| DamagedInput {
+        path: s.path.clone(),
+        kind: "skipped",
+        reason: s.reason.clone(),
+    });
+    partial.chain(skipped).collect()
 }
 
 impl Verdict {
@@ -806,6 +840,8 @@ pub(crate) fn evaluate(
         rules: outcomes.len(),
         broken,
         outcomes,
+        damaged: damaged_input(summary),
+        strict: false,
     })
 }
 

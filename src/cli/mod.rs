@@ -150,7 +150,9 @@ target replaces the file's.
 Exit status:
   0  every rule holds
   1  a rule broke
-  2  usage or input error: bad rule or policy file, unreadable baseline, no log file found";
+  2  usage or input error: bad rule or policy file, unreadable baseline, no log file found
+  3  --strict, every rule holding: a log file was skipped or only partly read
+Files skipped or only partly read are named in every format (text: INPUT lines).";
 
 #[derive(Debug, Args)]
 #[command(after_help = GATE_HELP)]
@@ -182,6 +184,10 @@ struct GateArgs {
     /// Highest growth of a target over the baseline in percent, e.g. 300=50. Repeatable
     #[arg(long, value_name = "TARGET=PCT")]
     max_increase: Vec<String>,
+    /// Exit 3 when every rule holds but a log file was skipped or only partly read (a broken
+    /// rule still exits 1)
+    #[arg(long)]
+    strict: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = GateFormat::Text)]
     format: GateFormat,
@@ -923,11 +929,16 @@ fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     // Refuse an unusable policy before spending time on the scan.
     policy.validate(baseline.is_some())?;
     let summary = run_scan(args.paths, &args.settings, false)?;
-    let verdict = crate::gate::evaluate(&policy, &summary, baseline.as_ref())?;
-    let status = if verdict.passed {
-        Status::Ok
-    } else {
+    let mut verdict = crate::gate::evaluate(&policy, &summary, baseline.as_ref())?;
+    verdict.strict = args.strict;
+    // A usage or input error has exited 2 already; then a broken rule; then damaged input
+    // under --strict.
+    let status = if !verdict.passed {
         Status::RuleBroken
+    } else if args.strict && !verdict.damaged.is_empty() {
+        Status::Incomplete
+    } else {
+        Status::Ok
     };
     let written = match args.format {
         GateFormat::Text => render::gate::write_text(out, &verdict),

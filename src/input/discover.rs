@@ -720,6 +720,7 @@ mod tests {
         assert_eq!(devices.len(), 3, "{:?}", rooted.files);
     }
 
+    #[cfg(unix)]
     #[test]
     fn symlink_loop_is_reported_not_followed() {
         let dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::gate::{Outcome, Verdict};
+use crate::gate::{DamagedInput, Outcome, Verdict};
 use crate::render::text::escape_control;
 
 /// GitHub shows at most this many error annotations per step.
@@ -65,14 +65,45 @@ pub(crate) fn passing_line(verdict: &Verdict) -> Option<String> {
     (!held.is_empty()).then(|| format!("pass: {}", held.join("; ")))
 }
 
-/// Writes one `FAIL` line per broken rule, one `pass:` line with the rules that hold, then the
-/// verdict. Control characters in log-derived text (paths) are escaped.
+/// One line per damaged input: `skipped PATH: REASON` or `partly read PATH: REASON`.
+pub(crate) fn damaged_line(input: &DamagedInput) -> String {
+    let what = if input.kind == "skipped" {
+        "skipped"
+    } else {
+        "partly read"
+    };
+    format!("{what} {}: {}", input.path, input.reason)
+}
+
+/// What damaged input means for the verdict, or `None` when every file was read whole.
+pub(crate) fn damaged_summary(verdict: &Verdict) -> Option<String> {
+    let n = verdict.damaged.len();
+    (n > 0).then(|| {
+        let files = if n == 1 { "file was" } else { "files were" };
+        let consequence = if verdict.strict && verdict.passed {
+            "--strict: exit 3"
+        } else {
+            "counts may be low"
+        };
+        format!("{n} {files} skipped or only partly read ({consequence})")
+    })
+}
+
+/// Writes one `FAIL` line per broken rule, one `pass:` line with the rules that hold, one
+/// `INPUT` line per file skipped or partly read, then the verdict. Control characters in
+/// log-derived text (paths) are escaped.
 pub(crate) fn write_text(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     for outcome in verdict.broken_rules() {
         writeln!(out, "FAIL {}", escape_control(&describe(outcome)))?;
     }
     if let Some(line) = passing_line(verdict) {
         writeln!(out, "{}", escape_control(&line))?;
+    }
+    for input in &verdict.damaged {
+        writeln!(out, "INPUT {}", escape_control(&damaged_line(input)))?;
+    }
+    if let Some(line) = damaged_summary(verdict) {
+        writeln!(out, "{line}")?;
     }
     writeln!(out, "{}", verdict_line(verdict))
 }
@@ -116,6 +147,18 @@ pub(crate) fn write_github(out: &mut dyn Write, verdict: &Verdict) -> io::Result
             "::error {}::{}",
             props.join(","),
             escape_data(&describe(outcome))
+        )?;
+    }
+    // Damaged input: a warning each, an error under --strict (a command per file; GitHub
+    // shows the first ten of each level).
+    let level = if verdict.strict { "error" } else { "warning" };
+    for input in &verdict.damaged {
+        writeln!(
+            out,
+            "::{level} file={},title={}::{}",
+            escape_property(&input.path),
+            escape_property("emscan gate: input"),
+            escape_data(&damaged_line(input))
         )?;
     }
     let rest = &broken[detailed..];
@@ -168,6 +211,8 @@ pub(crate) mod tests {
             rules: outcomes.len(),
             broken,
             outcomes,
+            damaged: Vec::new(),
+            strict: false,
         }
     }
 

@@ -1,4 +1,6 @@
-//! Gate verdicts as JUnit XML: one test case per rule, a `failure` element for broken ones.
+//! Gate verdicts as JUnit XML: one test case per rule, a `failure` element for broken ones;
+//! when files were skipped or partly read, one more test case, `input read whole`, that lists
+//! them (and fails under `--strict`).
 
 use std::io::{self, Write};
 
@@ -6,7 +8,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use crate::gate::Verdict;
-use crate::render::gate::describe;
+use crate::render::gate::{damaged_line, damaged_summary, describe};
 use crate::render::text::escape_control;
 
 /// Writes the verdict as a JUnit `testsuites` document (text and attributes XML-escaped,
@@ -14,8 +16,10 @@ use crate::render::text::escape_control;
 pub(crate) fn write_junit(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let tests = verdict.rules.to_string();
-    let failures = verdict.broken.to_string();
+    let input_case = !verdict.damaged.is_empty();
+    let input_fails = input_case && verdict.strict;
+    let tests = (verdict.rules + usize::from(input_case)).to_string();
+    let failures = (verdict.broken + usize::from(input_fails)).to_string();
     let counts = [
         ("tests", tests.as_str()),
         ("failures", failures.as_str()),
@@ -52,6 +56,30 @@ pub(crate) fn write_junit(out: &mut dyn Write, verdict: &Verdict) -> io::Result<
                                 .write_text_content(BytesText::new(&text))?;
                             Ok(())
                         })?;
+                    }
+                    if input_case {
+                        let list: Vec<String> = verdict
+                            .damaged
+                            .iter()
+                            .map(|d| escape_control(&damaged_line(d)).into_owned())
+                            .collect();
+                        let list = list.join("\n");
+                        let message = damaged_summary(verdict).unwrap_or_default();
+                        w.create_element("testcase")
+                            .with_attribute(("name", "input read whole"))
+                            .with_attribute(("classname", "emscan.gate.input"))
+                            .write_inner_content(|w| {
+                                if input_fails {
+                                    w.create_element("failure")
+                                        .with_attribute(("message", message.as_str()))
+                                        .with_attribute(("type", "input"))
+                                        .write_text_content(BytesText::new(&list))?;
+                                } else {
+                                    w.create_element("system-out")
+                                        .write_text_content(BytesText::new(&list))?;
+                                }
+                                Ok(())
+                            })?;
                     }
                     Ok(())
                 })?;

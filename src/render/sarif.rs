@@ -1,11 +1,12 @@
-//! Gate verdicts as SARIF 2.1.0: one result per broken rule, at its first occurrence.
+//! Gate verdicts as SARIF 2.1.0: one result per broken rule, at its first occurrence, and one
+//! per file skipped or partly read (a warning; an error under `--strict`).
 
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
 use crate::gate::{Outcome, Verdict};
-use crate::render::gate::describe;
+use crate::render::gate::{damaged_line, describe};
 use crate::render::text::escape_control;
 
 /// The SARIF version written.
@@ -68,10 +69,30 @@ pub(crate) fn sarif(verdict: &Verdict) -> Value {
         }
         rules.push(rule);
     }
-    let results: Vec<Value> = verdict
+    let mut results: Vec<Value> = verdict
         .broken_rules()
         .map(|o| result(o, ids.iter().position(|id| *id == o.id).unwrap_or(0)))
         .collect();
+    if !verdict.damaged.is_empty() {
+        let index = rules.len();
+        rules.push(json!({
+            "id": "input",
+            "name": "input",
+            "shortDescription": { "text": "every log file read whole" },
+        }));
+        let level = if verdict.strict { "error" } else { "warning" };
+        results.extend(verdict.damaged.iter().map(|d| {
+            json!({
+                "ruleId": "input",
+                "ruleIndex": index,
+                "level": level,
+                "message": { "text": escape_control(&damaged_line(d)) },
+                "locations": [{
+                    "physicalLocation": { "artifactLocation": { "uri": path_uri(&d.path) } }
+                }],
+            })
+        }));
+    }
     json!({
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,

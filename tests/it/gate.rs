@@ -608,6 +608,8 @@ fn parse_junit(xml: &str) -> Junit {
                         let case = junit.testcases.last().cloned().expect("inside a testcase");
                         junit.failures.push((case, attr(e, "message")));
                     }
+                    // Standard JUnit: what a test case printed.
+                    "system-out" => {}
                     other => panic!("unexpected element {other}"),
                 }
                 if matches!(event, Event::Start(_)) {
@@ -1029,4 +1031,122 @@ fn the_readme_sample_policy_works() {
     );
     assert_eq!(o["unknown"]["actual"], known.unknown_total() as f64);
     assert_eq!(o["deprecated"]["passed"], known.deprecated().is_empty());
+}
+
+/// The sample bundle plus a gzip'd segment cut in half: read only in part.
+fn damaged_bundle(dir: &Path) -> PathBuf {
+    let bundle = dir.join("bundle");
+    for entry in walkdir::WalkDir::new(sample()) {
+        let entry = entry.expect("walk the sample");
+        let to = bundle.join(
+            entry
+                .path()
+                .strip_prefix(sample())
+                .expect("under the sample"),
+        );
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &to).expect("copy");
+        }
+    }
+    let gz = sample().join("PC-ALICE/sdkdata/easemobLog/easemob_2024-05-06_09-10-00.log.gz");
+    let bytes = std::fs::read(&gz).expect("read gz");
+    std::fs::write(
+        bundle.join("PC-ALICE/sdkdata/easemobLog/easemob_2024-05-06_08-00-00.log.gz"),
+        &bytes[..bytes.len() / 2],
+    )
+    .expect("write the cut segment");
+    bundle
+}
+
+#[test]
+fn gate_names_damaged_input_in_every_format_and_strict_exits_3() {
+    let dir = tmp();
+    let bundle = damaged_bundle(dir.path());
+    let cut = "easemob_2024-05-06_08-00-00.log.gz";
+    let holds = ["--max", "total=100000"];
+    // Text: the file is named, the gate still passes; --strict makes it exit 3.
+    let r = gate(dir.path(), &bundle, &holds);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let input_line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("INPUT partly read "))
+        .unwrap_or_else(|| panic!("no INPUT line: {}", r.stdout));
+    assert!(input_line.contains(cut), "{input_line}");
+    let strict: Vec<&str> = holds.iter().copied().chain(["--strict"]).collect();
+    let r = gate(dir.path(), &bundle, &strict);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("--strict: exit 3"), "{}", r.stdout);
+    // A broken rule wins over damaged input: exit 1, the file still named.
+    let r = gate(dir.path(), &bundle, &["--max", "300=0", "--strict"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains(cut), "{}", r.stdout);
+    // A usage error wins over both.
+    let r = gate(dir.path(), &bundle, &["--max", "300", "--strict"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // JSON: a `damaged` list.
+    let (code, v) = gate_json(dir.path(), &bundle, &strict);
+    assert_eq!(code, 3);
+    let damaged = v["damaged"].as_array().expect("damaged");
+    assert!(
+        damaged
+            .iter()
+            .any(|d| d["path"].as_str().is_some_and(|p| p.ends_with(cut)) && d["kind"] == "partial"),
+        "{v}"
+    );
+    // JUnit: one more test case, failing only under --strict.
+    for (args, fails) in [(&holds[..], false), (&strict[..], true)] {
+        let mut all = args.to_vec();
+        all.extend(["--format", "junit"]);
+        let r = gate(dir.path(), &bundle, &all);
+        let junit = parse_junit(&r.stdout);
+        assert_eq!(
+            junit.testcases,
+            ["max total", "input read whole"],
+            "{}",
+            r.stdout
+        );
+        assert_eq!(
+            junit
+                .failures
+                .iter()
+                .any(|(case, _)| case == "input read whole"),
+            fails,
+            "{}",
+            r.stdout
+        );
+        assert!(r.stdout.contains(cut), "{}", r.stdout);
+    }
+    // SARIF: a result at the file, a warning (an error under --strict).
+    for (args, level) in [(&holds[..], "warning"), (&strict[..], "error")] {
+        let mut all = args.to_vec();
+        all.extend(["--format", "sarif"]);
+        let r = gate(dir.path(), &bundle, &all);
+        let v: Value = serde_json::from_str(&r.stdout).expect("SARIF");
+        let results = v["runs"][0]["results"].as_array().expect("results");
+        let input = results
+            .iter()
+            .find(|res| res["ruleId"] == "input")
+            .unwrap_or_else(|| panic!("no input result: {v}"));
+        assert_eq!(input["level"], level);
+        let uri = input["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .expect("uri");
+        assert!(uri.ends_with(cut), "{uri}");
+    }
+    // GitHub: a workflow command at the file.
+    for (args, level) in [(&holds[..], "::warning "), (&strict[..], "::error ")] {
+        let mut all = args.to_vec();
+        all.extend(["--format", "github"]);
+        let r = gate(dir.path(), &bundle, &all);
+        assert!(
+            r.stdout
+                .lines()
+                .any(|l| l.starts_with(level) && l.contains(cut)),
+            "{}",
+            r.stdout
+        );
+    }
 }
