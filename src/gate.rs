@@ -611,6 +611,13 @@ pub(crate) struct Verdict {
     /// `--strict`: damaged input fails the gate (exit 3) when every rule holds.
     #[serde(skip)]
     pub(crate) strict: bool,
+    /// The scanned paths as given: the text, JUnit, SARIF and GitHub outputs print paths
+    /// from the working folder (the JSON keeps the summary's, relative to the scanned folder).
+    #[serde(skip)]
+    pub(crate) root: Vec<String>,
+    /// The working folder as a `file://` URI, for SARIF's `originalUriBaseIds`.
+    #[serde(skip)]
+    pub(crate) working_folder: Option<String>,
 }
 
 /// A file the scan could not read whole.
@@ -842,6 +849,8 @@ pub(crate) fn evaluate(
         outcomes,
         damaged: damaged_input(summary),
         strict: false,
+        root: summary.root.clone(),
+        working_folder: None,
     })
 }
 

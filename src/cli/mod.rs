@@ -931,6 +931,9 @@ fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let summary = run_scan(args.paths, &args.settings, false)?;
     let mut verdict = crate::gate::evaluate(&policy, &summary, baseline.as_ref())?;
     verdict.strict = args.strict;
+    verdict.working_folder = std::env::current_dir()
+        .ok()
+        .map(|folder| render::sarif::folder_uri(&folder.to_string_lossy()));
     // A usage or input error has exited 2 already; then a broken rule; then damaged input
     // under --strict.
     let status = if !verdict.passed {

@@ -8,22 +8,41 @@ use crate::render::text::escape_control;
 /// GitHub shows at most this many error annotations per step.
 pub(crate) const GITHUB_MAX_ANNOTATIONS: usize = 10;
 
-/// `file:line` of the rule's first occurrence, or `-`.
-fn location(outcome: &Outcome) -> String {
-    outcome
-        .first_at
-        .as_ref()
-        .map_or_else(|| "-".into(), |at| format!("{}:{}", at.path, at.line))
+/// A summary's path as the user can open it from the working folder: with one scanned folder,
+/// that folder as given joined with the path (several folders, or a file named on the command
+/// line, are in the path already).
+pub(crate) fn openable(verdict: &Verdict, path: &str) -> String {
+    match verdict.root.as_slice() {
+        [root] if root != "." && !root.is_empty() => {
+            let inside = path
+                .strip_prefix(root.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '\\']));
+            if inside {
+                path.to_string()
+            } else {
+                format!("{}/{path}", root.trim_end_matches(['/', '\\']))
+            }
+        }
+        _ => path.to_string(),
+    }
+}
+
+/// `file:line` of the rule's first occurrence, from the working folder, or `-`.
+fn location(verdict: &Verdict, outcome: &Outcome) -> String {
+    outcome.first_at.as_ref().map_or_else(
+        || "-".into(),
+        |at| format!("{}:{}", openable(verdict, &at.path), at.line),
+    )
 }
 
 /// One line describing a broken rule: rule, actual, limit, first occurrence, detail, hint.
-pub(crate) fn describe(outcome: &Outcome) -> String {
+pub(crate) fn describe(verdict: &Verdict, outcome: &Outcome) -> String {
     let mut line = format!(
         "{}: {} (limit {}), first at {}",
         outcome.rule,
         outcome.actual_text(),
         outcome.limit_text(),
-        location(outcome)
+        location(verdict, outcome)
     );
     if let Some(detail) = &outcome.detail {
         line.push_str(&format!("; {detail}"));
@@ -66,13 +85,17 @@ pub(crate) fn passing_line(verdict: &Verdict) -> Option<String> {
 }
 
 /// One line per damaged input: `skipped PATH: REASON` or `partly read PATH: REASON`.
-pub(crate) fn damaged_line(input: &DamagedInput) -> String {
+pub(crate) fn damaged_line(verdict: &Verdict, input: &DamagedInput) -> String {
     let what = if input.kind == "skipped" {
         "skipped"
     } else {
         "partly read"
     };
-    format!("{what} {}: {}", input.path, input.reason)
+    format!(
+        "{what} {}: {}",
+        openable(verdict, &input.path),
+        input.reason
+    )
 }
 
 /// What damaged input means for the verdict, or `None` when every file was read whole.
@@ -94,13 +117,17 @@ pub(crate) fn damaged_summary(verdict: &Verdict) -> Option<String> {
 /// log-derived text (paths) are escaped.
 pub(crate) fn write_text(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
     for outcome in verdict.broken_rules() {
-        writeln!(out, "FAIL {}", escape_control(&describe(outcome)))?;
+        writeln!(out, "FAIL {}", escape_control(&describe(verdict, outcome)))?;
     }
     if let Some(line) = passing_line(verdict) {
         writeln!(out, "{}", escape_control(&line))?;
     }
     for input in &verdict.damaged {
-        writeln!(out, "INPUT {}", escape_control(&damaged_line(input)))?;
+        writeln!(
+            out,
+            "INPUT {}",
+            escape_control(&damaged_line(verdict, input))
+        )?;
     }
     if let Some(line) = damaged_summary(verdict) {
         writeln!(out, "{line}")?;
@@ -135,7 +162,10 @@ pub(crate) fn write_github(out: &mut dyn Write, verdict: &Verdict) -> io::Result
     for outcome in &broken[..detailed] {
         let mut props = Vec::new();
         if let Some(at) = &outcome.first_at {
-            props.push(format!("file={}", escape_property(&at.path)));
+            props.push(format!(
+                "file={}",
+                escape_property(&openable(verdict, &at.path))
+            ));
             props.push(format!("line={}", at.line));
         }
         props.push(format!(
@@ -146,7 +176,7 @@ pub(crate) fn write_github(out: &mut dyn Write, verdict: &Verdict) -> io::Result
             out,
             "::error {}::{}",
             props.join(","),
-            escape_data(&describe(outcome))
+            escape_data(&describe(verdict, outcome))
         )?;
     }
     // Damaged input: a warning each, an error under --strict (a command per file; GitHub
@@ -156,9 +186,9 @@ pub(crate) fn write_github(out: &mut dyn Write, verdict: &Verdict) -> io::Result
         writeln!(
             out,
             "::{level} file={},title={}::{}",
-            escape_property(&input.path),
+            escape_property(&openable(verdict, &input.path)),
             escape_property("emscan gate: input"),
-            escape_data(&damaged_line(input))
+            escape_data(&damaged_line(verdict, input))
         )?;
     }
     let rest = &broken[detailed..];
@@ -213,6 +243,8 @@ pub(crate) mod tests {
             outcomes,
             damaged: Vec::new(),
             strict: false,
+            root: Vec::new(),
+            working_folder: None,
         }
     }
 

@@ -48,7 +48,7 @@ pub(crate) fn write_junit(out: &mut dyn Write, verdict: &Verdict) -> io::Result<
                         }
                         let message =
                             format!("{} (limit {})", outcome.actual_text(), outcome.limit_text());
-                        let text = escape_control(&describe(outcome)).into_owned();
+                        let text = escape_control(&describe(verdict, outcome)).into_owned();
                         case.write_inner_content(|w| {
                             w.create_element("failure")
                                 .with_attribute(("message", message.as_str()))
@@ -61,7 +61,7 @@ pub(crate) fn write_junit(out: &mut dyn Write, verdict: &Verdict) -> io::Result<
                         let list: Vec<String> = verdict
                             .damaged
                             .iter()
-                            .map(|d| escape_control(&damaged_line(d)).into_owned())
+                            .map(|d| escape_control(&damaged_line(verdict, d)).into_owned())
                             .collect();
                         let list = list.join("\n");
                         let message = damaged_summary(verdict).unwrap_or_default();

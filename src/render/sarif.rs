@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::gate::{Outcome, Verdict};
-use crate::render::gate::{damaged_line, describe};
+use crate::render::gate::{damaged_line, describe, openable};
 use crate::render::text::escape_control;
 
 /// The SARIF version written.
@@ -30,17 +30,47 @@ pub(crate) fn path_uri(path: &str) -> String {
     uri
 }
 
-fn result(outcome: &Outcome, rule_index: usize) -> Value {
+/// A folder as a `file://` URI ending in `/`, as `originalUriBaseIds` wants it.
+pub(crate) fn folder_uri(folder: &str) -> String {
+    let uri = path_uri(folder);
+    format!("file:///{}/", uri.trim_matches('/'))
+}
+
+/// The id of the working folder in `originalUriBaseIds`.
+const BASE_ID: &str = "%SRCROOT%";
+
+/// Whether a path as given is absolute (`/x`, `\\server\x`, `C:\x`, `C:/x`).
+fn is_absolute(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    path.starts_with(['/', '\\'])
+        || (bytes.len() > 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':')
+}
+
+/// An `artifactLocation` for a path from the scan: relative to the working folder (its
+/// `uriBaseId`), or a `file://` URI when the path as given is absolute.
+fn artifact(verdict: &Verdict, path: &str) -> Value {
+    let path = openable(verdict, path);
+    if is_absolute(&path) {
+        let uri = path_uri(&path);
+        let uri = uri.trim_start_matches('/');
+        json!({ "uri": format!("file:///{uri}") })
+    } else {
+        let relative = path.strip_prefix("./").unwrap_or(&path);
+        json!({ "uri": path_uri(relative), "uriBaseId": BASE_ID })
+    }
+}
+
+fn result(verdict: &Verdict, outcome: &Outcome, rule_index: usize) -> Value {
     let mut result = json!({
         "ruleId": outcome.id,
         "ruleIndex": rule_index,
         "level": "error",
-        "message": { "text": escape_control(&describe(outcome)) },
+        "message": { "text": escape_control(&describe(verdict, outcome)) },
     });
     if let Some(at) = &outcome.first_at {
         result["locations"] = json!([{
             "physicalLocation": {
-                "artifactLocation": { "uri": path_uri(&at.path) },
+                "artifactLocation": artifact(verdict, &at.path),
                 "region": { "startLine": at.line },
             }
         }]);
@@ -71,7 +101,13 @@ pub(crate) fn sarif(verdict: &Verdict) -> Value {
     }
     let mut results: Vec<Value> = verdict
         .broken_rules()
-        .map(|o| result(o, ids.iter().position(|id| *id == o.id).unwrap_or(0)))
+        .map(|o| {
+            result(
+                verdict,
+                o,
+                ids.iter().position(|id| *id == o.id).unwrap_or(0),
+            )
+        })
         .collect();
     if !verdict.damaged.is_empty() {
         let index = rules.len();
@@ -86,24 +122,28 @@ pub(crate) fn sarif(verdict: &Verdict) -> Value {
                 "ruleId": "input",
                 "ruleIndex": index,
                 "level": level,
-                "message": { "text": escape_control(&damaged_line(d)) },
+                "message": { "text": escape_control(&damaged_line(verdict, d)) },
                 "locations": [{
-                    "physicalLocation": { "artifactLocation": { "uri": path_uri(&d.path) } }
+                    "physicalLocation": { "artifactLocation": artifact(verdict, &d.path) }
                 }],
             })
         }));
     }
+    let mut run = json!({
+        "tool": { "driver": {
+            "name": "emscan",
+            "version": env!("CARGO_PKG_VERSION"),
+            "rules": rules,
+        }},
+        "results": results,
+    });
+    if let Some(folder) = &verdict.working_folder {
+        run["originalUriBaseIds"] = json!({ BASE_ID: { "uri": folder } });
+    }
     json!({
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
-        "runs": [{
-            "tool": { "driver": {
-                "name": "emscan",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
-        }],
+        "runs": [run],
     })
 }
 

@@ -233,7 +233,12 @@ fn exit_1_with_one_text_line_per_broken_rule_and_a_verdict() {
     let expected = format!(
         "FAIL max SERVER_NOT_REACHABLE (300): {} (limit 0), first at {}:{} — ",
         Known::of("sample-bundle").count(300),
-        at["path"].as_str().expect("path"),
+        // From the working folder: the bundle as given, then the path inside it.
+        format!(
+            "{}/{}",
+            sample().display(),
+            at["path"].as_str().expect("path")
+        ),
         at["line"]
     );
     assert!(
@@ -733,7 +738,7 @@ fn sarif_has_one_result_per_broken_rule_at_the_first_occurrence() {
         ["total", "unknown", "SERVER_NOT_REACHABLE", "NETWORK_ERROR"]
     );
     let results = runs[0]["results"].as_array().expect("results");
-    let got: Vec<(&str, &str, u64)> = results
+    let got: Vec<(&str, String, u64)> = results
         .iter()
         .map(|res| {
             assert_eq!(res["level"], "error");
@@ -747,15 +752,23 @@ fn sarif_has_one_result_per_broken_rule_at_the_first_occurrence() {
             let loc = &res["locations"][0]["physicalLocation"];
             (
                 res["ruleId"].as_str().expect("ruleId"),
-                loc["artifactLocation"]["uri"].as_str().expect("uri"),
+                loc["artifactLocation"]["uri"]
+                    .as_str()
+                    .expect("uri")
+                    .to_string(),
                 loc["region"]["startLine"].as_u64().expect("startLine"),
             )
         })
         .collect();
+    // The bundle is given as an absolute path: the locations are file:// URIs.
     let first_at = |code: u64| {
         let at = &code_entry(&scan, code)["first_at"];
         (
-            at["path"].as_str().expect("path"),
+            format!(
+                "file://{}/{}",
+                sample().display(),
+                at["path"].as_str().expect("path")
+            ),
             at["line"].as_u64().expect("line"),
         )
     };
@@ -818,7 +831,8 @@ fn github_annotations_are_capped_at_ten() {
             .split(',')
             .map(|p| p.split_once('=').expect("key=value"))
             .collect();
-        assert!(props["file"].starts_with("PC-"), "{line}");
+        let inside = format!("{}/PC-", sample().display());
+        assert!(props["file"].starts_with(&inside), "{line}");
         assert!(props["line"].parse::<u64>().is_ok(), "{line}");
         assert!(props["title"].starts_with("emscan gate%3A max "), "{line}");
         assert!(message.starts_with("max "), "{line}");
@@ -1149,4 +1163,59 @@ fn gate_names_damaged_input_in_every_format_and_strict_exits_3() {
             r.stdout
         );
     }
+}
+
+#[test]
+fn annotation_and_sarif_paths_resolve_from_the_working_folder() {
+    // As in CI: run from the repository with the bundle as a relative path.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = emscan(repo)
+        .args([
+            "gate",
+            "fixtures/sample-bundle",
+            "--max",
+            "300=0",
+            "--format",
+            "github",
+        ])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let file = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("::error file="))
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_else(|| panic!("no annotation: {stdout}"));
+    assert!(file.starts_with("fixtures/sample-bundle/"), "{file}");
+    assert!(
+        repo.join(file).is_file(),
+        "{file} does not open from the repository"
+    );
+    let out = emscan(repo)
+        .args([
+            "gate",
+            "fixtures/sample-bundle",
+            "--max",
+            "300=0",
+            "--format",
+            "sarif",
+        ])
+        .output()
+        .expect("runs");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("SARIF");
+    let run = &v["runs"][0];
+    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .expect("a base for relative locations");
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
+    let location = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(location["uriBaseId"], "%SRCROOT%");
+    let uri = location["uri"].as_str().expect("uri");
+    assert!(
+        repo.join(uri).is_file(),
+        "{uri} does not resolve against the working folder"
+    );
 }
