@@ -231,14 +231,11 @@ fn exit_1_with_one_text_line_per_broken_rule_and_a_verdict() {
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", r.stdout);
     let expected = format!(
-        "FAIL max SERVER_NOT_REACHABLE (300): {} (limit 0), first at {}:{} — ",
-        Known::of("sample-bundle").count(300),
         // From the working folder: the bundle as given, then the path inside it.
-        format!(
-            "{}/{}",
-            sample().display(),
-            at["path"].as_str().expect("path")
-        ),
+        "FAIL max SERVER_NOT_REACHABLE (300): {} (limit 0), first at {}/{}:{} — ",
+        Known::of("sample-bundle").count(300),
+        sample().display(),
+        at["path"].as_str().expect("path"),
         at["line"]
     );
     assert!(

@@ -449,7 +449,7 @@ fn sarif_strings_carry_no_raw_control_or_noncharacter() {
     let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         .as_str()
         .expect("uri");
-    assert!(uri.starts_with("PC%1B%5B31m"), "{uri}");
+    assert!(uri.contains("/PC%1B%5B31m"), "{uri}");
 }
 
 /// The files of `dir` whose names start with a dot (a temporary file left behind).
