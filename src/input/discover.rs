@@ -139,6 +139,29 @@ fn slash_path(path: &Path) -> String {
         .join("/")
 }
 
+/// The device of a file in the SDK's own layout: the folder above `sdkdata/easemobLog`
+/// (any case), wherever the scan started; `None` when the path does not go through it.
+fn sdk_layout_device(path: &Path) -> Option<String> {
+    let parts: Vec<&OsStr> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part),
+            _ => None,
+        })
+        .collect();
+    let is = |part: &OsStr, name: &str| part.to_str().is_some_and(|p| p.eq_ignore_ascii_case(name));
+    // The last `X/sdkdata/easemobLog/…` with a file below it.
+    (1..parts.len().saturating_sub(2))
+        .rev()
+        .find(|&i| is(parts[i], "sdkdata") && is(parts[i + 1], "easemobLog"))
+        .map(|i| name_text(parts[i - 1]).into_owned())
+}
+
+/// A scanned folder's own path with every link resolved, to find the SDK's layout above it.
+fn resolved(root: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(root).ok()
+}
+
 /// The name of a root folder, for files that sit directly in it.
 fn root_device_name(root: &Path) -> String {
     std::fs::canonicalize(root)
@@ -318,11 +341,15 @@ pub(crate) fn walk(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let device = root
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map(root_device_name)
-                .unwrap_or_else(|| root_device_name(Path::new(".")));
+            let device = resolved(root)
+                .as_deref()
+                .and_then(sdk_layout_device)
+                .unwrap_or_else(|| {
+                    root.parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .map(root_device_name)
+                        .unwrap_or_else(|| root_device_name(Path::new(".")))
+                });
             let rel_path = if several {
                 path_text(root)
             } else {
@@ -338,6 +365,7 @@ pub(crate) fn walk(
         } else if meta.is_dir() {
             let folder = Folder {
                 root,
+                resolved_root: resolved(root),
                 several,
                 device: root_device_name(root),
                 all_files,
@@ -370,6 +398,8 @@ pub(crate) fn walk(
 struct Folder<'a> {
     /// The folder as given.
     root: &'a Path,
+    /// The folder with links resolved: the SDK's layout may sit above it.
+    resolved_root: Option<PathBuf>,
     /// More than one path is scanned: labels start with the root.
     several: bool,
     /// The device of files directly in the folder.
@@ -407,8 +437,16 @@ impl Folder<'_> {
         };
         let rel = entry.path().strip_prefix(self.root).unwrap_or(entry.path());
         let mut components = rel.components();
-        let device = match (components.next(), components.next()) {
-            (Some(first), Some(_)) => name_text(first.as_os_str()).into_owned(),
+        // The folder above the SDK's own layout names the device, whether the scan started at
+        // the bundle, the device folder, `sdkdata` or `easemobLog`; else the first folder below
+        // the root does.
+        let in_layout = self
+            .resolved_root
+            .as_ref()
+            .and_then(|root| sdk_layout_device(&root.join(rel)));
+        let device = match (in_layout, components.next(), components.next()) {
+            (Some(device), ..) => device,
+            (None, Some(first), Some(_)) => name_text(first.as_os_str()).into_owned(),
             _ => self.device.clone(),
         };
         let device = if self.several {

@@ -356,3 +356,36 @@ fn the_deep_pass_runs_only_when_asked() {
     };
     assert_eq!(strip(plain), strip(asked));
 }
+
+#[test]
+fn device_is_named_the_same_from_every_entry_point() {
+    // The folder above the SDK's own layout names the device, wherever the scan starts.
+    let device = common::fixture("sample-bundle").join("PC-ALICE");
+    for root in [
+        device.clone(),
+        device.join("sdkdata"),
+        device.join("sdkdata/easemobLog"),
+        device.join("sdkdata/easemobLog/easemob.log"),
+    ] {
+        let summary = emscan::scan_paths(
+            &emscan::ScanConfig::new(vec![root.clone()]),
+            &|_| {},
+            &|_| {},
+        )
+        .expect("scan");
+        let devices: Vec<&str> = summary.files.iter().map(|f| f.device.as_str()).collect();
+        assert!(
+            !devices.is_empty() && devices.iter().all(|d| *d == "PC-ALICE"),
+            "{}: {devices:?}",
+            root.display()
+        );
+    }
+    // From the bundle, too.
+    let summary = emscan::scan_paths(
+        &emscan::ScanConfig::new(vec![common::fixture("sample-bundle")]),
+        &|_| {},
+        &|_| {},
+    )
+    .expect("scan");
+    assert!(summary.files.iter().any(|f| f.device == "PC-ALICE"));
+}
