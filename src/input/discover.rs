@@ -3,7 +3,7 @@
 //! Folders are walked recursively and in parallel (the `ignore` crate's walker with its
 //! filters off; symlinks followed, loops detected and reported). By default
 //! only the SDK's own files are picked: `easemob.log`, `easemob_YYYY-MM-DD_HH-MM-SS.log` and the
-//! same with `.gz`. The *device* of a file is its first folder below the scanned root. Within a
+//! same with `.gz`. The *device* of a file is the folder above `sdkdata/easemobLog` (else its first folder below the scanned root). Within a
 //! device, rotated segments come in the order of the time in their names, `easemob.log` last.
 
 use std::borrow::Cow;
@@ -26,7 +26,7 @@ pub struct LogFile {
     pub path: PathBuf,
     /// Its path relative to the scanned root, `/`-separated (the key of `per_file`).
     pub rel_path: String,
-    /// The device (first folder below the root).
+    /// The device (the folder above `sdkdata/easemobLog`, else the first folder below the root).
     pub device: String,
     /// Gzip-compressed (by name).
     pub gzip: bool,
