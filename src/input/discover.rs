@@ -3,8 +3,9 @@
 //! Folders are walked recursively and in parallel (the `ignore` crate's walker with its
 //! filters off; symlinks followed, loops detected and reported). By default
 //! only the SDK's own files are picked: `easemob.log`, `easemob_YYYY-MM-DD_HH-MM-SS.log` and the
-//! same with `.gz`. The *device* of a file is the folder above `sdkdata/easemobLog` (else its first folder below the scanned root). Within a
-//! device, rotated segments come in the order of the time in their names, `easemob.log` last.
+//! same with `.gz`. The *device* of a file is the folder above `sdkdata/easemobLog` (else its
+//! first folder below the scanned root). Within a device, rotated segments come in the order of
+//! the time in their names, `easemob.log` last.
 
 use std::borrow::Cow;
 use std::ffi::OsStr;
