@@ -99,8 +99,7 @@ pub enum Error {
 }
 
 /// What discovery looks for, said when it found nothing.
-pub(crate) const LOOKED_FOR: &str =
-    "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz])";
+pub(crate) const LOOKED_FOR: &str = "\n  (looked for easemob.log, easemob_YYYY-MM-DD_HH-MM-SS.log and easemob.log.N, each also .gz)";
 
 /// The paths, made inert, joined with commas.
 pub(crate) fn inert_list(paths: &[String]) -> String {

@@ -430,7 +430,7 @@ fn message(err: &anyhow::Error) -> String {
             "no SDK log files found in {}{problems}{}",
             inert_list(paths),
             if *sdk_names_only {
-                "\n  (looked for easemob.log and easemob_YYYY-MM-DD_HH-MM-SS.log[.gz]; \
+                "\n  (looked for easemob.log, easemob_YYYY-MM-DD_HH-MM-SS.log and easemob.log.N, each also .gz; \
                  --all-files scans every file)"
             } else {
                 ""

@@ -35,6 +35,8 @@ pub struct LogFile {
     pub size: u64,
     /// The rotation time in its name, for `easemob_YYYY-MM-DD_HH-MM-SS.log`.
     pub rotated_at: Option<NaiveDateTime>,
+    /// logrotate's number in its name, for `easemob.log.N`.
+    pub rotation_number: Option<u32>,
     /// The live `easemob.log` (may be written or rotated while we read it).
     pub live: bool,
     /// Named on the command line (scanned even if it looks binary).
@@ -59,7 +61,8 @@ impl LogFile {
             gzip: parsed.map_or(name.to_ascii_lowercase().ends_with(".gz"), |p| p.gzip),
             size: 0,
             rotated_at: parsed.and_then(|p| p.rotated_at),
-            live: parsed.is_some_and(|p| p.rotated_at.is_none()),
+            rotation_number: parsed.and_then(|p| p.rotation_number),
+            live: parsed.is_some_and(|p| p.rotated_at.is_none() && p.rotation_number.is_none()),
             explicit,
         }
     }
@@ -566,6 +569,7 @@ pub(crate) fn report_order(a: &LogFile, b: &LogFile) -> std::cmp::Ordering {
             device: f.device.as_str(),
             rel_path: f.rel_path.as_str(),
             rotated_at: f.rotated_at,
+            rotation_number: f.rotation_number,
         }
     }
     key(a).report_order(&key(b))

@@ -902,6 +902,7 @@ mod tests {
             gzip: path.extension().is_some_and(|e| e == "gz"),
             size: std::fs::metadata(path).unwrap().len(),
             rotated_at: None,
+            rotation_number: None,
             live: false,
             explicit: false,
         }

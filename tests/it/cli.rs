@@ -389,3 +389,41 @@ fn device_is_named_the_same_from_every_entry_point() {
     .expect("scan");
     assert!(summary.files.iter().any(|f| f.device == "PC-ALICE"));
 }
+
+#[test]
+fn logrotate_names_are_scanned_in_rotation_order() {
+    // Scripts that collect logs often rotate with logrotate: easemob.log.N(.gz), higher older.
+    let dir = tempfile::tempdir().unwrap();
+    let line =
+        |hour: u32| format!("[2024/03/01 {hour:02}:00:00:001]: X failed, code: 202; desc: d\n");
+    std::fs::write(dir.path().join("easemob_2024-03-01_05-00-00.log"), line(4)).unwrap();
+    let gz = {
+        use std::io::Write as _;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(line(5).as_bytes()).unwrap();
+        enc.finish().unwrap()
+    };
+    std::fs::write(dir.path().join("easemob.log.2.gz"), gz).unwrap();
+    std::fs::write(dir.path().join("EASEMOB.LOG.1"), line(6)).unwrap();
+    std::fs::write(dir.path().join("easemob.log"), line(7)).unwrap();
+    // Not rotation names: left alone.
+    std::fs::write(dir.path().join("easemob.log.old"), line(8)).unwrap();
+    std::fs::write(dir.path().join("easemob.log.1x"), line(8)).unwrap();
+    let summary = emscan::scan_paths(
+        &emscan::ScanConfig::new(vec![dir.path().to_path_buf()]),
+        &|_| {},
+        &|_| {},
+    )
+    .expect("scan");
+    let files: Vec<&str> = summary.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        files,
+        [
+            "easemob_2024-03-01_05-00-00.log",
+            "easemob.log.2.gz",
+            "EASEMOB.LOG.1",
+            "easemob.log"
+        ]
+    );
+    assert_eq!(summary.stats.errors, 4);
+}
