@@ -128,7 +128,14 @@ impl Summary {
             ));
         }
         for file in &self.files {
-            check_span(file.first, file.last, &format!("files: {:?}", file.path))?;
+            // A file's first and last entry times are in file order: a clock set back makes
+            // the last one earlier, so only their presence is checked.
+            if file.first.is_some() != file.last.is_some() {
+                return Err(format!(
+                    "files: {:?}: first and last must both be set, or neither",
+                    file.path
+                ));
+            }
         }
         for t in &self.unmatched_templates {
             let at = format!("unmatched_templates: {:?}", t.template);

@@ -538,3 +538,29 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn saved_summary_of_a_log_whose_clock_goes_back_merges() {
+    // A file's first and last entry times are in file order: a clock set back (or the random
+    // times of the Spark example's logs) makes the last earlier than the first. Such a
+    // summary is a real scan and must be read back.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = dir.path().join("bundle");
+    fs::create_dir_all(bundle.join("PC")).expect("mkdir");
+    fs::write(
+        bundle.join("PC/easemob.log"),
+        "[2024/03/01 09:56:26:041]: Client_Login failed, code: 202; desc: x\n\
+         [2024/03/01 09:02:12:377]: Client_Login failed, code: 202; desc: x\n",
+    )
+    .expect("write");
+    let summary = scan_json(&bundle, &[]);
+    assert!(
+        summary["files"][0]["first"].as_str() > summary["files"][0]["last"].as_str(),
+        "{summary}"
+    );
+    let saved = write_json(&dir.path().join("a.json"), &summary);
+    let (code, _, stderr) = run(emscan().arg("merge").arg(&saved).args(["--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(emscan().arg("diff").arg(&saved).arg(&saved));
+    assert_eq!(code, 0, "{stderr}");
+}
