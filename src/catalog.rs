@@ -417,23 +417,28 @@ mod tests {
         assert_eq!(deprecated, [5, 103, 211, 212, 503]);
     }
 
+    /// Fails naming the first empty text field of `e`.
+    fn assert_all_text(e: &CodeInfo) {
+        for (field, text) in [
+            ("meaning_zh", &e.meaning_zh),
+            ("cause_zh", &e.cause_zh),
+            ("meaning_en", &e.meaning_en),
+            ("cause_en", &e.cause_en),
+            ("hint_zh", &e.hint_zh),
+            ("hint_en", &e.hint_en),
+        ] {
+            assert!(
+                !text.trim().is_empty(),
+                "code {} has an empty {field}",
+                e.code
+            );
+        }
+    }
+
     #[test]
     fn every_entry_has_all_text() {
         for e in catalog().entries() {
-            for (field, text) in [
-                ("meaning_zh", &e.meaning_zh),
-                ("cause_zh", &e.cause_zh),
-                ("meaning_en", &e.meaning_en),
-                ("cause_en", &e.cause_en),
-                ("hint_zh", &e.hint_zh),
-                ("hint_en", &e.hint_en),
-            ] {
-                assert!(
-                    !text.trim().is_empty(),
-                    "code {} has an empty {field}",
-                    e.code
-                );
-            }
+            assert_all_text(e);
         }
     }
 
@@ -509,20 +514,7 @@ mod tests {
     #[test]
     fn newer_tier_has_both_languages_and_a_source() {
         for e in catalog().newer_entries() {
-            for (field, text) in [
-                ("meaning_zh", &e.meaning_zh),
-                ("cause_zh", &e.cause_zh),
-                ("meaning_en", &e.meaning_en),
-                ("cause_en", &e.cause_en),
-                ("hint_zh", &e.hint_zh),
-                ("hint_en", &e.hint_en),
-            ] {
-                assert!(
-                    !text.trim().is_empty(),
-                    "code {} has an empty {field}",
-                    e.code
-                );
-            }
+            assert_all_text(e);
             for text in [&e.meaning_zh, &e.cause_zh, &e.hint_zh] {
                 assert!(
                     text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),

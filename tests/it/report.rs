@@ -164,33 +164,8 @@ fn chromium() -> Option<PathBuf> {
 
 /// Loads a file in headless Chromium and returns (DOM, stderr).
 fn dump_dom(browser: &Path, file: &Path) -> (String, String) {
-    let profile = tempfile::tempdir().expect("profile dir");
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", file.display()))
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let extra = ["--dump-dom", "--enable-logging=stderr", "--v=0"].map(String::from);
+    chromium_at(browser, file, (1280, 900), &extra)
 }
 
 #[test]
@@ -335,13 +310,13 @@ fn report_names_damaged_input_and_shows_three_bursts_in_full() {
 }
 
 /// Runs headless Chromium on `file` in a `width` × `height` window with `extra` arguments;
-/// returns stdout.
+/// returns (stdout, stderr).
 fn chromium_at(
     browser: &Path,
     file: &Path,
     (width, height): (u32, u32),
     extra: &[String],
-) -> String {
+) -> (String, String) {
     let profile = tempfile::tempdir().expect("profile dir");
     let out = Command::new(browser)
         .args([
@@ -351,6 +326,8 @@ fn chromium_at(
             "--hide-scrollbars",
             "--no-first-run",
             "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
         ])
         .arg(format!("--window-size={width},{height}"))
         .arg(format!("--user-data-dir={}", profile.path().display()))
@@ -363,7 +340,10 @@ fn chromium_at(
         "chromium failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -402,7 +382,7 @@ fn html_report_fits_a_phone_and_a_desktop_without_sideways_scroll() {
         );
         let harness_file = dir.path().join(format!("harness-{width}.html"));
         std::fs::write(&harness_file, harness).expect("write harness");
-        let dom = chromium_at(
+        let (dom, _) = chromium_at(
             &browser,
             &harness_file,
             (width.max(500), 900),
