@@ -252,6 +252,7 @@ mod tests {
             errors: 2,
             encoding: None,
             warning: None,
+            fingerprint: None,
         }
     }
 

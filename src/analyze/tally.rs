@@ -494,6 +494,7 @@ impl FileTally {
             errors: whole.errors,
             encoding: scanned.encoding.map(str::to_string),
             warning: scanned.warning,
+            fingerprint: file.fingerprint.clone(),
         });
         tally
     }

@@ -3,6 +3,7 @@
 
 mod values;
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -286,6 +287,9 @@ struct MergeArgs {
     /// Language of labels in the table and Markdown formats [default: from LANG]
     #[arg(long, value_enum)]
     lang: Option<Lang>,
+    /// Merge even when two summaries hold the same input file (it is then counted twice)
+    #[arg(long)]
+    allow_duplicates: bool,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -856,8 +860,35 @@ fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         return Ok(Status::Usage);
     }
     let mut merged: Option<Summary> = None;
+    // Each input file seen so far (device, file name, fingerprint) and the summary holding it.
+    let mut held: HashMap<(String, String, String), &Path> = HashMap::new();
     for path in &args.summaries {
         let summary = read_summary(path)?;
+        // Checked against the summaries before this one only: two copies inside one scan
+        // are two inputs.
+        let mut keys = Vec::new();
+        for file in &summary.files {
+            let Some(fingerprint) = &file.fingerprint else {
+                continue;
+            };
+            let name = file.path.rsplit(['/', '\\']).next().unwrap_or(&file.path);
+            let key = (file.device.clone(), name.to_string(), fingerprint.clone());
+            if let Some(first) = held.get(&key).filter(|_| !args.allow_duplicates) {
+                say(format!(
+                    "{} and {} both hold {} (device {}, same size and contents at both ends): \
+                     merging would count it twice; --allow-duplicates merges anyway",
+                    first.display(),
+                    path.display(),
+                    file.path,
+                    file.device
+                ));
+                return Ok(Status::Usage);
+            }
+            keys.push(key);
+        }
+        for key in keys {
+            held.entry(key).or_insert(path);
+        }
         merged = Some(match merged {
             Some(acc) => acc.merge(summary).map_err(|source| Error::MergeOverflow {
                 path: path.display().to_string(),

@@ -41,6 +41,8 @@ pub struct LogFile {
     pub live: bool,
     /// Named on the command line (scanned even if it looks binary).
     pub explicit: bool,
+    /// Size and CRC-32 of the first and last 64 KiB on disk (see [`fingerprint`]).
+    pub fingerprint: Option<String>,
 }
 
 impl LogFile {
@@ -64,6 +66,7 @@ impl LogFile {
             rotation_number: parsed.and_then(|p| p.rotation_number),
             live: parsed.is_some_and(|p| p.rotated_at.is_none() && p.rotation_number.is_none()),
             explicit,
+            fingerprint: None,
         }
     }
 }
@@ -309,6 +312,9 @@ pub(crate) fn sized(mut file: LogFile) -> Result<(LogFile, Option<FileIdentity>)
         Ok(meta) => {
             file.size = meta.len();
             let identity = FileIdentity::of(&file.path, &meta);
+            if meta.is_file() {
+                file.fingerprint = fingerprint(&file.path, file.size);
+            }
             Ok((file, identity))
         }
         Err(e) => Err(Skipped {
@@ -316,6 +322,29 @@ pub(crate) fn sized(mut file: LogFile) -> Result<(LogFile, Option<FileIdentity>)
             reason: e.to_string(),
         }),
     }
+}
+
+/// Bytes hashed at each end of a file for its fingerprint.
+const FINGERPRINT_SPAN: u64 = 64 << 10;
+
+/// `SIZE:HEAD:TAIL`: the size, and the CRC-32 of the first and last 64 KiB of the file as
+/// stored. The same input in two summaries has the same fingerprint, whatever path reached it;
+/// `None` when the file cannot be read (the scan then says why).
+pub(crate) fn fingerprint(path: &Path, size: u64) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let crc = |from: u64, file: &mut std::fs::File| -> Option<u32> {
+        file.seek(SeekFrom::Start(from)).ok()?;
+        let mut buf = Vec::with_capacity(FINGERPRINT_SPAN as usize);
+        file.by_ref()
+            .take(FINGERPRINT_SPAN)
+            .read_to_end(&mut buf)
+            .ok()?;
+        Some(crc32fast::hash(&buf))
+    };
+    let head = crc(0, &mut file)?;
+    let tail = crc(size.saturating_sub(FINGERPRINT_SPAN), &mut file)?;
+    Some(format!("{size}:{head:08x}:{tail:08x}"))
 }
 
 /// Walks `paths` (see [`discover`]) and hands each log file to `on_file` as soon as it is

@@ -905,6 +905,7 @@ mod tests {
             rotation_number: None,
             live: false,
             explicit: false,
+            fingerprint: None,
         }
     }
 

@@ -713,6 +713,7 @@ mod tests {
                     errors: 1,
                     encoding: None,
                     warning: None,
+                    fingerprint: None,
                 })
                 .collect();
             let paths: Vec<(String, String)> = files
@@ -828,6 +829,7 @@ mod tests {
                 errors: 0,
                 encoding: None,
                 warning: None,
+                fingerprint: None,
             }],
             ..Summary::empty(catalog(), Lang::En)
         };

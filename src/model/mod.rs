@@ -220,6 +220,10 @@ pub struct FileSummary {
     /// Why the file was only partly read, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// What makes this file the same input in another summary: `SIZE:HEAD:TAIL`, the size on
+    /// disk and the CRC-32 of its first and last 64 KiB (`merge` refuses one input twice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 /// Totals of a scan.

@@ -78,6 +78,12 @@ fn summary_with_count(dir: &Path, n: u64) -> Value {
     // Both codes fall in the timeline's only bucket.
     v["timeline"]["total"] = json!({"0": n + 1});
     v["timeline"]["codes"]["202"] = json!({"0": n});
+    // These summaries are merged with each other to test the counts: as copies of one scan
+    // they would be refused as the same input twice, so they carry no fingerprint.
+    v["files"][0]
+        .as_object_mut()
+        .expect("a file")
+        .remove("fingerprint");
     v
 }
 
@@ -144,7 +150,11 @@ fn merge_stats_overflow_is_an_error_not_a_wrapped_number() {
     v["stats"]["lines"] = json!(u64::MAX);
     let a = write_json(&dir.path().join("a.json"), &v);
     let b = write_json(&dir.path().join("b.json"), &v);
-    let (code, _, stderr) = run(emscan().arg("merge").arg(&a).arg(&b));
+    let (code, _, stderr) = run(emscan()
+        .arg("merge")
+        .arg(&a)
+        .arg(&b)
+        .arg("--allow-duplicates"));
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("b.json") && stderr.contains("stats.lines adds up to more than"),
@@ -562,5 +572,45 @@ fn saved_summary_of_a_log_whose_clock_goes_back_merges() {
     let (code, _, stderr) = run(emscan().arg("merge").arg(&saved).args(["--format", "json"]));
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) = run(emscan().arg("diff").arg(&saved).arg(&saved));
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn merge_of_the_same_input_twice_is_refused_naming_both_summaries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = small_bundle(dir.path());
+    let summary = scan_json(&bundle, &[]);
+    assert!(
+        summary["files"][0]["fingerprint"].is_string(),
+        "each file carries its fingerprint: {summary}"
+    );
+    let a = write_json(&dir.path().join("a.json"), &summary);
+    let b = write_json(&dir.path().join("b.json"), &summary);
+    let (code, stdout, stderr) = run(emscan().arg("merge").arg(&a).arg(&b));
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stderr.contains("a.json") && stderr.contains("b.json"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("easemob.log"), "{stderr}");
+    // Asked for, the merge counts both.
+    let (code, stdout, stderr) = run(emscan()
+        .arg("merge")
+        .arg(&a)
+        .arg(&b)
+        .arg("--allow-duplicates"));
+    assert_eq!(code, 0, "{stderr}");
+    let merged: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(merged["stats"]["errors"], 4);
+    // Two copies of a file inside one scan are two inputs: that summary merges.
+    fs::copy(bundle.join("PC/easemob.log"), bundle.join("PC/copy")).expect("copy");
+    fs::create_dir_all(bundle.join("PC/old")).expect("mkdir");
+    fs::copy(
+        bundle.join("PC/easemob.log"),
+        bundle.join("PC/old/easemob.log"),
+    )
+    .expect("copy");
+    let both = write_json(&dir.path().join("both.json"), &scan_json(&bundle, &[]));
+    let (code, _, stderr) = run(emscan().arg("merge").arg(&both));
     assert_eq!(code, 0, "{stderr}");
 }
