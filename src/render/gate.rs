@@ -9,8 +9,9 @@ use crate::render::text::escape_control;
 pub(crate) const GITHUB_MAX_ANNOTATIONS: usize = 10;
 
 /// A summary's path as the user can open it from the working folder: with one scanned folder,
-/// that folder as given joined with the path (several folders, or a file named on the command
-/// line, are in the path already).
+/// that folder as given joined with the path, in the folder's own separator style
+/// (`fixtures\\bundle\\PC-1\\easemob.log` when it was given with backslashes); several folders, or
+/// a file named on the command line, are in the path already.
 pub(crate) fn openable(verdict: &Verdict, path: &str) -> String {
     match verdict.root.as_slice() {
         [root] if root != "." && !root.is_empty() => {
@@ -19,6 +20,9 @@ pub(crate) fn openable(verdict: &Verdict, path: &str) -> String {
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '\\']));
             if inside {
                 path.to_string()
+            } else if root.contains('\\') && !root.contains('/') {
+                let root = root.trim_end_matches('\\');
+                format!("{root}\\{}", path.replace('/', "\\"))
             } else {
                 format!("{}/{path}", root.trim_end_matches(['/', '\\']))
             }
@@ -252,6 +256,38 @@ pub(crate) mod tests {
         let mut out = Vec::new();
         write(&mut out, verdict).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn paths_open_from_the_working_folder_in_the_root_s_own_style() {
+        let with_root = |root: &str| {
+            let mut v = verdict(Vec::new());
+            v.root = vec![root.to_string()];
+            v
+        };
+        let path = "PC-1/sdkdata/easemob.log";
+        assert_eq!(
+            openable(&with_root("bundle"), path),
+            "bundle/PC-1/sdkdata/easemob.log"
+        );
+        assert_eq!(
+            openable(&with_root("bundle/"), path),
+            "bundle/PC-1/sdkdata/easemob.log"
+        );
+        assert_eq!(
+            openable(&with_root("logs\\bundle"), path),
+            "logs\\bundle\\PC-1\\sdkdata\\easemob.log"
+        );
+        assert_eq!(openable(&with_root("."), path), path);
+        // A file named on the command line is its own path.
+        assert_eq!(
+            openable(&with_root("a/easemob.log"), "a/easemob.log"),
+            "a/easemob.log"
+        );
+        // Several roots: the summary's paths start with their root already.
+        let mut several = with_root("a");
+        several.root.push("b".into());
+        assert_eq!(openable(&several, "b/PC/easemob.log"), "b/PC/easemob.log");
     }
 
     #[test]
