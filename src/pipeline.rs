@@ -412,7 +412,9 @@ fn drive(config: &ScanConfig, watch: Watch<'_>, on_file: Option<OnFile<'_>>) -> 
         window,
         bucket: config.bucket,
     };
-    Ok(threads.run(|| aggregator::summarize(input)))
+    let mut summary = threads.run(|| aggregator::summarize(input));
+    summary.not_scanned = found.not_scanned;
+    Ok(summary)
 }
 
 /// What the scan of every file gives: the discovery, each file's tally (in the same order)

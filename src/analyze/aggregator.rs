@@ -378,6 +378,7 @@ impl<'a> Aggregator<'a> {
             success,
             files,
             skipped,
+            not_scanned: Vec::new(),
             stats,
             window: (!window.is_open()).then_some(window),
             timeline,

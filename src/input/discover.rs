@@ -78,6 +78,8 @@ pub(crate) struct Discovery {
     pub(crate) files: Vec<LogFile>,
     /// Paths that could not be used.
     pub(crate) skipped: Vec<Skipped>,
+    /// Other `*.log` files found in folders and left out (not SDK log names), sorted.
+    pub(crate) not_scanned: Vec<String>,
 }
 
 /// The device name of files that sit directly in the scanned folder, when it has no name.
@@ -201,7 +203,8 @@ pub(crate) fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
     let unreadable = Mutex::new(Vec::new());
     // One `stat` each, on the walk's threads: most of the time discovery takes on a bundle of
     // small files.
-    let mut skipped = walk(paths, all_files, &|batch| {
+    let not_scanned = Mutex::new(Vec::new());
+    let mut skipped = walk(paths, all_files, &not_scanned, &|batch| {
         for file in batch {
             match sized(file) {
                 Ok(file) => lock(&files).push(file),
@@ -215,7 +218,13 @@ pub(crate) fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
     let (files, merged) = keep_one_path_per_file(files);
     skipped.extend(merged);
     sort_skipped(&mut skipped);
-    Discovery { files, skipped }
+    let mut not_scanned = into_inner(not_scanned);
+    not_scanned.sort();
+    Discovery {
+        files,
+        skipped,
+        not_scanned,
+    }
 }
 
 /// The data behind `mutex`, even if a thread panicked while holding it (what they pushed is
@@ -354,6 +363,7 @@ pub(crate) fn fingerprint(path: &Path, size: u64) -> Option<String> {
 pub(crate) fn walk(
     paths: &[PathBuf],
     all_files: bool,
+    not_scanned: &Mutex<Vec<String>>,
     on_files: &(dyn Fn(Vec<LogFile>) + Sync),
 ) -> Vec<Skipped> {
     let skipped = Mutex::new(Vec::new());
@@ -402,6 +412,7 @@ pub(crate) fn walk(
                 several,
                 device: root_device_name(root),
                 all_files,
+                not_scanned,
             };
             WalkBuilder::new(root)
                 // Every file counts: no ignore files, hidden files included.
@@ -439,6 +450,8 @@ struct Folder<'a> {
     device: String,
     /// Every regular file counts, not only SDK log names.
     all_files: bool,
+    /// Where other `*.log` files go: left out, but worth naming.
+    not_scanned: &'a Mutex<Vec<String>>,
 }
 
 impl Folder<'_> {
@@ -457,9 +470,6 @@ impl Folder<'_> {
                 })
             });
         }
-        if parsed.is_none() && !self.all_files {
-            return None;
-        }
         let label = |rel: &Path| -> String {
             let rel = slash_path(rel);
             if self.several {
@@ -469,6 +479,13 @@ impl Folder<'_> {
             }
         };
         let rel = entry.path().strip_prefix(self.root).unwrap_or(entry.path());
+        if parsed.is_none() && !self.all_files {
+            let lower = name.to_ascii_lowercase();
+            if lower.ends_with(".log") || lower.ends_with(".log.gz") {
+                lock(self.not_scanned).push(label(rel));
+            }
+            return None;
+        }
         let mut components = rel.components();
         // The folder above the SDK's own layout names the device, whether the scan started at
         // the bundle, the device folder, `sdkdata` or `easemobLog`; else the first folder below

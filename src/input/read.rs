@@ -680,6 +680,7 @@ pub(crate) fn discover_and_scan<T: Send>(
     // as soon as it is found, the others wait here.
     let seen = Mutex::new(HashSet::new());
     let again = Mutex::new(Vec::new());
+    let not_scanned = Mutex::new(Vec::new());
     let mut skipped = Vec::new();
     // Batches not yet sized, plus one for the walk itself: whichever ends last has seen every
     // file found.
@@ -692,7 +693,7 @@ pub(crate) fn discover_and_scan<T: Send>(
     // In place: the walk's own threads do the walking, and this one waits for them, so that
     // every worker of the pool is free to scan.
     rayon::in_place_scope(|scope| {
-        skipped = discover::walk(paths, all_files, &|batch| {
+        skipped = discover::walk(paths, all_files, &not_scanned, &|batch| {
             let (done, unreadable, seen, again, batch_sized) =
                 (&done, &unreadable, &seen, &again, &batch_sized);
             unsized_batches.fetch_add(1, Ordering::AcqRel);
@@ -747,7 +748,16 @@ pub(crate) fn discover_and_scan<T: Send>(
         .into_iter()
         .map(|(file, _, output)| (file, output))
         .unzip();
-    (Discovery { files, skipped }, outputs)
+    let mut not_scanned = discover::into_inner(not_scanned);
+    not_scanned.sort();
+    (
+        Discovery {
+            files,
+            skipped,
+            not_scanned,
+        },
+        outputs,
+    )
 }
 
 #[cfg(test)]

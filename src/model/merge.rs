@@ -160,6 +160,7 @@ impl Summary {
             success: CodeSummary::empty(SUCCESS_CODE, catalog, lang),
             files: Vec::new(),
             skipped: Vec::new(),
+            not_scanned: Vec::new(),
             stats: Stats::default(),
             window: None,
             timeline: Timeline::default(),
@@ -231,6 +232,10 @@ impl Summary {
         let mut skipped = a.skipped;
         skipped.extend(b.skipped);
         sort_skipped(&mut skipped);
+        let mut not_scanned = a.not_scanned;
+        not_scanned.extend(b.not_scanned);
+        not_scanned.sort();
+        not_scanned.dedup();
         let (x, y) = (&a.stats, &b.stats);
         let stats = Stats {
             files: add(x.files, y.files, || "stats.files".into())?,
@@ -257,6 +262,7 @@ impl Summary {
             success,
             files,
             skipped,
+            not_scanned,
             stats,
             // A window survives a merge only when every input had the same one.
             window: if a.window == b.window { a.window } else { None },
@@ -325,6 +331,7 @@ impl Summary {
             success,
             files,
             skipped,
+            not_scanned,
             stats,
             window,
             timeline,
@@ -333,6 +340,7 @@ impl Summary {
             unmatched_templates,
         } = self;
         Summary {
+            not_scanned: not_scanned.iter().map(|p| path(p)).collect(),
             window,
             timeline,
             bursts: bursts

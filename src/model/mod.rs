@@ -260,6 +260,10 @@ pub struct Summary {
     pub files: Vec<FileSummary>,
     /// Paths that could not be scanned.
     pub skipped: Vec<Skipped>,
+    /// Other `*.log` files found in the folders and left out (not SDK log names; `--all-files`
+    /// scans them), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_scanned: Vec<String>,
     /// Totals.
     pub stats: Stats,
     /// The `--since`/`--until` window every figure is restricted to (absent: the whole logs).

@@ -113,8 +113,11 @@ pub(crate) fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Resul
         Part::value("success", &summary.success),
         Part::list("files", &summary.files),
         Part::value("skipped", &summary.skipped),
-        Part::value("stats", &summary.stats),
     ];
+    if !summary.not_scanned.is_empty() {
+        parts.push(Part::value("not_scanned", &summary.not_scanned));
+    }
+    parts.push(Part::value("stats", &summary.stats));
     if let Some(window) = &summary.window {
         parts.push(Part::value("window", window));
     }

@@ -31,6 +31,8 @@ pub(crate) struct TableLabels {
     pub(crate) skipped: &'static str,
     /// Label of a partly read file.
     pub(crate) partial: &'static str,
+    /// Label of the other `*.log` files left out.
+    pub(crate) not_scanned: &'static str,
     /// Title above the unmatched-lines table.
     pub(crate) unmatched_title: &'static str,
     /// Columns of the unmatched-lines table.
@@ -89,6 +91,7 @@ const EN: TableLabels = TableLabels {
     success: "Success lines (code 0)",
     skipped: "Skipped",
     partial: "Partly read",
+    not_scanned: "Not scanned (not SDK log names; --all-files scans them)",
     unmatched_title: "Error lines no rule understands (top 20 templates; write a --rule for a new shape):",
     unmatched_header: [
         "count",
@@ -139,6 +142,7 @@ const ZH: TableLabels = TableLabels {
     success: "成功记录（错误码 0）",
     skipped: "已跳过",
     partial: "部分读取",
+    not_scanned: "未扫描（不是 SDK 日志文件名；--all-files 会扫描它们）",
     unmatched_title: "未被规则识别的错误行（前 20 个模板；新格式可用 --rule 补充）：",
     unmatched_header: ["次数", "模板", "首次出现", "示例位置", "已知噪声"],
     noise: "是",
@@ -265,8 +269,25 @@ pub(crate) fn write_summary(
         );
         write_wrapped(out, &line, limit, 2)?;
     }
+    if !summary.not_scanned.is_empty() {
+        let mut names: Vec<String> = summary
+            .not_scanned
+            .iter()
+            .take(NOT_SCANNED_LISTED)
+            .map(|p| escape_control(p).into_owned())
+            .collect();
+        let more = summary.not_scanned.len().saturating_sub(NOT_SCANNED_LISTED);
+        if more > 0 {
+            names.push(format!("… (+{more})"));
+        }
+        let line = format!("{}: {}", labels.not_scanned, names.join(", "));
+        write_wrapped(out, &line, limit, 2)?;
+    }
     write_footer(out, summary, lang, limit)
 }
+
+/// Other `*.log` files named in the table; the rest are counted.
+const NOT_SCANNED_LISTED: usize = 10;
 
 /// Templates shown in the table.
 const UNMATCHED_TOP: usize = 20;

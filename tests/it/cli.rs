@@ -427,3 +427,41 @@ fn logrotate_names_are_scanned_in_rotation_order() {
     );
     assert_eq!(summary.stats.errors, 4);
 }
+
+#[test]
+fn other_log_files_are_named_not_scanned_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let pc = dir.path().join("PC-1");
+    std::fs::create_dir_all(&pc).unwrap();
+    let line = "[2024/03/01 08:00:00:001]: X failed, code: 202; desc: d\n";
+    std::fs::write(pc.join("easemob.log"), line).unwrap();
+    std::fs::write(pc.join("app.log"), line).unwrap();
+    std::fs::write(pc.join("notes.txt"), line).unwrap();
+    let v =
+        json_of(
+            emscan()
+                .arg("scan")
+                .arg(dir.path())
+                .args(["--format", "json", "--no-progress"]),
+        );
+    assert_eq!(v["not_scanned"], serde_json::json!(["PC-1/app.log"]));
+    assert_eq!(v["stats"]["errors"], 1);
+    emscan()
+        .arg("scan")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("Not scanned").and(predicate::str::contains("PC-1/app.log")),
+        )
+        .stdout(predicate::str::contains("--all-files"));
+    // With --all-files they are scanned, and nothing is left to name.
+    let v = json_of(emscan().arg("scan").arg(dir.path()).args([
+        "--format",
+        "json",
+        "--no-progress",
+        "--all-files",
+    ]));
+    assert!(v["not_scanned"].is_null(), "{v}");
+    assert_eq!(v["stats"]["errors"], 3);
+}
