@@ -640,11 +640,15 @@ pub(crate) fn damaged_input(summary: &Summary) -> Vec<DamagedInput> {
             reason: f.warning.clone()?,
         })
     });
-    let skipped = summary.skipped.iter().map(|s| DamagedInput {
-        path: s.path.clone(),
-        kind: "skipped",
-        reason: s.reason.clone(),
-    });
+    let skipped = summary
+        .skipped
+        .iter()
+        .filter(|s| !s.counted_elsewhere)
+        .map(|s| DamagedInput {
+            path: s.path.clone(),
+            kind: "skipped",
+            reason: s.reason.clone(),
+        });
     partial.chain(skipped).collect()
 }
 

@@ -238,6 +238,7 @@ impl<'a> Aggregator<'a> {
             self.failed.push(Skipped {
                 path: rel_path,
                 reason,
+                counted_elsewhere: false,
             });
             return;
         }

@@ -289,6 +289,7 @@ pub(crate) fn merged_path(merged: &LogFile, kept: &LogFile) -> Skipped {
     Skipped {
         path: merged.path.to_string_lossy().into_owned(),
         reason,
+        counted_elsewhere: true,
     }
 }
 
@@ -329,6 +330,7 @@ pub(crate) fn sized(mut file: LogFile) -> Result<(LogFile, Option<FileIdentity>)
         Err(e) => Err(Skipped {
             path: file.path.to_string_lossy().into_owned(),
             reason: e.to_string(),
+            counted_elsewhere: false,
         }),
     }
 }
@@ -375,6 +377,7 @@ pub(crate) fn walk(
                 lock(&skipped).push(Skipped {
                     path: root.to_string_lossy().into_owned(),
                     reason: e.to_string(),
+                    counted_elsewhere: false,
                 });
                 continue;
             }
@@ -429,6 +432,7 @@ pub(crate) fn walk(
             lock(&skipped).push(Skipped {
                 path: root.to_string_lossy().into_owned(),
                 reason: "not a regular file or folder".into(),
+                counted_elsewhere: false,
             });
         }
     }
@@ -467,6 +471,7 @@ impl Folder<'_> {
                 Err(Skipped {
                     path: entry.path().to_string_lossy().into_owned(),
                     reason: "not a regular file (a FIFO, socket or device): not read".into(),
+                    counted_elsewhere: false,
                 })
             });
         }
@@ -596,6 +601,7 @@ fn walk_error(error: ignore::Error, root: &Path) -> Skipped {
             .to_string_lossy()
             .into_owned(),
         reason,
+        counted_elsewhere: false,
     }
 }
 

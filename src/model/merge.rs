@@ -747,6 +747,7 @@ mod tests {
                                 vec![Skipped {
                                     path: format!("{root}/PC-X/easemob.log"),
                                     reason: "permission denied".into(),
+                                    counted_elsewhere: false,
                                 }]
                             } else {
                                 Vec::new()
@@ -848,6 +849,7 @@ mod tests {
         file.skipped = vec![Skipped {
             path: "easemob.log".into(),
             reason: "r".into(),
+            counted_elsewhere: false,
         }];
         let merged = folder.merge(file).unwrap();
         let paths: Vec<(&str, &str)> = merged

@@ -11,6 +11,10 @@ pub struct Skipped {
     pub path: String,
     /// Why it was skipped.
     pub reason: String,
+    /// Not damage: the same file, reached again by another path, was counted under that one
+    /// (`--strict` and the gate do not count it as input lost).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counted_elsewhere: bool,
 }
 
 /// What an SDK log file name says about the file.

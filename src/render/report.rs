@@ -284,6 +284,7 @@ pub(crate) fn damaged(summary: &Summary, lang: Lang) -> Option<String> {
     let mut bad: Vec<String> = summary
         .skipped
         .iter()
+        .filter(|s| !s.counted_elsewhere)
         .map(|s| format!("{} ({})", s.path, s.reason))
         .collect();
     bad.extend(

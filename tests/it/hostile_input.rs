@@ -156,6 +156,17 @@ fn overlapping_paths_count_a_file_once_and_say_so() {
         stderr.contains("easemob_2024-03-01_07-00-00.log: the same file, reached again"),
         "the merged path is named: {stderr}"
     );
+    // Nothing was lost: --strict does not fail on a file counted under another path.
+    let skipped = summary["skipped"].as_array().expect("skipped");
+    assert!(
+        skipped.iter().all(|s| s["counted_elsewhere"] == true),
+        "{summary}"
+    );
+    emscan()
+        .current_dir(dir.path())
+        .args(["scan", "b", "b/PC-1", "--format", "json", "--strict"])
+        .assert()
+        .code(0);
 }
 
 #[cfg(unix)]
