@@ -50,6 +50,12 @@ pub enum Error {
         /// The value as given.
         text: String,
     },
+    /// The folder to watch cannot be watched.
+    #[error("{}", escape_control(.reason))]
+    Watch {
+        /// Why, with the path.
+        reason: String,
+    },
     /// A relative `--since`/`--until` (`-2h`) where events are streamed before the last log
     /// time is known.
     #[error(

@@ -158,7 +158,7 @@ struct TimedHit {
 }
 
 /// What one chunk adds to its file's tally: a few plain records per hit, not the hits.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct ChunkTally {
     facts: chunks::ChunkFacts,
     /// The hits timed in the chunk and inside the window, in line order.
@@ -185,6 +185,19 @@ impl ChunkTally {
             samples,
             context,
         )
+    }
+
+    /// The tally of lines that only place the chunks after them (their lines, their last
+    /// entry): nothing in them counts.
+    pub(crate) fn placing(facts: chunks::ChunkFacts) -> ChunkTally {
+        ChunkTally {
+            facts,
+            hits: Vec::new(),
+            event_steps: Vec::new(),
+            waiting: Vec::new(),
+            samples: Vec::new(),
+            groups: BTreeMap::new(),
+        }
     }
 
     /// The tally of a kept chunk.

@@ -2,6 +2,7 @@
 //! names a flag. `values` gives the words of the library enums' flag values.
 
 mod values;
+mod watch;
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
@@ -86,6 +87,9 @@ enum Command {
     Codes(CodesArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(CompletionsArgs),
+    /// Follow a log folder live: print SDK errors as the app writes them (Ctrl-C stops, with
+    /// a summary)
+    Watch(watch::WatchArgs),
     /// Print the man page (roff) on stdout
     Man,
 }
@@ -161,21 +165,8 @@ struct GateArgs {
     /// Log files or folders (folders are searched recursively) [default: sdkdata/easemobLog
     /// when run from an app's folder that has it, else .]
     paths: Vec<PathBuf>,
-    /// Policy file with a [gate] table [default: ./emscan.toml when it exists]
-    #[arg(long, value_name = "FILE")]
-    policy: Option<PathBuf>,
-    /// Most occurrences of a target, e.g. 300=0, total=20, category:server=5. Repeatable
-    #[arg(long, value_name = "TARGET=N")]
-    max: Vec<String>,
-    /// Highest rate of a target per unit of log time, e.g. 2=30/h. Repeatable
-    #[arg(long, value_name = "TARGET=RATE")]
-    max_rate: Vec<String>,
-    /// Fail when a deprecated code occurs
-    #[arg(long)]
-    fail_on_deprecated: bool,
-    /// A code (number or name) that never fails the gate. Repeatable
-    #[arg(long, value_name = "CODE")]
-    allow: Vec<String>,
+    #[command(flatten)]
+    rules: RuleArgs,
     /// A saved `emscan scan --format json` report to compare with
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -194,6 +185,26 @@ struct GateArgs {
     format: GateFormat,
     #[command(flatten)]
     settings: ScanSettings,
+}
+
+/// Gate rules, as `gate` and `watch` take them.
+#[derive(Debug, Args)]
+struct RuleArgs {
+    /// Policy file with a [gate] table [default: ./emscan.toml when it exists]
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Most occurrences of a target, e.g. 300=0, total=20, category:server=5. Repeatable
+    #[arg(long, value_name = "TARGET=N")]
+    max: Vec<String>,
+    /// Highest rate of a target per unit of log time, e.g. 2=30/h. Repeatable
+    #[arg(long, value_name = "TARGET=RATE")]
+    max_rate: Vec<String>,
+    /// Fail when a deprecated code occurs
+    #[arg(long)]
+    fail_on_deprecated: bool,
+    /// A code (number or name) that never fails the gate. Repeatable
+    #[arg(long, value_name = "CODE")]
+    allow: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -522,6 +533,7 @@ fn run_command(command: Command, mut out: &mut dyn Write) -> anyhow::Result<Stat
             Ok(Status::Ok)
         }
         Command::Report(args) => report(args, &mut out),
+        Command::Watch(args) => watch::watch(args, &mut out),
     }
 }
 
@@ -919,7 +931,11 @@ fn merge(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
 
 /// The policy: the file given, else `./emscan.toml` when it exists, else empty; then the
 /// command-line rules over it. Also returns the file read, as the user would type it.
-fn load_policy(args: &GateArgs) -> anyhow::Result<(Policy, Option<String>)> {
+fn load_policy(
+    args: &RuleArgs,
+    max_increase: &[String],
+    max_new: Option<u64>,
+) -> anyhow::Result<(Policy, Option<String>)> {
     let default = Path::new("emscan.toml");
     let file = match &args.policy {
         Some(path) => Some(path.as_path()),
@@ -945,16 +961,16 @@ fn load_policy(args: &GateArgs) -> anyhow::Result<(Policy, Option<String>)> {
         },
         max: args.max.clone(),
         max_rate: args.max_rate.clone(),
-        max_increase: args.max_increase.clone(),
+        max_increase: max_increase.to_vec(),
         allow: args.allow.clone(),
-        max_new: args.max_new,
+        max_new,
         fail_on_deprecated: args.fail_on_deprecated,
     })?;
     Ok((policy, source))
 }
 
 fn gate(args: GateArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let (policy, source) = load_policy(&args)?;
+    let (policy, source) = load_policy(&args.rules, &args.max_increase, args.max_new)?;
     // Say which file the rules came from: one found in the current folder is easy to miss.
     if let Some(source) = &source {
         say(format!("policy: {source}"));

@@ -50,6 +50,11 @@ values!(crate::render::ScanFormat {
     Prometheus => "prometheus": "Prometheus text format, for the node exporter's textfile collector",
 });
 
+values!(crate::render::WatchFormat {
+    Text => "text": "A line per new error occurrence, the hint the first time a code shows",
+    Ndjson => "ndjson": "One JSON object per occurrence, as scan --format ndjson writes them",
+});
+
 values!(crate::render::report::ReportFormat {
     Markdown => "markdown": "Markdown that pastes cleanly into a ticket",
     Html => "html": "One self-contained HTML file (inline CSS and SVG, no scripts)",

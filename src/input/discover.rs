@@ -247,6 +247,13 @@ pub(crate) struct FileIdentity {
 }
 
 impl FileIdentity {
+    /// The identity of the file at `path` (symbolic links followed); `None` where it cannot be
+    /// looked up or the platform does not say.
+    pub(crate) fn of_path(path: &Path) -> Option<FileIdentity> {
+        let meta = std::fs::metadata(path).ok()?;
+        FileIdentity::of(path, &meta)
+    }
+
     /// The identity of the file at `path`, whose metadata (symbolic links followed) is `meta`;
     /// `None` where the platform does not say.
     #[cfg(unix)]

@@ -4,7 +4,7 @@
 //!
 //! One module per output: `table` (and its `table_md` and `csv` forms), `json`, `ndjson`,
 //! `prometheus`, `report_md` and `report_html` (with what both say in `report`), `gate`,
-//! `junit`, `sarif`, `diff`, `catalog`. Shared helpers: `cells` (times, shares, sparklines,
+//! `junit`, `sarif`, `diff`, `catalog`, and `watch` (live lines). Shared helpers: `cells` (times, shares, sparklines,
 //! histograms) and `text` (escaping untrusted text, the list of file problems).
 
 pub(crate) mod catalog;
@@ -24,6 +24,7 @@ pub(crate) mod sarif;
 pub(crate) mod table;
 pub(crate) mod table_md;
 pub(crate) mod text;
+pub(crate) mod watch;
 
 /// Output formats of `scan` and `codes`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -61,6 +62,16 @@ pub(crate) enum DiffFormat {
     Json,
     /// A Markdown table (for pull-request comments).
     Markdown,
+}
+
+/// Output formats of `watch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum WatchFormat {
+    /// A line per new error occurrence, the hint the first time a code shows.
+    #[default]
+    Text,
+    /// One JSON object per occurrence, as `scan --format ndjson` writes them.
+    Ndjson,
 }
 
 /// Output formats of `scan` (and of `merge`, except `ndjson`).

@@ -21,3 +21,4 @@ mod report;
 mod spark;
 mod terminal;
 mod timeline;
+mod watch;

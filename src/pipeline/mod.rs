@@ -12,9 +12,14 @@
 //! file's hits handed out with their line text before the next file is read (the event
 //! stream). All three tally with the same code and build the summary with the same
 //! aggregator. Worker threads come from one pool, built here ([`Threads`]).
+//!
+//! `emscan watch` follows a folder live ([`watch`]): each batch of new lines is searched and
+//! tallied as a chunk, and the watched span's summary comes from the same join and aggregator.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+pub(crate) mod watch;
 
 use crate::analyze::aggregator;
 use crate::analyze::tally::{self, ChunkTally, Collectors, FileTally, KeptChunk, TallyContext};
