@@ -144,6 +144,24 @@ gate_check() {
 }
 if gate_check 1 300=9 && gate_check 0 300=10; then echo "windows: gate exit status ok"; else bad "gate exit status"; fi
 
+# e. watch on Windows (ReadDirectoryChangesW through notify): from the start of the sample
+# bundle's plain files with a rule that breaks at once, so it ends by itself (exit 1) with the
+# same events as the Linux binary.
+watch_check() {
+  local code_l code_w
+  set +e
+  "$LINUX" watch fixtures/sample-bundle --from-start --format ndjson --max 300=0 --exit-on-break -q >"$WORK/watch-linux.ndjson"; code_l=$?
+  timeout 120 wine "$EXE" watch 'fixtures\sample-bundle' --from-start --format ndjson --max 300=0 --exit-on-break -q >"$WORK/watch-win.ndjson"; code_w=$?
+  set -e
+  if [ "$code_l" != 1 ] || [ "$code_w" != 1 ]; then
+    echo "windows: watch --exit-on-break: exit $code_w on Windows, $code_l on Linux, want 1" >&2; return 1
+  fi
+  if ! diff -u "$WORK/watch-linux.ndjson" "$WORK/watch-win.ndjson" >&2; then
+    echo "windows: watch: the events differ" >&2; return 1
+  fi
+}
+if watch_check; then echo "windows: watch ok"; else bad "watch"; fi
+
 wineserver -k >/dev/null 2>&1 || true
 took "checks"
 echo "windows: $((SECONDS - start)) s in all"
