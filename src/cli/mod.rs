@@ -18,7 +18,8 @@ use crate::escape::escape_control;
 use crate::gate::{GateError, GivenRules, Policy, RuleNames};
 use crate::input::read::ReadOptions;
 use crate::pipeline::{
-    POLICY_LIMIT, Threads, Watch, read_regular_file, scan_paths_watched, scan_stream_watched,
+    POLICY_LIMIT, ProgressHooks, Threads, read_regular_file, scan_paths_with_progress,
+    scan_stream_with_progress,
 };
 use crate::progress::Progress;
 use crate::render::report::ReportFormat;
@@ -803,9 +804,9 @@ fn run_scan(paths: Vec<PathBuf>, args: &ScanSettings, deep: bool) -> anyhow::Res
 fn scan_with_progress(config: &ScanConfig, args: &ScanSettings) -> anyhow::Result<Summary> {
     let progress = Progress::new(!args.no_progress && io::stderr().is_terminal());
     let (found, walked, scanned) = progress_callbacks(&progress);
-    let result = scan_paths_watched(
+    let result = scan_paths_with_progress(
         config,
-        Watch {
+        ProgressHooks {
             found: &found,
             walked: &walked,
             scanned: &scanned,
@@ -822,7 +823,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         !args.settings.no_progress && !args.output.quiet && io::stderr().is_terminal();
     let progress = Progress::new(show_progress);
     let (found, walked, scanned) = progress_callbacks(&progress);
-    let watch = Watch {
+    let hooks = ProgressHooks {
         found: &found,
         walked: &walked,
         scanned: &scanned,
@@ -831,7 +832,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         let catalog = catalog();
         let zone = args.tz.unwrap_or_default();
         let mut buffered = io::BufWriter::new(out);
-        let result = scan_stream_watched(&config, watch, &mut |events| {
+        let result = scan_stream_with_progress(&config, hooks, &mut |events| {
             render::ndjson::write_file_events(&mut buffered, &events, catalog, zone)
         });
         progress.finish();
@@ -839,7 +840,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         buffered.flush().context("writing the events")?;
         summary
     } else {
-        let result = scan_paths_watched(&config, watch);
+        let result = scan_paths_with_progress(&config, hooks);
         progress.finish();
         let summary = result?;
         unless_closed(write_report(

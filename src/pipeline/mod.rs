@@ -322,12 +322,16 @@ pub fn scan_paths(
     on_found: &(dyn Fn(u64) + Sync),
     on_progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary> {
-    drive(config, Watch::without_walk(on_found, on_progress), None)
+    drive(
+        config,
+        ProgressHooks::without_walk(on_found, on_progress),
+        None,
+    )
 }
 
 /// What a scan tells as it goes, for a progress display; each call may come from any worker.
 #[derive(Clone, Copy)]
-pub(crate) struct Watch<'a> {
+pub(crate) struct ProgressHooks<'a> {
     /// The bytes of each file as discovery finds it.
     pub(crate) found: &'a (dyn Fn(u64) + Sync),
     /// Once, after the last `found`: the sum of `found` is the total to read.
@@ -336,13 +340,13 @@ pub(crate) struct Watch<'a> {
     pub(crate) scanned: &'a (dyn Fn(u64) + Sync),
 }
 
-impl<'a> Watch<'a> {
-    /// A watch that is not told when the walk ends.
+impl<'a> ProgressHooks<'a> {
+    /// Hooks that are not told when the walk ends.
     fn without_walk(
         found: &'a (dyn Fn(u64) + Sync),
         scanned: &'a (dyn Fn(u64) + Sync),
-    ) -> Watch<'a> {
-        Watch {
+    ) -> ProgressHooks<'a> {
+        ProgressHooks {
             found,
             walked: &|| {},
             scanned,
@@ -350,18 +354,21 @@ impl<'a> Watch<'a> {
     }
 }
 
-/// [`scan_paths`], telling `watch` how the scan goes, the end of the walk included.
-pub(crate) fn scan_paths_watched(config: &ScanConfig, watch: Watch<'_>) -> Result<Summary> {
-    drive(config, watch, None)
+/// [`scan_paths`], telling `hooks` how the scan goes, the end of the walk included.
+pub(crate) fn scan_paths_with_progress(
+    config: &ScanConfig,
+    hooks: ProgressHooks<'_>,
+) -> Result<Summary> {
+    drive(config, hooks, None)
 }
 
-/// [`scan_stream`], telling `watch` how the scan goes, the end of the walk included.
-pub(crate) fn scan_stream_watched(
+/// [`scan_stream`], telling `hooks` how the scan goes, the end of the walk included.
+pub(crate) fn scan_stream_with_progress(
     config: &ScanConfig,
-    watch: Watch<'_>,
+    hooks: ProgressHooks<'_>,
     on_file: OnFile<'_>,
 ) -> Result<Summary> {
-    drive(config, watch, Some(on_file))
+    drive(config, hooks, Some(on_file))
 }
 
 /// Scans file by file in report order and hands each file's hits, with their line text, to
@@ -379,20 +386,24 @@ pub fn scan_stream(
 ) -> Result<Summary> {
     drive(
         config,
-        Watch::without_walk(on_found, on_progress),
+        ProgressHooks::without_walk(on_found, on_progress),
         Some(on_file),
     )
 }
 
 /// The driver (see the module docs).
-fn drive(config: &ScanConfig, watch: Watch<'_>, on_file: Option<OnFile<'_>>) -> Result<Summary> {
+fn drive(
+    config: &ScanConfig,
+    hooks: ProgressHooks<'_>,
+    on_file: Option<OnFile<'_>>,
+) -> Result<Summary> {
     let started = Instant::now();
     let rules = RuleSet::with_user_rules(&config.user_rules)?;
     let roots = roots_of(config);
     let threads = Threads::new(config.threads)?;
     let (found, tallies, window) = match on_file {
-        Some(on_file) => stream(config, &rules, &threads, watch, on_file)?,
-        None => threads.run(|| scan_all(config, &rules, watch)),
+        Some(on_file) => stream(config, &rules, &threads, hooks, on_file)?,
+        None => threads.run(|| scan_all(config, &rules, hooks)),
     };
     if found.files.is_empty() {
         return Err(no_log_files(config, roots, &found.skipped));
@@ -427,9 +438,9 @@ fn drive(config: &ScanConfig, watch: Watch<'_>, on_file: Option<OnFile<'_>>) -> 
 type Scanned = (Discovery, Vec<FileTally>, Window);
 
 /// Scans files as discovery finds them, in parallel.
-fn scan_all(config: &ScanConfig, rules: &RuleSet, watch: Watch<'_>) -> Scanned {
+fn scan_all(config: &ScanConfig, rules: &RuleSet, hooks: ProgressHooks<'_>) -> Scanned {
     let (paths, all_files, opts) = (&config.paths, config.all_files, &config.read);
-    let (on_found, on_walked, on_progress) = (watch.found, watch.walked, watch.scanned);
+    let (on_found, on_walked, on_progress) = (hooks.found, hooks.walked, hooks.scanned);
     let fixed = |bound: Option<TimeBound>| !matches!(bound, Some(TimeBound::BeforeLast(_)));
     if fixed(config.since) && fixed(config.until) {
         // The window is known before the scan.
@@ -476,16 +487,16 @@ fn stream(
     config: &ScanConfig,
     rules: &RuleSet,
     threads: &Threads,
-    watch: Watch<'_>,
+    hooks: ProgressHooks<'_>,
     on_file: OnFile<'_>,
 ) -> Result<Scanned> {
-    let on_progress = watch.scanned;
+    let on_progress = hooks.scanned;
     let found = discover::discover(&config.paths, config.all_files);
     if found.files.is_empty() {
         return Ok((found, Vec::new(), Window::default()));
     }
-    (watch.found)(found.files.iter().map(|f| f.size).sum());
-    (watch.walked)();
+    (hooks.found)(found.files.iter().map(|f| f.size).sum());
+    (hooks.walked)();
     // Events go out file by file, before the last log time is known: only absolute bounds.
     let absolute = |bound: Option<TimeBound>| match bound {
         Some(TimeBound::BeforeLast(_)) => Err(Error::RelativeWindowInStream),

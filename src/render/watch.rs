@@ -7,7 +7,6 @@ use std::io::{self, Write};
 
 use crate::FileEvents;
 use crate::catalog::{Catalog, Lang, SUCCESS_CODE};
-use crate::input::discover::path_text;
 use crate::pipeline::watch::Notice;
 use crate::render::text::escape_control;
 
@@ -21,7 +20,7 @@ pub(crate) fn write_hits(
     lang: Lang,
     hinted: &mut BTreeSet<u32>,
 ) -> io::Result<()> {
-    let path = escape_control(&path_text(&events.file.path)).into_owned();
+    let path = escape_control(&events.file.path.to_string_lossy()).into_owned();
     let device = escape_control(&events.file.device);
     for hit in events.scan.hits.iter().filter(|h| h.code != SUCCESS_CODE) {
         let time = hit.time.map_or_else(|| "-".to_string(), |t| t.to_string());

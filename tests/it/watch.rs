@@ -357,7 +357,12 @@ fn watch_from_start_tells_the_same_events_as_scan_for_the_files_it_follows() {
         .collect();
     assert!(expected.len() > 10, "the sample bundle has events");
     let watching = Watching::start(
-        &[bundle.to_str().unwrap(), "--from-start", "--format", "ndjson"],
+        &[
+            bundle.to_str().unwrap(),
+            "--from-start",
+            "--format",
+            "ndjson",
+        ],
         "watching",
     );
     let (code, rest, said) = watching.interrupt();
