@@ -399,7 +399,10 @@ fn parse_category(text: &str) -> Result<Category, String> {
 
 /// Parses the command line, runs the command, and returns the exit status.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
     let status = match dispatch(cli) {
         Ok(status) => status,
         Err(err) if is_broken_pipe(&err) => Status::Ok,
@@ -409,6 +412,28 @@ pub fn run() -> ExitCode {
         }
     };
     status.code()
+}
+
+/// Prints clap's help, version or usage error and returns its exit status. A usage error quotes
+/// the value given, which may hold control characters: it is printed plain, every line made
+/// inert with [`escape_control`].
+fn usage_error(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let status = u8::try_from(err.exit_code()).unwrap_or(2);
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Text of emscan's own: nothing the user typed.
+            let _ = err.print();
+        }
+        _ => {
+            let text = err.render().to_string();
+            let inert: Vec<_> = text.lines().map(escape_control).collect();
+            let _ = writeln!(io::stderr().lock(), "{}", inert.join("\n"));
+        }
+    }
+    ExitCode::from(status)
 }
 
 /// Writes a message to stderr as `emscan: MESSAGE`, every line of it made inert with

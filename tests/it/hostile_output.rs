@@ -591,3 +591,21 @@ fn report_output_to_a_fifo_is_written_in_place() {
     let text = reader.join().expect("reader");
     assert!(text.starts_with("# "), "{text}");
 }
+
+#[test]
+fn a_usage_error_quoting_control_characters_keeps_them_inert() {
+    // ESC, BEL, BS, CR and the C1 control CSI (U+009B) in a value clap quotes back.
+    let value = "x\u{1b}[31m\u{7}\u{8}\ry\u{9b}31m";
+    let output = emscan().args(["scan", "--format", value]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("invalid value"), "{stderr}");
+    assert!(
+        !stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "a control character reached the terminal: {stderr:?}"
+    );
+    // Help is emscan's own text and still printed as it is.
+    let help = emscan().args(["scan", "--help"]).output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--format"));
+}
