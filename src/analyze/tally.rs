@@ -19,7 +19,7 @@ use crate::catalog::SUCCESS_CODE;
 use crate::input::discover::LogFile;
 use crate::input::read::{ReadError, ScannedChunks};
 use crate::model::{FileSummary, SampleLine, Window};
-use crate::search::chunks::{self, ChunkFindings, ChunkStart, TextedChunk};
+use crate::search::chunks::{self, ChunkFindings, ChunkStart, JoinedChunks, TextedChunk};
 use crate::search::extract::{ChunkScan, EntryTime};
 use crate::search::rules::RuleSet;
 use crate::time::LogTime;
@@ -198,6 +198,112 @@ impl ChunkTally {
             samples: Vec::new(),
             groups: BTreeMap::new(),
         }
+    }
+
+    /// Adds the chunk that follows this one, as if both were one chunk: the next chunk's lines
+    /// come after this one's, and what comes before its first entry takes this chunk's last
+    /// entry time (counted only inside the window), or keeps waiting when this chunk has no
+    /// entry. Joining the result equals joining the two.
+    pub(crate) fn then(&mut self, next: ChunkTally, context: &TallyContext) {
+        let shift = self.facts.newlines;
+        let carried = self.facts.last_entry.map(|p| p.time);
+        let counts = carried.is_some_and(|t| context.window.contains(Some(t)));
+        for waiting in next.waiting {
+            match (waiting, carried) {
+                (_, Some(_)) if !counts => {}
+                (
+                    Waiting::Hit {
+                        code,
+                        rule,
+                        line_in_chunk,
+                    },
+                    Some(time),
+                ) => self.hits.push(TimedHit {
+                    time,
+                    code,
+                    rule,
+                    line_in_chunk: shift + line_in_chunk,
+                }),
+                (
+                    Waiting::Event {
+                        kind,
+                        line_in_chunk,
+                    },
+                    Some(time),
+                ) => self.event_steps.push(Step {
+                    time: Some(time),
+                    line: shift + line_in_chunk + 1,
+                    kind: step_kind(kind),
+                }),
+                (
+                    Waiting::Hit {
+                        code,
+                        rule,
+                        line_in_chunk,
+                    },
+                    None,
+                ) => self.waiting.push(Waiting::Hit {
+                    code,
+                    rule,
+                    line_in_chunk: shift + line_in_chunk,
+                }),
+                (
+                    Waiting::Event {
+                        kind,
+                        line_in_chunk,
+                    },
+                    None,
+                ) => self.waiting.push(Waiting::Event {
+                    kind,
+                    line_in_chunk: shift + line_in_chunk,
+                }),
+            }
+        }
+        self.hits.extend(next.hits.into_iter().map(|hit| TimedHit {
+            line_in_chunk: shift + hit.line_in_chunk,
+            ..hit
+        }));
+        self.event_steps
+            .extend(next.event_steps.into_iter().map(|step| Step {
+                line: shift + step.line,
+                ..step
+            }));
+        self.samples
+            .extend(next.samples.into_iter().map(|sample| ChunkSample {
+                time: match (sample.time, carried) {
+                    (EntryTime::Inherited, Some(time)) => EntryTime::At(time),
+                    (time, _) => time,
+                },
+                line_in_chunk: shift + sample.line_in_chunk,
+                ..sample
+            }));
+        let placed = next
+            .groups
+            .into_iter()
+            .map(|(key, mut group)| {
+                group.line += shift;
+                if let (true, Some(time)) = (group.inherited, carried) {
+                    group.min = Some(group.min.map_or(time, |m| m.min(time)));
+                    group.max = Some(group.max.map_or(time, |m| m.max(time)));
+                    group.inherited = false;
+                }
+                (key, group)
+            })
+            .collect();
+        unmatched::merge(&mut self.groups, placed);
+        let mut joined = JoinedChunks {
+            line_base: 0,
+            first: self.facts.first_entry,
+            last: self.facts.last_entry,
+            ends: self.facts.ends,
+        };
+        joined.then(&next.facts);
+        self.facts = chunks::ChunkFacts {
+            newlines: shift + next.facts.newlines,
+            first_entry: joined.first,
+            last_entry: joined.last,
+            ends: joined.ends,
+        };
     }
 
     /// The tally of a kept chunk.
@@ -697,6 +803,97 @@ pub(crate) fn tally_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Lines of every kind a chunk tally keeps: timed and untimed hits, connection events,
+    /// failure lines no rule understands, and plain lines.
+    const LINES: [&str; 7] = [
+        "[2024/05/06 09:08:05:907]: Client_Login failed, code: 202; desc: auth\n",
+        "[2024/05/06 09:09:01:000]: plain entry\n",
+        "  continued, code: 300; desc: below an entry\n",
+        "[2024/05/06 09:10:00:000]: log: level: 2, area: 1, handleDisconnect:13\n",
+        "[2024/05/06 09:11:00:000]: connect failed with a strange reason\n",
+        "untimed, errorCode=500\n",
+        "[2024/05/06 09:12:00:000]: [global listener] onDisconnect206\n",
+    ];
+
+    /// What a file tally says, in comparable form (timed hits as one sorted list: their
+    /// split into runs depends on the chunking).
+    fn facts_of(tally: &FileTally) -> String {
+        let mut timed: Vec<_> = tally.timed.iter().flatten().copied().collect();
+        timed.sort();
+        let samples: Vec<_> = tally
+            .samples
+            .iter()
+            .map(|s| (s.time, s.code, s.line, s.text.clone()))
+            .collect();
+        format!(
+            "{:?}\n{:?}\n{timed:?}\n{:?}\n{samples:?}\n{:?}",
+            tally.summary, tally.codes, tally.story, tally.groups
+        )
+    }
+
+    proptest! {
+        /// Folding consecutive chunk tallies with `then` and joining the one result gives the
+        /// file tally that joining them all gives, however the file is cut.
+        #[test]
+        fn chunk_tallies_folded_then_joined_equal_all_joined(
+            picks in proptest::collection::vec(0..LINES.len(), 1..40),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+        ) {
+            let text: String = picks.iter().map(|&i| LINES[i]).collect();
+            let bytes = text.as_bytes();
+            let mut ends: Vec<usize> = cuts.iter().map(|c| c.index(picks.len())).collect();
+            ends.sort_unstable();
+            ends.dedup();
+            let line_ends: Vec<usize> = bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i + 1)
+                .collect();
+            let mut bounds: Vec<usize> = ends.iter().map(|&e| line_ends[e]).collect();
+            bounds.push(bytes.len());
+            bounds.dedup();
+            let rules = RuleSet::with_user_rules(&[]).unwrap();
+            let context = TallyContext::new(&rules, Window::default(), Collectors::deep(true));
+            let mut start = 0;
+            let mut tallies = Vec::new();
+            for &end in &bounds {
+                let chunk = &bytes[start..end];
+                tallies.push(ChunkTally::of(chunk, chunks::scan_chunk(&rules, chunk), &context));
+                start = end;
+            }
+            let file = LogFile {
+                path: "easemob.log".into(),
+                rel_path: "easemob.log".into(),
+                device: "PC".into(),
+                gzip: false,
+                size: bytes.len() as u64,
+                rotated_at: None,
+                rotation_number: None,
+                live: true,
+                explicit: false,
+                fingerprint: None,
+            };
+            let join = |parts: Vec<ChunkTally>| {
+                let scanned = ScannedChunks {
+                    parts,
+                    bytes_scanned: bytes.len() as u64,
+                    warning: None,
+                    encoding: None,
+                };
+                FileTally::join(&file, Ok::<_, String>(scanned), &context)
+            };
+            let all = join(tallies.clone());
+            let mut parts = tallies.into_iter();
+            let mut folded = parts.next().unwrap();
+            for part in parts {
+                folded.then(part, &context);
+            }
+            prop_assert_eq!(facts_of(&join(vec![folded])), facts_of(&all));
+        }
+    }
 
     fn time(minute: u32, ms: u32) -> LogTime {
         LogTime::from_fields([2024, 5, 6, 9, minute, 0, ms]).expect("a valid time")

@@ -94,10 +94,29 @@ struct Segment {
     file: LogFile,
     /// The batches so far, joined: where the next one starts.
     joined: JoinedChunks,
-    /// Each batch's tally, in order.
+    /// The batches' tallies, in order; folded into one now and then, so that they grow with
+    /// the hits, not with the number of batches.
     tallies: Vec<ChunkTally>,
     /// Bytes searched (lines before the start included).
     bytes_scanned: u64,
+}
+
+/// Batch tallies a segment keeps before folding them into one.
+const FOLD_AT: usize = 16;
+
+impl Segment {
+    /// Keeps the tally of the next batch.
+    fn push(&mut self, tally: ChunkTally, context: &TallyContext) {
+        self.tallies.push(tally);
+        if self.tallies.len() >= FOLD_AT {
+            let mut batches = self.tallies.drain(..);
+            let mut folded = batches.next().expect("at least one tally");
+            for batch in batches {
+                folded.then(batch, context);
+            }
+            self.tallies.push(folded);
+        }
+    }
 }
 
 /// The watched span so far: the rules, and each segment's batches.
@@ -116,6 +135,9 @@ const LOOK_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a wait lasts at most before the stop flag is read again.
 const STOP_CHECK: Duration = Duration::from_millis(100);
+
+/// The least time between two looks: writes that come in a burst are read as one batch.
+const LOOK_GAP: Duration = Duration::from_millis(20);
 
 /// Follows `config.root` until `stop` is set or `on_live` says stop, telling each new hit as
 /// it is written; returns the watched span for its summary. Fails on a bad rule or when the
@@ -152,6 +174,9 @@ pub(crate) fn watch(
         };
         if !woken && !due {
             continue;
+        }
+        if let Some(wait) = last_look.and_then(|at| LOOK_GAP.checked_sub(at.elapsed())) {
+            std::thread::sleep(wait);
         }
         last_look = Some(Instant::now());
         let (look, hits) = live.look(&mut follower, on_live)?;
@@ -232,7 +257,7 @@ impl LiveScan {
                 };
                 let segment = segment_of(&mut self.segments, segment, file);
                 segment.joined.then(&facts);
-                segment.tallies.push(ChunkTally::placing(facts));
+                segment.push(ChunkTally::placing(facts), &self.context);
                 segment.bytes_scanned += bytes.len() as u64;
                 Ok(false)
             }
@@ -260,9 +285,8 @@ impl LiveScan {
                     })
                     .collect();
                 segment.joined.then(&findings.facts());
-                segment
-                    .tallies
-                    .push(ChunkTally::of(bytes, findings, &self.context));
+                let tally = ChunkTally::of(bytes, findings, &self.context);
+                segment.push(tally, &self.context);
                 segment.bytes_scanned += bytes.len() as u64;
                 if hits.is_empty() {
                     return Ok(false);
@@ -368,5 +392,71 @@ impl LiveScan {
             window: Window::default(),
             bucket: Bucket::Auto,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::discover::discover;
+    use crate::pipeline::ScanConfig;
+
+    /// A watch that took a file's lines one batch at a time (many more batches than are kept
+    /// before folding) sums up as a scan of the file does.
+    #[test]
+    fn a_watch_fed_line_by_line_sums_up_as_a_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("PC-1/sdkdata/easemobLog");
+        std::fs::create_dir_all(&logs).unwrap();
+        let mut text = String::new();
+        for i in 0..50u32 {
+            text.push_str(&format!(
+                "[2024/05/06 09:{:02}:{:02}:000]: call failed, code: {}; desc: x\n",
+                10 + i / 60,
+                i % 60,
+                [2, 300, 202][i as usize % 3]
+            ));
+            if i % 7 == 0 {
+                text.push_str("  more lines of the entry, errorCode=500\n");
+            }
+        }
+        std::fs::write(logs.join("easemob.log"), &text).unwrap();
+        let file = discover(&[dir.path().to_path_buf()], false).files.remove(0);
+
+        let rules = RuleSet::with_user_rules(&[]).unwrap();
+        let mut live = LiveScan {
+            root: dir.path().to_path_buf(),
+            context: TallyContext::new(&rules, Window::default(), Collectors::deep(false)),
+            rules,
+            lang: Lang::En,
+            segments: BTreeMap::new(),
+            started: Instant::now(),
+        };
+        let mut told = 0;
+        for line in text.split_inclusive('\n') {
+            let change = Change::Lines {
+                segment: 0,
+                file: &file,
+                bytes: line.as_bytes(),
+            };
+            live.take(change, &mut |l| {
+                if let Live::Hits(events) = l {
+                    told += events.scan.hits.len();
+                }
+                Ok(Flow::Go)
+            })
+            .unwrap();
+        }
+        assert!(live.segments[&0].tallies.len() < FOLD_AT);
+        let watched = live.summary();
+        let scanned = crate::scan_paths(
+            &ScanConfig::new(vec![dir.path().to_path_buf()]),
+            &|_| {},
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(told as u64, scanned.error_count());
+        assert_eq!(watched.codes, scanned.codes);
+        assert_eq!(watched.files, scanned.files);
     }
 }
