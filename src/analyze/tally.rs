@@ -139,6 +139,30 @@ enum Waiting {
     },
 }
 
+impl Waiting {
+    /// The same, `by` lines further down.
+    fn shifted(self, by: u64) -> Waiting {
+        match self {
+            Waiting::Hit {
+                code,
+                rule,
+                line_in_chunk,
+            } => Waiting::Hit {
+                code,
+                rule,
+                line_in_chunk: line_in_chunk + by,
+            },
+            Waiting::Event {
+                kind,
+                line_in_chunk,
+            } => Waiting::Event {
+                kind,
+                line_in_chunk: line_in_chunk + by,
+            },
+        }
+    }
+}
+
 /// A sample line of a chunk: its hit's code, time and line, and the text.
 #[derive(Clone, Debug)]
 struct ChunkSample {
@@ -209,54 +233,30 @@ impl ChunkTally {
         let carried = self.facts.last_entry.map(|p| p.time);
         let counts = carried.is_some_and(|t| context.window.contains(Some(t)));
         for waiting in next.waiting {
-            match (waiting, carried) {
-                (_, Some(_)) if !counts => {}
-                (
+            let waiting = waiting.shifted(shift);
+            match carried {
+                None => self.waiting.push(waiting),
+                Some(_) if !counts => {}
+                Some(time) => match waiting {
                     Waiting::Hit {
                         code,
                         rule,
                         line_in_chunk,
-                    },
-                    Some(time),
-                ) => self.hits.push(TimedHit {
-                    time,
-                    code,
-                    rule,
-                    line_in_chunk: shift + line_in_chunk,
-                }),
-                (
-                    Waiting::Event {
-                        kind,
-                        line_in_chunk,
-                    },
-                    Some(time),
-                ) => self.event_steps.push(Step {
-                    time: Some(time),
-                    line: shift + line_in_chunk + 1,
-                    kind: step_kind(kind),
-                }),
-                (
-                    Waiting::Hit {
+                    } => self.hits.push(TimedHit {
+                        time,
                         code,
                         rule,
                         line_in_chunk,
-                    },
-                    None,
-                ) => self.waiting.push(Waiting::Hit {
-                    code,
-                    rule,
-                    line_in_chunk: shift + line_in_chunk,
-                }),
-                (
+                    }),
                     Waiting::Event {
                         kind,
                         line_in_chunk,
-                    },
-                    None,
-                ) => self.waiting.push(Waiting::Event {
-                    kind,
-                    line_in_chunk: shift + line_in_chunk,
-                }),
+                    } => self.event_steps.push(Step {
+                        time: Some(time),
+                        line: line_in_chunk + 1,
+                        kind: step_kind(kind),
+                    }),
+                },
             }
         }
         self.hits.extend(next.hits.into_iter().map(|hit| TimedHit {
