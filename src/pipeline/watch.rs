@@ -129,8 +129,8 @@ pub(crate) struct LiveScan {
     started: Instant,
 }
 
-/// How often the folder is looked at even without a notification: changes made from another
-/// machine on a network share raise none.
+/// How often the folder is looked at even without a notification (changes made from another
+/// machine on a network share raise none); with `--poll`, its interval.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a wait lasts at most before the stop flag is read again.
@@ -162,9 +162,10 @@ pub(crate) fn watch(
     let mut told_waiting = false;
     let mut last_look: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
-        let due = last_look.is_none_or(|at| at.elapsed() >= LOOK_EVERY);
+        let every = config.poll.unwrap_or(LOOK_EVERY);
+        let due = last_look.is_none_or(|at| at.elapsed() >= every);
         let woken = match &wakeups {
-            Some(wakeups) => wakeups.wait(STOP_CHECK),
+            Some(wakeups) => wakeups.wait(STOP_CHECK.min(every)),
             None => {
                 if last_look.is_some() {
                     std::thread::sleep(STOP_CHECK);
