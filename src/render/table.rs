@@ -57,6 +57,8 @@ pub(crate) struct TableLabels {
     pub(crate) story_reason: &'static str,
     /// A story step: connected again.
     pub(crate) story_connected: &'static str,
+    /// Title of the list of disconnects whose cause the log states.
+    pub(crate) story_caused: &'static str,
 }
 
 /// The labels of `lang`.
@@ -116,6 +118,7 @@ const EN: TableLabels = TableLabels {
     story_disconnect: "disconnect",
     story_reason: "reason",
     story_connected: "connected",
+    story_caused: "Disconnects the log gives a cause for:",
 };
 
 const ZH: TableLabels = TableLabels {
@@ -155,6 +158,7 @@ const ZH: TableLabels = TableLabels {
     story_disconnect: "断开",
     story_reason: "原因",
     story_connected: "已连接",
+    story_caused: "日志写明原因的断线：",
 };
 
 /// The scan table's columns: the hint wraps, the name narrows, and the times, share and
@@ -457,10 +461,26 @@ fn write_story(
         limit,
         color,
     )?;
-    let mut causes: Vec<_> = report::caused_disconnects(summary)
-        .into_iter()
-        .map(|(.., cause)| cause)
-        .collect();
+    let caused = report::caused_disconnects(summary);
+    if caused.is_empty() {
+        return Ok(());
+    }
+    write_wrapped(out, labels.story_caused, limit, 2)?;
+    for (device, entry, cause) in caused.iter().take(report::TOP_CAUSED) {
+        let line = format!(
+            "  {} {} {}:{}: {}",
+            escape_control(device),
+            time(entry.time),
+            escape_control(&entry.path),
+            entry.line,
+            report::cause_detail(entry, *cause, lang)
+        );
+        write_wrapped(out, &line, limit, 4)?;
+    }
+    if caused.len() > report::TOP_CAUSED {
+        writeln!(out, "  (+{})", caused.len() - report::TOP_CAUSED)?;
+    }
+    let mut causes: Vec<_> = caused.iter().map(|(.., cause)| *cause).collect();
     causes.sort_unstable();
     causes.dedup();
     for cause in causes {
