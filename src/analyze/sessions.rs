@@ -169,31 +169,30 @@ pub(crate) fn link_causes(story: &mut Vec<Step>) {
     story.retain(|s| s.kind != StepKind::LoginAnotherDevice);
 }
 
-/// Per step of a device's story (in time order, untimed first), whether it has a cause that an
-/// `onDisconnect…` code of the same device reports: one of the cause's code at the same time
-/// or within [`CAUSE_REPORTED_WITHIN_SECONDS`] after it.
+/// Per step of a device's story, whether it has a cause that an `onDisconnect…` code of the
+/// same device reports: one of the cause's code at the same time or within
+/// [`CAUSE_REPORTED_WITHIN_SECONDS`] after it. One binary search per caused step, so a story
+/// of many kicks at one time costs no more than a sort.
 fn reported_by_listener(story: &[(usize, Step)]) -> Vec<bool> {
+    let mut reports: Vec<(u32, i64)> = story
+        .iter()
+        .filter_map(|(_, s)| match s.kind {
+            StepKind::Disconnect(code) => Some((code, s.time?.epoch_millis())),
+            _ => None,
+        })
+        .collect();
+    reports.sort_unstable();
     story
         .iter()
-        .enumerate()
-        .map(|(i, (_, step))| {
+        .map(|(_, step)| {
             let (Some(cause), Some(time)) = (step.cause(), step.time) else {
                 return false;
             };
-            let code = cause.code();
-            let until = time.epoch_millis() + CAUSE_REPORTED_WITHIN_SECONDS * 1000;
-            let reports = |(_, s): &(usize, Step)| s.kind == StepKind::Disconnect(code);
-            // Steps at the same time sort by file order: some may come before this one.
-            let before = story[..i]
-                .iter()
-                .rev()
-                .take_while(|(_, s)| s.time == Some(time))
-                .any(reports);
-            let after = story[i + 1..]
-                .iter()
-                .take_while(|(_, s)| s.time.is_some_and(|t| t.epoch_millis() <= until))
-                .any(reports);
-            before || after
+            let (code, from) = (cause.code(), time.epoch_millis());
+            let first = reports.partition_point(|&report| report < (code, from));
+            reports.get(first).is_some_and(|&(found, at)| {
+                found == code && at <= from + CAUSE_REPORTED_WITHIN_SECONDS * 1000
+            })
         })
         .collect()
 }
@@ -438,6 +437,38 @@ mod tests {
         assert_eq!(b.disconnects, 1, "no other device's 206 reports B's kick");
         assert_eq!(b.story[0].event, StoryEvent::HandleDisconnect);
         assert_eq!(b.story[0].value, Some(13));
+    }
+
+    /// A hostile log of kicks and 206s all at one time: each kick is checked by a search, not
+    /// by walking the others (a walk would take minutes here).
+    #[test]
+    fn many_kicks_at_one_time_are_checked_in_n_log_n() {
+        let files = [file(
+            "A/a",
+            "A",
+            "2019-10-24 14:00:00.000",
+            "2019-10-24 14:00:00.000",
+            PrefixStyle::Legacy,
+        )];
+        let t = "2019-10-24 14:00:00.000";
+        let kicked = StepKind::HandleDisconnect(13, Some(DisconnectCause::LoginAnotherDevice));
+        let n = 100_000u64;
+        let story: Vec<Step> = (0..n)
+            .flat_map(|i| {
+                [
+                    at(t, 2 * i, kicked),
+                    at(t, 2 * i + 1, StepKind::Disconnect(206)),
+                ]
+            })
+            .collect();
+        let found = devices(&files, &[story]);
+        assert_eq!(found[0].disconnects, n, "every kick is reported by a 206");
+        assert!(
+            found[0]
+                .story
+                .iter()
+                .all(|e| e.cause.is_none() || e.reported_by_listener)
+        );
     }
 
     fn file(path: &str, device: &str, first: &str, last: &str, style: PrefixStyle) -> FileSummary {
