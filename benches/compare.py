@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EMSCAN = ROOT / "target" / "release" / "emscan"
 GEN = ROOT / "target" / "release" / "examples" / "gen-corpus"
-# The four shapes, in rg's syntax (ASCII only, as the generator writes them).
-PATTERNS = [r'"error":\{"code":[0-9]+', r"code: [0-9]+; desc:", r"onDisconnect(ed \.\.\.)?[0-9]+", r"errorCode=[0-9]+"]
+# The five shapes, in rg's syntax (ASCII only, as the generator writes them).
+PATTERNS = [r'"error":\{"code":[0-9]+', r"code: [0-9]+; desc:", r"onDisconnect(ed \.\.\.)?[0-9]+", r"errorCode=[0-9]+", r"login return: *[0-9]+"]
 RG_ARGS = [arg for p in PATTERNS for arg in ("-e", p)]
 
 CORPORA = {

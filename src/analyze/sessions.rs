@@ -1,23 +1,28 @@
 //! Device sessions: per chunk, the connection events a log states besides error codes
-//! (`handleDisconnect:N` reasons, `onConnected`); per device, the time span, rotated segments
-//! in order, gaps between them, prefix generations and the disconnect/reconnect story.
+//! (`handleDisconnect:N` reasons, the desktop C++ core's `ConnUserLoginAnotherDevice`,
+//! `onConnected`); per file, the causes linked to their reasons; per device, the time span,
+//! rotated segments in order, gaps between them, prefix generations and the
+//! disconnect/reconnect story.
 
 use std::collections::BTreeMap;
 
 use memchr::memmem;
 use rayon::prelude::*;
 
-use crate::model::device::{GAP_SECONDS, REASONS_MAX, STORY_MAX};
-use crate::model::{DeviceSummary, FileSummary, Gap, StoryEntry, StoryEvent};
+use crate::model::device::{CAUSE_REPORTED_WITHIN_SECONDS, GAP_SECONDS, REASONS_MAX, STORY_MAX};
+use crate::model::{DeviceSummary, DisconnectCause, FileSummary, Gap, StoryEntry, StoryEvent};
 use crate::search::extract::EntryTime;
 use crate::search::line::count_newlines;
-use crate::time::LogTime;
+use crate::time::{LogTime, parse_prefix};
 
 /// A connection event that is not an error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EventKind {
     /// `handleDisconnect:N`: the SDK's internal disconnect reason N.
     HandleDisconnect(u32),
+    /// An entry line stating `ConnUserLoginAnotherDevice`: the desktop C++ core was kicked
+    /// because the account logged in on another device.
+    LoginAnotherDevice,
     /// `[global listener] onConnected`.
     Connected,
 }
@@ -34,6 +39,7 @@ pub(crate) struct RawEvent {
 }
 
 const HANDLE: &[u8] = b"handleDisconnect:";
+const LOGIN_ANOTHER_DEVICE: &[u8] = b"ConnUserLoginAnotherDevice";
 const CONNECTED: &[u8] = b"onConnected";
 
 /// Finds the connection events of one chunk, in line order.
@@ -47,6 +53,13 @@ pub(crate) fn collect_chunk(chunk: &[u8]) -> Vec<RawEvent> {
             .and_then(|s| s.parse().ok());
         if let Some(reason) = reason {
             found.push((pos, EventKind::HandleDisconnect(reason)));
+        }
+    }
+    for pos in memmem::find_iter(chunk, LOGIN_ANOTHER_DEVICE) {
+        // Only an entry line: the kick is logged as an entry of its own.
+        let (start, _) = crate::search::line::bounds(chunk, pos);
+        if parse_prefix(&chunk[start..]).is_some() {
+            found.push((pos, EventKind::LoginAnotherDevice));
         }
     }
     for pos in memmem::find_iter(chunk, CONNECTED) {
@@ -89,19 +102,30 @@ pub(crate) struct Step {
 pub(crate) enum StepKind {
     /// An `onDisconnect…` error code.
     Disconnect(u32),
-    /// A `handleDisconnect:N` reason.
-    HandleDisconnect(u32),
+    /// A `handleDisconnect:N` reason, with its cause where the log states one.
+    HandleDisconnect(u32, Option<DisconnectCause>),
+    /// A `ConnUserLoginAnotherDevice` entry line: linked to the reason on the line above by
+    /// [`link_causes`], never reported on its own.
+    LoginAnotherDevice,
     /// A reconnection (`onConnected`).
     Connected,
 }
 
 impl Step {
-    /// The step as reported, in the file at `path`.
-    fn entry(&self, path: &str) -> StoryEntry {
-        let (event, value) = match self.kind {
-            StepKind::Disconnect(code) => (StoryEvent::Disconnect, Some(code)),
-            StepKind::HandleDisconnect(reason) => (StoryEvent::HandleDisconnect, Some(reason)),
-            StepKind::Connected => (StoryEvent::Connected, None),
+    /// The step as reported, in the file at `path`; `reported`: an `onDisconnect…` code
+    /// reports its cause's disconnect.
+    fn entry(&self, path: &str, reported: bool) -> StoryEntry {
+        let (event, value, cause) = match self.kind {
+            StepKind::Disconnect(code) => (StoryEvent::Disconnect, Some(code), None),
+            StepKind::HandleDisconnect(reason, cause) => {
+                (StoryEvent::HandleDisconnect, Some(reason), cause)
+            }
+            StepKind::LoginAnotherDevice => (
+                StoryEvent::HandleDisconnect,
+                None,
+                Some(DisconnectCause::LoginAnotherDevice),
+            ),
+            StepKind::Connected => (StoryEvent::Connected, None, None),
         };
         StoryEntry {
             time: self.time,
@@ -109,8 +133,68 @@ impl Step {
             line: self.line,
             event,
             value,
+            cause,
+            reported_by_listener: reported && cause.is_some(),
         }
     }
+
+    /// The cause of the disconnect this step is, if it is one by its cause.
+    fn cause(&self) -> Option<DisconnectCause> {
+        match self.kind {
+            StepKind::HandleDisconnect(_, cause) => cause,
+            _ => None,
+        }
+    }
+}
+
+/// Links each `ConnUserLoginAnotherDevice` to the `handleDisconnect:N` on the line right above
+/// it (the entry it follows) and drops it: `story` is one file's steps in line order. Line
+/// numbers are the file's, so chunk ends do not matter.
+pub(crate) fn link_causes(story: &mut Vec<Step>) {
+    let kicks: Vec<u64> = story
+        .iter()
+        .filter(|s| s.kind == StepKind::LoginAnotherDevice)
+        .map(|s| s.line)
+        .collect();
+    if kicks.is_empty() {
+        return;
+    }
+    for step in story.iter_mut() {
+        if let StepKind::HandleDisconnect(_, cause) = &mut step.kind
+            && kicks.binary_search(&(step.line + 1)).is_ok()
+        {
+            *cause = Some(DisconnectCause::LoginAnotherDevice);
+        }
+    }
+    story.retain(|s| s.kind != StepKind::LoginAnotherDevice);
+}
+
+/// Per step of a device's story, whether it has a cause that an `onDisconnect…` code of the
+/// same device reports: one of the cause's code at the same time or within
+/// [`CAUSE_REPORTED_WITHIN_SECONDS`] after it. One binary search per caused step, so a story
+/// of many kicks at one time costs no more than a sort.
+fn reported_by_listener(story: &[(usize, Step)]) -> Vec<bool> {
+    let mut reports: Vec<(u32, i64)> = story
+        .iter()
+        .filter_map(|(_, s)| match s.kind {
+            StepKind::Disconnect(code) => Some((code, s.time?.epoch_millis())),
+            _ => None,
+        })
+        .collect();
+    reports.sort_unstable();
+    story
+        .iter()
+        .map(|(_, step)| {
+            let (Some(cause), Some(time)) = (step.cause(), step.time) else {
+                return false;
+            };
+            let (code, from) = (cause.code(), time.epoch_millis());
+            let first = reports.partition_point(|&report| report < (code, from));
+            reports.get(first).is_some_and(|&(found, at)| {
+                found == code && at <= from + CAUSE_REPORTED_WITHIN_SECONDS * 1000
+            })
+        })
+        .collect()
 }
 
 /// Builds the device list from the file summaries (in discovery order, devices in order of
@@ -193,16 +277,20 @@ pub(crate) fn devices(files: &[FileSummary], stories: &[Vec<Step>]) -> Vec<Devic
             // Stable: steps without a time keep their file order, before timed ones.
             story.sort_by_key(|(_, step)| step.time);
             let mut reason_counts: BTreeMap<u32, u64> = BTreeMap::new();
-            for (_, step) in &story {
+            let reported = reported_by_listener(&story);
+            for ((_, step), &reported) in story.iter().zip(&reported) {
                 match step.kind {
                     StepKind::Disconnect(_) => device.disconnects += 1,
-                    StepKind::HandleDisconnect(reason) => {
+                    StepKind::HandleDisconnect(reason, cause) => {
                         if device.disconnect_reasons.len() < REASONS_MAX {
                             device.disconnect_reasons.push(reason);
                         }
                         *reason_counts.entry(reason).or_default() += 1;
+                        if cause.is_some() && !reported {
+                            device.disconnects += 1;
+                        }
                     }
-                    StepKind::Connected => {}
+                    StepKind::LoginAnotherDevice | StepKind::Connected => {}
                 }
             }
             device.disconnect_reason_counts = reason_counts
@@ -212,8 +300,11 @@ pub(crate) fn devices(files: &[FileSummary], stories: &[Vec<Step>]) -> Vec<Devic
             device.story_total = story.len() as u64;
             device.story = story
                 .iter()
+                .zip(reported)
                 .take(STORY_MAX)
-                .map(|(file, step)| step.entry(files.get(*file).map_or("", |f| f.path.as_str())))
+                .map(|((file, step), reported)| {
+                    step.entry(files.get(*file).map_or("", |f| f.path.as_str()), reported)
+                })
                 .collect();
         });
     out
@@ -234,6 +325,150 @@ mod tests {
         assert_eq!(events[0].line_in_chunk, 0);
         assert_eq!(events[1].kind, EventKind::Connected);
         assert_eq!(events[1].line_in_chunk, 2);
+    }
+
+    #[test]
+    fn the_kick_counts_on_entry_lines_only() {
+        let chunk = b"[2019/10/24 14:0:27:243]: log: level: 2, area: 1, handleDisconnect:13\r\n\
+                      [2019/10/24 14:0:27:243]: ConnUserLoginAnotherDevice\r\n\
+                      \x20 quoted: ConnUserLoginAnotherDevice\r\n";
+        let kinds: Vec<(u64, EventKind)> = collect_chunk(chunk)
+            .iter()
+            .map(|e| (e.line_in_chunk, e.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (0, EventKind::HandleDisconnect(13)),
+                (1, EventKind::LoginAnotherDevice)
+            ]
+        );
+    }
+
+    fn at(time: &str, line: u64, kind: StepKind) -> Step {
+        Step {
+            time: LogTime::parse_display(time),
+            line,
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_kick_gives_its_cause_to_the_reason_on_the_line_above_only() {
+        let t = "2019-10-24 14:00:27.243";
+        let mut story = vec![
+            at(t, 10, StepKind::HandleDisconnect(13, None)),
+            at(t, 11, StepKind::LoginAnotherDevice),
+            at(t, 20, StepKind::HandleDisconnect(13, None)),
+            at(t, 22, StepKind::LoginAnotherDevice),
+            at(t, 30, StepKind::LoginAnotherDevice),
+        ];
+        link_causes(&mut story);
+        assert_eq!(
+            story,
+            [
+                at(
+                    t,
+                    10,
+                    StepKind::HandleDisconnect(13, Some(DisconnectCause::LoginAnotherDevice))
+                ),
+                at(t, 20, StepKind::HandleDisconnect(13, None)),
+            ]
+        );
+    }
+
+    /// A kick is a disconnect of its own, unless the listener's 206 of the same device reports
+    /// it within the window: then it is that disconnect's reason, counted once.
+    #[test]
+    fn a_kick_is_counted_once_with_or_without_the_listeners_206() {
+        let files = [
+            file(
+                "A/a",
+                "A",
+                "2019-10-24 13:00:00.000",
+                "2019-10-24 15:00:00.000",
+                PrefixStyle::Legacy,
+            ),
+            file(
+                "B/b",
+                "B",
+                "2019-10-24 13:00:00.000",
+                "2019-10-24 15:00:00.000",
+                PrefixStyle::Legacy,
+            ),
+        ];
+        let kicked = StepKind::HandleDisconnect(13, Some(DisconnectCause::LoginAnotherDevice));
+        let stories = [
+            vec![
+                at("2019-10-24 14:00:27.243", 5, kicked),
+                at("2019-10-24 14:00:30.001", 7, StepKind::Disconnect(206)),
+                at("2019-10-24 14:10:00.000", 9, kicked),
+                at("2019-10-24 14:10:10.001", 11, StepKind::Disconnect(206)),
+                at(
+                    "2019-10-24 14:20:00.000",
+                    13,
+                    StepKind::HandleDisconnect(13, None),
+                ),
+            ],
+            vec![at("2019-10-24 14:00:27.243", 5, kicked)],
+        ];
+        let found = devices(&files, &stories);
+        let a = &found[0];
+        let told: Vec<(u64, Option<DisconnectCause>, bool)> = a
+            .story
+            .iter()
+            .map(|e| (e.line, e.cause, e.reported_by_listener))
+            .collect();
+        let cause = Some(DisconnectCause::LoginAnotherDevice);
+        assert_eq!(
+            told,
+            [
+                (5, cause, true),
+                (7, None, false),
+                (9, cause, false),
+                (11, None, false),
+                (13, None, false)
+            ]
+        );
+        // 206 at +2.8 s reports the first kick; the one 10.001 s after the second does not.
+        assert_eq!(a.disconnects, 3);
+        assert_eq!(a.disconnect_reason_counts["13"], 3);
+        let b = &found[1];
+        assert_eq!(b.disconnects, 1, "no other device's 206 reports B's kick");
+        assert_eq!(b.story[0].event, StoryEvent::HandleDisconnect);
+        assert_eq!(b.story[0].value, Some(13));
+    }
+
+    /// A hostile log of kicks and 206s all at one time: each kick is checked by a search, not
+    /// by walking the others (a walk would take minutes here).
+    #[test]
+    fn many_kicks_at_one_time_are_checked_in_n_log_n() {
+        let files = [file(
+            "A/a",
+            "A",
+            "2019-10-24 14:00:00.000",
+            "2019-10-24 14:00:00.000",
+            PrefixStyle::Legacy,
+        )];
+        let t = "2019-10-24 14:00:00.000";
+        let kicked = StepKind::HandleDisconnect(13, Some(DisconnectCause::LoginAnotherDevice));
+        let n = 100_000u64;
+        let story: Vec<Step> = (0..n)
+            .flat_map(|i| {
+                [
+                    at(t, 2 * i, kicked),
+                    at(t, 2 * i + 1, StepKind::Disconnect(206)),
+                ]
+            })
+            .collect();
+        let found = devices(&files, &[story]);
+        assert_eq!(found[0].disconnects, n, "every kick is reported by a 206");
+        assert!(
+            found[0]
+                .story
+                .iter()
+                .all(|e| e.cause.is_none() || e.reported_by_listener)
+        );
     }
 
     fn file(path: &str, device: &str, first: &str, last: &str, style: PrefixStyle) -> FileSummary {
@@ -295,10 +530,12 @@ mod tests {
             Some("2024-03-01 08:50:00.000"),
         );
         let mut a2 = vec![
-            step(None, 2, StepKind::HandleDisconnect(13)),
+            step(None, 2, StepKind::HandleDisconnect(13, None)),
             step(t1, 4, StepKind::Connected),
         ];
-        a2.extend((0..STORY_MAX as u64).map(|i| step(t3, 100 + i, StepKind::HandleDisconnect(7))));
+        a2.extend(
+            (0..STORY_MAX as u64).map(|i| step(t3, 100 + i, StepKind::HandleDisconnect(7, None))),
+        );
         let stories = [
             vec![
                 step(None, 1, StepKind::Connected),

@@ -51,7 +51,8 @@ impl TallyContext {
 /// lines, not only hits: several times the cost of the code scan, so only when asked.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Collectors {
-    /// Connection events (`handleDisconnect:N`, `onConnected`) for the device story.
+    /// Connection events (`handleDisconnect:N`, `ConnUserLoginAnotherDevice`, `onConnected`)
+    /// for the device story.
     pub(crate) events: bool,
     /// Failure-looking lines without a hit, grouped by template.
     pub(crate) unmatched: bool,
@@ -386,7 +387,8 @@ impl ChunkTally {
 /// The story step of a connection event.
 fn step_kind(kind: EventKind) -> StepKind {
     match kind {
-        EventKind::HandleDisconnect(reason) => StepKind::HandleDisconnect(reason),
+        EventKind::HandleDisconnect(reason) => StepKind::HandleDisconnect(reason, None),
+        EventKind::LoginAnotherDevice => StepKind::LoginAnotherDevice,
         EventKind::Connected => StepKind::Connected,
     }
 }
@@ -595,6 +597,7 @@ impl FileTally {
         tally.story = whole.hit_steps;
         tally.story.append(&mut whole.event_steps);
         tally.story.sort_by_key(|s| s.line);
+        sessions::link_causes(&mut tally.story);
         tally.codes = whole.codes;
         tally.timed = timed;
         tally.bytes_scanned = scanned.bytes_scanned;

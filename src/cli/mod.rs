@@ -125,7 +125,8 @@ struct ScanArgs {
     #[arg(long)]
     timeline: bool,
     /// The deep pass: also build each device's connection story (handleDisconnect reasons,
-    /// reconnects) and group failure-looking lines that no rule understands by template;
+    /// kicks by another device, reconnects) and group failure-looking lines that no rule
+    /// understands by template;
     /// several times slower than the code scan. `report` always does it
     #[arg(long, alias = "unmatched")]
     deep: bool,

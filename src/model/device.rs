@@ -32,6 +32,28 @@ pub struct Gap {
     pub seconds: i64,
 }
 
+/// An `onDisconnect…` code that follows a [`DisconnectCause`]'s disconnect on the same device
+/// within this many seconds reports that disconnect: it is counted once, as that code.
+pub const CAUSE_REPORTED_WITHIN_SECONDS: i64 = 10;
+
+/// Why a `handleDisconnect:N` disconnect happened, where the log says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisconnectCause {
+    /// `ConnUserLoginAnotherDevice` on the entry line right after `handleDisconnect:N` (the
+    /// desktop C++ core's kick): the account logged in on another device.
+    LoginAnotherDevice,
+}
+
+impl DisconnectCause {
+    /// The SDK error code that stands for the cause: its catalog entry and hint apply.
+    pub fn code(self) -> u32 {
+        match self {
+            DisconnectCause::LoginAnotherDevice => 206,
+        }
+    }
+}
+
 /// What a story entry tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,6 +80,16 @@ pub struct StoryEntry {
     /// The code or reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<u32>,
+    /// On a `handle_disconnect` entry: why the SDK disconnected, where the log says so. Such an
+    /// entry is a disconnect (counted in [`DeviceSummary::disconnects`] unless
+    /// `reported_by_listener`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<DisconnectCause>,
+    /// On an entry with a `cause`: an `onDisconnect…` entry of the cause's code follows within
+    /// [`CAUSE_REPORTED_WITHIN_SECONDS`] and is the disconnect counted; this entry gives its
+    /// reason.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reported_by_listener: bool,
 }
 
 /// Everything known about one device (machine).
@@ -78,7 +110,8 @@ pub struct DeviceSummary {
     pub prefix_styles: Vec<PrefixStyle>,
     /// Error occurrences (code 0 excluded).
     pub errors: u64,
-    /// `onDisconnect…` codes.
+    /// Disconnects: `onDisconnect…` codes, and entries with a `cause` that no such code
+    /// reports.
     pub disconnects: u64,
     /// `handleDisconnect:N` reasons, in time order (the first [`REASONS_MAX`]).
     pub disconnect_reasons: Vec<u32>,

@@ -17,7 +17,7 @@ pub mod template;
 pub mod timeline;
 
 pub use burst::Burst;
-pub use device::{DeviceSummary, Gap, StoryEntry, StoryEvent};
+pub use device::{DeviceSummary, DisconnectCause, Gap, StoryEntry, StoryEvent};
 pub use merge::CountOverflow;
 pub use order::{FileOrderKey, Skipped};
 pub use template::UnmatchedTemplate;

@@ -96,7 +96,8 @@ pub struct ScanConfig {
     pub user_rules: Vec<String>,
     /// Reading and chunking options.
     pub read: ReadOptions,
-    /// The deep pass: the connection story (`handleDisconnect` reasons, reconnects) and
+    /// The deep pass: the connection story (`handleDisconnect` reasons and their causes,
+    /// reconnects) and
     /// failure-looking lines that no rule understands, grouped by template.
     pub deep: bool,
     /// Worker threads (`None`: one per core).

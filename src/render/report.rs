@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::Summary;
 use crate::catalog::{Catalog, Lang};
-use crate::model::Burst;
+use crate::model::{Burst, DisconnectCause, StoryEntry};
 
 /// Report output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -96,6 +96,67 @@ pub(crate) fn label_hint(label: Option<&str>, lang: Lang) -> Option<&'static str
         Lang::Zh => family.5,
     })
 }
+
+/// The disconnects whose cause the log states, in device order, each device's in story order:
+/// the device, the story entry and the cause.
+pub(crate) fn caused_disconnects(summary: &Summary) -> Vec<(&str, &StoryEntry, DisconnectCause)> {
+    summary
+        .devices
+        .iter()
+        .flat_map(|d| {
+            d.story
+                .iter()
+                .filter_map(move |e| Some((d.name.as_str(), e, e.cause?)))
+        })
+        .collect()
+}
+
+/// A disconnect cause for people.
+pub(crate) fn cause_name(cause: DisconnectCause, lang: Lang) -> &'static str {
+    match (cause, lang) {
+        (DisconnectCause::LoginAnotherDevice, Lang::En) => "logged in on another device",
+        (DisconnectCause::LoginAnotherDevice, Lang::Zh) => "账号在其他设备登录",
+    }
+}
+
+/// What to do about a cause: the catalog hint of the code it stands for, saying why.
+pub(crate) fn cause_hint(cause: DisconnectCause, catalog: &Catalog, lang: Lang) -> String {
+    let code = cause.code();
+    let (name, hint) = catalog
+        .get(code)
+        .map_or(("", ""), |info| (info.name.as_str(), info.hint(lang)));
+    match (cause, lang) {
+        (DisconnectCause::LoginAnotherDevice, Lang::En) => format!(
+            "Logged in on another device (handleDisconnect followed by ConnUserLoginAnotherDevice, \
+             the desktop core's kick without an error code line) is code {code} {name}: {hint}"
+        ),
+        (DisconnectCause::LoginAnotherDevice, Lang::Zh) => format!(
+            "账号在其他设备登录（handleDisconnect 之后紧跟 ConnUserLoginAnotherDevice，\
+             即桌面端 C++ 内核的踢下线，没有错误码行）相当于错误码 {code} {name}：{hint}"
+        ),
+    }
+}
+
+/// One caused disconnect in words: the cause, the reason and, when an `onDisconnect…` code
+/// reports it, that code.
+pub(crate) fn cause_detail(entry: &StoryEntry, cause: DisconnectCause, lang: Lang) -> String {
+    let name = cause_name(cause, lang);
+    let reason = entry.value.map(|v| v.to_string()).unwrap_or_default();
+    let code = cause.code();
+    match (lang, entry.reported_by_listener) {
+        (Lang::En, false) => format!("{name} (handleDisconnect:{reason})"),
+        (Lang::En, true) => {
+            format!("{name} (handleDisconnect:{reason}; reported by onDisconnect {code})")
+        }
+        (Lang::Zh, false) => format!("{name}（handleDisconnect:{reason}）"),
+        (Lang::Zh, true) => {
+            format!("{name}（handleDisconnect:{reason}；onDisconnect {code} 已报告）")
+        }
+    }
+}
+
+/// How many caused disconnects the report lists.
+pub(crate) const TOP_CAUSED: usize = 10;
 
 /// One remediation step and how much of the trouble it explains.
 #[derive(Clone, Debug, PartialEq)]
@@ -422,6 +483,8 @@ pub(crate) struct ReportLabels {
     pub(crate) window: &'static str,
     /// The bucket unit.
     pub(crate) per_bucket: &'static str,
+    /// Title of the list of disconnects whose cause the log states.
+    pub(crate) caused: &'static str,
 }
 
 /// English labels.
@@ -463,6 +526,7 @@ pub(crate) const EN: ReportLabels = ReportLabels {
     scanned: "Scanned",
     window: "Window",
     per_bucket: "errors per",
+    caused: "Disconnects the log gives a cause for",
 };
 
 /// Chinese labels.
@@ -497,6 +561,7 @@ pub(crate) const ZH: ReportLabels = ReportLabels {
     scanned: "扫描路径",
     window: "时间范围",
     per_bucket: "错误数 /",
+    caused: "日志写明原因的断线",
 };
 
 /// The labels of `lang`.

@@ -277,7 +277,7 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
     }
     check_first(&mut h, summary, catalog, lang);
     top_codes(&mut h, summary, catalog, lang);
-    devices(&mut h, summary, l);
+    devices(&mut h, summary, catalog, lang);
     bursts(&mut h, summary, catalog, lang);
     timeline(&mut h, summary, catalog, l);
     unmatched(&mut h, summary, l);
@@ -330,7 +330,8 @@ fn top_codes(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
     table(h, &l.code_header, &rows);
 }
 
-fn devices(h: &mut String, summary: &Summary, l: &ReportLabels) {
+fn devices(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
+    let l = report::labels(lang);
     let _ = writeln!(h, "<h2>{}</h2>", html(l.devices));
     let rows: Vec<Vec<(String, bool)>> = summary
         .devices
@@ -355,6 +356,39 @@ fn devices(h: &mut String, summary: &Summary, l: &ReportLabels) {
         })
         .collect();
     table(h, &l.device_header, &rows);
+    caused(h, summary, catalog, lang);
+}
+
+/// The disconnects whose cause the log states, and what to do about each cause.
+fn caused(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
+    let l = report::labels(lang);
+    let caused = report::caused_disconnects(summary);
+    if caused.is_empty() {
+        return;
+    }
+    let _ = writeln!(h, "<p>{}:</p><ul>", html(l.caused));
+    for (device, entry, cause) in caused.iter().take(report::TOP_CAUSED) {
+        let _ = writeln!(
+            h,
+            "<li><code>{}</code> {} <code>{}:{}</code>: {}</li>",
+            esc(device),
+            time(entry.time),
+            esc(&entry.path),
+            entry.line,
+            html(&report::cause_detail(entry, *cause, lang))
+        );
+    }
+    if caused.len() > report::TOP_CAUSED {
+        let _ = writeln!(h, "<li>(+{})</li>", caused.len() - report::TOP_CAUSED);
+    }
+    h.push_str("</ul>\n");
+    let mut causes: Vec<_> = caused.iter().map(|(.., cause)| *cause).collect();
+    causes.sort_unstable();
+    causes.dedup();
+    for cause in causes {
+        let hint = report::cause_hint(cause, catalog, lang);
+        let _ = writeln!(h, "<p>{}: {}</p>", html(l.what_to_do), html(&hint));
+    }
 }
 
 /// The worst bursts in full, worst first; the others as a table in time order.

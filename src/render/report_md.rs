@@ -106,7 +106,7 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
     md.push('\n');
     check_first(&mut md, summary, catalog, lang);
     top_codes(&mut md, summary, catalog, lang);
-    devices(&mut md, summary, l);
+    devices(&mut md, summary, catalog, lang);
     bursts(&mut md, summary, catalog, lang);
     timeline(&mut md, summary, l);
     unmatched(&mut md, summary, l);
@@ -160,7 +160,8 @@ fn top_codes(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) 
     md.push('\n');
 }
 
-fn devices(md: &mut String, summary: &Summary, l: &ReportLabels) {
+fn devices(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
+    let l = report::labels(lang);
     let _ = writeln!(md, "## {}\n", l.devices);
     md.push_str(&header(&l.device_header));
     for d in &summary.devices {
@@ -182,6 +183,38 @@ fn devices(md: &mut String, summary: &Summary, l: &ReportLabels) {
         ]));
     }
     md.push('\n');
+    caused(md, summary, catalog, lang);
+}
+
+/// The disconnects whose cause the log states, and what to do about each cause.
+fn caused(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
+    let l = report::labels(lang);
+    let caused = report::caused_disconnects(summary);
+    if caused.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "{}:\n", l.caused);
+    for (device, entry, cause) in caused.iter().take(report::TOP_CAUSED) {
+        let _ = writeln!(
+            md,
+            "- {} {} {}: {}",
+            code(device),
+            time(entry.time),
+            code(&format!("{}:{}", entry.path, entry.line)),
+            prose(&report::cause_detail(entry, *cause, lang))
+        );
+    }
+    if caused.len() > report::TOP_CAUSED {
+        let _ = writeln!(md, "- (+{})", caused.len() - report::TOP_CAUSED);
+    }
+    md.push('\n');
+    let mut causes: Vec<_> = caused.iter().map(|(.., cause)| *cause).collect();
+    causes.sort_unstable();
+    causes.dedup();
+    for cause in causes {
+        let hint = report::cause_hint(cause, catalog, lang);
+        let _ = writeln!(md, "{}: {}\n", l.what_to_do, prose(&hint));
+    }
 }
 
 /// The worst bursts in full, worst first; the others as a table in time order.

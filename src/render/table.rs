@@ -8,7 +8,7 @@ use crate::catalog::Lang;
 use crate::model::{StoryEntry, StoryEvent};
 use crate::render::cells::{first_at, histogram, share, sparkline, time};
 use crate::render::fit::{Column, truncate, write_table, write_wrapped};
-use crate::render::report::label_name;
+use crate::render::report::{self, label_name};
 use crate::render::text::{ProblemKind, escape_control, problem_entries};
 use indicatif::{HumanBytes, HumanCount};
 
@@ -57,6 +57,8 @@ pub(crate) struct TableLabels {
     pub(crate) story_reason: &'static str,
     /// A story step: connected again.
     pub(crate) story_connected: &'static str,
+    /// Title of the list of disconnects whose cause the log states.
+    pub(crate) story_caused: &'static str,
 }
 
 /// The labels of `lang`.
@@ -105,7 +107,7 @@ const EN: TableLabels = TableLabels {
     all_errors: "all errors",
     bursts_title: "Bursts",
     no_bursts: "No bursts: errors never rose far above the background.",
-    story_title: "Connection story per device (disconnect codes, handleDisconnect reasons, reconnects):",
+    story_title: "Connection story per device (disconnect codes, handleDisconnect reasons and causes, reconnects):",
     story_header: [
         "device",
         "disconnects",
@@ -116,6 +118,7 @@ const EN: TableLabels = TableLabels {
     story_disconnect: "disconnect",
     story_reason: "reason",
     story_connected: "connected",
+    story_caused: "Disconnects the log gives a cause for:",
 };
 
 const ZH: TableLabels = TableLabels {
@@ -150,11 +153,12 @@ const ZH: TableLabels = TableLabels {
     all_errors: "全部错误",
     bursts_title: "错误突增",
     no_bursts: "无突增：错误从未明显高于背景水平。",
-    story_title: "各设备的连接经过（断开错误码、handleDisconnect 原因、重连）：",
+    story_title: "各设备的连接经过（断开错误码、handleDisconnect 原因及其起因、重连）：",
     story_header: ["设备", "断开次数", "断开原因", "重连次数", "最初经过"],
     story_disconnect: "断开",
     story_reason: "原因",
     story_connected: "已连接",
+    story_caused: "日志写明原因的断线：",
 };
 
 /// The scan table's columns: the hint wraps, the name narrows, and the times, share and
@@ -256,7 +260,7 @@ pub(crate) fn write_summary(
         2,
     )?;
     write_unmatched(out, summary, labels, color, limit)?;
-    write_story(out, summary, labels, color, limit)?;
+    write_story(out, summary, lang, color, limit)?;
     for (kind, path, reason) in problem_entries(summary) {
         let label = match kind {
             ProblemKind::Partial => labels.partial,
@@ -354,29 +358,49 @@ const STORY_COLUMNS: [Column; 5] = [
 ];
 
 /// One story step for the table: the time of day and what happened, joined by no-break
-/// spaces so that a wrapped cell breaks between steps only.
-fn story_step(entry: &StoryEntry, labels: &TableLabels) -> String {
+/// spaces so that a wrapped cell breaks between steps only. A reason with a cause is a
+/// disconnect of its own unless an `onDisconnect…` code reports it.
+fn story_step(entry: &StoryEntry, labels: &TableLabels, lang: Lang) -> String {
     let at = entry.time.map_or_else(
         || "?".to_string(),
         |t| t.naive().format("%H:%M:%S").to_string(),
     );
     let value = entry.value.map(|v| v.to_string()).unwrap_or_default();
-    match entry.event {
-        StoryEvent::Disconnect => format!("{at}\u{a0}{}\u{a0}{value}", labels.story_disconnect),
-        StoryEvent::HandleDisconnect => format!("{at}\u{a0}{}\u{a0}{value}", labels.story_reason),
-        StoryEvent::Connected => format!("{at}\u{a0}{}", labels.story_connected),
+    let cause = entry
+        .cause
+        .map(|c| report::cause_name(c, lang).replace(' ', "\u{a0}"));
+    match (entry.event, cause) {
+        (StoryEvent::Disconnect, _) => {
+            format!("{at}\u{a0}{}\u{a0}{value}", labels.story_disconnect)
+        }
+        (StoryEvent::HandleDisconnect, Some(cause)) if !entry.reported_by_listener => format!(
+            "{at}\u{a0}{}\u{a0}({cause};\u{a0}{}\u{a0}{value})",
+            labels.story_disconnect, labels.story_reason
+        ),
+        (StoryEvent::HandleDisconnect, Some(cause)) => {
+            format!(
+                "{at}\u{a0}{}\u{a0}{value}\u{a0}({cause})",
+                labels.story_reason
+            )
+        }
+        (StoryEvent::HandleDisconnect, None) => {
+            format!("{at}\u{a0}{}\u{a0}{value}", labels.story_reason)
+        }
+        (StoryEvent::Connected, _) => format!("{at}\u{a0}{}", labels.story_connected),
     }
 }
 
 /// The connection story of each device that has one, when the deep pass told it: disconnects, their
-/// `handleDisconnect` reasons, reconnections, and the first steps in order.
+/// `handleDisconnect` reasons, reconnections, and the first steps in order; then what to do
+/// about each disconnect cause the log states (its code's catalog hint).
 fn write_story(
     out: &mut dyn Write,
     summary: &Summary,
-    labels: &TableLabels,
+    lang: Lang,
     color: bool,
     limit: Option<usize>,
 ) -> io::Result<()> {
+    let labels = labels(lang);
     // Without the deep pass a story holds only the disconnect codes the code table shows.
     let deep = summary
         .devices
@@ -410,7 +434,7 @@ fn write_story(
                 .story
                 .iter()
                 .take(STORY_STEPS)
-                .map(|e| story_step(e, labels))
+                .map(|e| story_step(e, labels, lang))
                 .collect();
             let more = d.story_total.saturating_sub(steps.len() as u64);
             if more > 0 {
@@ -436,7 +460,34 @@ fn write_story(
         &STORY_COLUMNS,
         limit,
         color,
-    )
+    )?;
+    let caused = report::caused_disconnects(summary);
+    if caused.is_empty() {
+        return Ok(());
+    }
+    write_wrapped(out, labels.story_caused, limit, 2)?;
+    for (device, entry, cause) in caused.iter().take(report::TOP_CAUSED) {
+        let line = format!(
+            "  {} {} {}:{}: {}",
+            escape_control(device),
+            time(entry.time),
+            escape_control(&entry.path),
+            entry.line,
+            report::cause_detail(entry, *cause, lang)
+        );
+        write_wrapped(out, &line, limit, 4)?;
+    }
+    if caused.len() > report::TOP_CAUSED {
+        writeln!(out, "  (+{})", caused.len() - report::TOP_CAUSED)?;
+    }
+    let mut causes: Vec<_> = caused.iter().map(|(.., cause)| *cause).collect();
+    causes.sort_unstable();
+    causes.dedup();
+    for cause in causes {
+        let hint = report::cause_hint(cause, crate::catalog::catalog(), lang);
+        write_wrapped(out, &escape_control(&hint), limit, 2)?;
+    }
+    Ok(())
 }
 
 /// Codes with a sparkline in the timeline view.

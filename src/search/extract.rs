@@ -273,6 +273,8 @@ mod tests {
 [2024/03/01 08:00:00:002]: ChatManager_SendMessage failed, code: 500; desc: Message is invalid\r
 [2024/03/01 08:00:00:003]: [global listener] onDisconnect206 onDisconnect206\r
 [2024/03/01 08:00:00:004]: EMChatManager::sendMessage() error, msgId: 1185, errorCode=3, desc=y\r
+[2019/10/24 13:40:43:826]: login return: 0 login return: 0\r
+[2019/10/24 13:41:02:113]: login return: 202\r
 ";
         assert_eq!(
             codes(log),
@@ -280,7 +282,9 @@ mod tests {
                 (300, "cb_json".into()),
                 (500, "code_desc".into()),
                 (206, "listener".into()),
-                (3, "kv".into())
+                (3, "kv".into()),
+                (0, "login_return".into()),
+                (202, "login_return".into())
             ]
         );
     }
@@ -296,6 +300,10 @@ mod tests {
    at Easemob.Client.Login() in C:\\src\\Client.cs:line 502
 [2017/3/1 10:1:41:922]: current host: domain: 60.205.131.133 port: 6801
 [2024/03/01 08:00:00:404]: EMSessionManager::onDisConnect(): 1
+[2019/10/24 13:40:43:826]: login return: 
+[2019/10/24 13:40:44:202]: relogin return: 202
+[2019/10/24 14:0:27:243]: log: level: 2, area: 1, handleDisconnect:13
+[2019/10/24 14:0:27:243]: ConnUserLoginAnotherDevice
 ";
         assert_eq!(codes(log), []);
     }
@@ -386,6 +394,8 @@ mod tests {
                     proptest::strategy::Just("onDisconnect".to_string()),
                     proptest::strategy::Just("code: ".to_string()),
                     proptest::strategy::Just("; desc:".to_string()),
+                    proptest::strategy::Just("login return: ".to_string()),
+                    proptest::strategy::Just("relogin return:".to_string()),
                     proptest::strategy::Just("\n".to_string()),
                     proptest::strategy::Just("\r\n".to_string()),
                     "[0-9]{1,12}",

@@ -814,12 +814,19 @@ mod tests {
         literals.iter().map(|&l| AnchorSpec::from(l)).collect()
     }
 
-    const BUILTIN: [&[u8]; 4] = [b"\"error\"", b"desc:", b"onDisconnect", b"errorC"];
+    const BUILTIN: [&[u8]; 5] = [
+        b"\"error\"",
+        b"desc:",
+        b"onDisconnect",
+        b"errorC",
+        b"login return:",
+    ];
 
     #[test]
     fn every_level_finds_the_builtin_anchors_and_lines() {
         let log = "[2024/03/01 08:00:00:001]: {\"error\":{\"code\":3}}\r\n\
-                   x code: 5; desc: y\nonDisconnect2 onDisconnect3\nerrorCode=1\n"
+                   x code: 5; desc: y\nonDisconnect2 onDisconnect3\nerrorCode=1\n\
+                   [2019/10/24 13:40:43:826]: login return: 0\n"
             .repeat(9);
         for level in levels() {
             let kernel = AnchorKernel::with_level(&specs(&BUILTIN), level);
@@ -870,10 +877,12 @@ mod tests {
                     Just("desc:".to_string()),
                     Just("onDisconnect".to_string()),
                     Just("errorC".to_string()),
+                    Just("login return:".to_string()),
                     Just("\n".to_string()),
                     Just("\r\n".to_string()),
                     "[a-zA-Z\":;{} ]{0,70}",
                     "[\"erodsc:\n]{0,8}",
+                    "[login retu:\n]{0,8}",
                 ],
                 0..120,
             ),

@@ -37,7 +37,8 @@ pub const USER_RULE_SIZE_LIMIT: usize = 1 << 20;
 /// One extraction rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
-    /// The shape's name (`cb_json`, `code_desc`, `listener`, `kv`, or `rule1`… for user rules).
+    /// The shape's name (`cb_json`, `code_desc`, `listener`, `kv`, `login_return`, or `rule1`…
+    /// for user rules).
     pub name: String,
     /// A literal every match contains, if known.
     pub anchor: Option<String>,
@@ -457,7 +458,7 @@ mod tests {
     #[test]
     fn builtin_rules_match_their_examples_and_not_their_decoys() {
         let set = RuleSet::builtin();
-        assert_eq!(set.rules().len(), 4);
+        assert_eq!(set.rules().len(), 5);
         for (spec, rule) in builtin_specs().iter().zip(set.rules()) {
             for (line, code) in &spec.examples {
                 assert_eq!(
@@ -493,10 +494,10 @@ mod tests {
         let err = RuleSet::with_user_rules(&["errno: (\\d+)".into()]).unwrap_err();
         assert!(err.to_string().contains("group `code`"), "{err}");
         let set = RuleSet::with_user_rules(&["errno: (?P<code>\\d+)".into()]).unwrap();
-        assert_eq!(set.rules()[4].name, "rule1");
-        assert_eq!(set.unanchored(), &[4]);
+        assert_eq!(set.rules()[5].name, "rule1");
+        assert_eq!(set.unanchored(), &[5]);
         assert_eq!(
-            set.rules()[4].code_in(b"recv() failed. errno: 110"),
+            set.rules()[5].code_in(b"recv() failed. errno: 110"),
             Some(110)
         );
     }

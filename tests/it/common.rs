@@ -12,7 +12,8 @@ pub fn own_fixtures() -> PathBuf {
 }
 
 /// One bundle of the own fixtures: `sample-bundle` (three devices, every prefix, gzip, CRLF),
-/// `decoys-only` (no error at all) or `utf16-legacy` (UTF-16LE live file, legacy prefix).
+/// `decoys-only` (no error at all), `utf16-legacy` (UTF-16LE live file, legacy prefix) or
+/// `desktop-core` (the desktop C++ core's `login return: N` and kicks).
 pub fn fixture(name: &str) -> PathBuf {
     own_fixtures().join(name)
 }
@@ -175,6 +176,54 @@ pub fn differences(expected: &Value, report: &Value) -> Vec<String> {
             diffs.push(format!(
                 "stats.{got_key}: got {}, expected {n}",
                 report["stats"][got_key]
+            ));
+        }
+    }
+    diffs
+}
+
+/// Every difference between an expected file's `stories` (the generator's kicks and disconnect
+/// counts per device) and a deep scan's devices: `disconnects`, and the story entries with a
+/// `cause` (path, line, time, value, cause, `reported_by_listener`). Empty when the expected
+/// file has no `stories`.
+pub fn story_differences(expected: &Value, report: &Value) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let Some(stories) = expected["stories"].as_object() else {
+        return diffs;
+    };
+    let empty = Vec::new();
+    let devices = report["devices"].as_array().unwrap_or(&empty);
+    for (name, want) in stories {
+        let Some(got) = devices.iter().find(|d| d["name"] == name.as_str()) else {
+            diffs.push(format!("device {name}: missing from report"));
+            continue;
+        };
+        if got["disconnects"] != want["disconnects"] {
+            diffs.push(format!(
+                "device {name}.disconnects: got {}, expected {}",
+                got["disconnects"], want["disconnects"]
+            ));
+        }
+        let caused: Vec<Value> = got["story"]
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .filter(|e| e.get("cause").is_some())
+            .map(|e| {
+                serde_json::json!({
+                    "path": e["path"],
+                    "line": e["line"],
+                    "time": e["time"],
+                    "value": e["value"],
+                    "cause": e["cause"],
+                    "reported_by_listener": e["reported_by_listener"].as_bool().unwrap_or(false),
+                })
+            })
+            .collect();
+        let want_caused = want["caused"].as_array().unwrap_or(&empty);
+        if &caused != want_caused {
+            diffs.push(format!(
+                "device {name}: caused disconnects: got {caused:?}, expected {want_caused:?}"
             ));
         }
     }

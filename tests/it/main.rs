@@ -8,6 +8,7 @@ mod catalog_newer;
 mod catalog_seed;
 mod cli;
 mod common;
+mod desktop_core;
 mod expected_bundles;
 mod fleet;
 mod gate;

@@ -14,7 +14,11 @@ fn scan(config: &ScanConfig) -> Summary {
 
 fn all_bundles() -> Vec<(String, std::path::PathBuf, std::path::PathBuf)> {
     let all = common::bundles_in(&common::own_fixtures());
-    assert_eq!(all.len(), 3, "sample-bundle, decoys-only and utf16-legacy");
+    assert_eq!(
+        all.len(),
+        4,
+        "sample-bundle, decoys-only, utf16-legacy and desktop-core"
+    );
     all
 }
 
