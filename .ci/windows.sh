@@ -150,8 +150,8 @@ if gate_check 1 300=9 && gate_check 0 300=10; then echo "windows: gate exit stat
 watch_check() {
   local code_l code_w
   set +e
-  "$LINUX" watch fixtures/sample-bundle --from-start --format ndjson --max 300=0 --exit-on-break -q >"$WORK/watch-linux.ndjson"; code_l=$?
-  timeout 120 wine "$EXE" watch 'fixtures\sample-bundle' --from-start --format ndjson --max 300=0 --exit-on-break -q >"$WORK/watch-win.ndjson"; code_w=$?
+  "$LINUX" watch fixtures/sample-bundle --from-start --format ndjson --max 300=0 --exit-on-break -q >"$WORK/watch-linux.ndjson" 2>"$WORK/watch-linux.err"; code_l=$?
+  timeout 120 wine "$EXE" watch 'fixtures\sample-bundle' --from-start --format ndjson --max 300=0 --exit-on-break -q >"$WORK/watch-win.ndjson" 2>"$WORK/watch-win.err"; code_w=$?
   set -e
   if [ "$code_l" != 1 ] || [ "$code_w" != 1 ]; then
     echo "windows: watch --exit-on-break: exit $code_w on Windows, $code_l on Linux, want 1" >&2; return 1
