@@ -111,6 +111,16 @@ pub(crate) fn caused_disconnects(summary: &Summary) -> Vec<(&str, &StoryEntry, D
         .collect()
 }
 
+/// The causes among `caused`, each once, in order.
+pub(crate) fn distinct_causes(
+    caused: &[(&str, &StoryEntry, DisconnectCause)],
+) -> Vec<DisconnectCause> {
+    let mut causes: Vec<_> = caused.iter().map(|(.., cause)| *cause).collect();
+    causes.sort_unstable();
+    causes.dedup();
+    causes
+}
+
 /// A disconnect cause for people.
 pub(crate) fn cause_name(cause: DisconnectCause, lang: Lang) -> &'static str {
     match (cause, lang) {

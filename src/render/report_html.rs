@@ -382,10 +382,7 @@ fn caused(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
         let _ = writeln!(h, "<li>(+{})</li>", caused.len() - report::TOP_CAUSED);
     }
     h.push_str("</ul>\n");
-    let mut causes: Vec<_> = caused.iter().map(|(.., cause)| *cause).collect();
-    causes.sort_unstable();
-    causes.dedup();
-    for cause in causes {
+    for cause in report::distinct_causes(&caused) {
         let hint = report::cause_hint(cause, catalog, lang);
         let _ = writeln!(h, "<p>{}: {}</p>", html(l.what_to_do), html(&hint));
     }

@@ -208,10 +208,7 @@ fn caused(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
         let _ = writeln!(md, "- (+{})", caused.len() - report::TOP_CAUSED);
     }
     md.push('\n');
-    let mut causes: Vec<_> = caused.iter().map(|(.., cause)| *cause).collect();
-    causes.sort_unstable();
-    causes.dedup();
-    for cause in causes {
+    for cause in report::distinct_causes(&caused) {
         let hint = report::cause_hint(cause, catalog, lang);
         let _ = writeln!(md, "{}: {}\n", l.what_to_do, prose(&hint));
     }

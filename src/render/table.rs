@@ -480,10 +480,7 @@ fn write_story(
     if caused.len() > report::TOP_CAUSED {
         writeln!(out, "  (+{})", caused.len() - report::TOP_CAUSED)?;
     }
-    let mut causes: Vec<_> = caused.iter().map(|(.., cause)| *cause).collect();
-    causes.sort_unstable();
-    causes.dedup();
-    for cause in causes {
+    for cause in report::distinct_causes(&caused) {
         let hint = report::cause_hint(cause, crate::catalog::catalog(), lang);
         write_wrapped(out, &escape_control(&hint), limit, 2)?;
     }
