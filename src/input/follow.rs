@@ -413,6 +413,19 @@ pub(crate) struct Wakeups {
     pub(crate) polling: bool,
 }
 
+/// Whether a file system event can mean new lines, a new name or a new file. Opening, reading
+/// and closing a file are not changes: the watch's own reads raise them, and waking on them
+/// would have it look again and again at an idle folder.
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, MetadataKind, ModifyKind};
+    match kind {
+        notify::EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        notify::EventKind::Access(_) => false,
+        notify::EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
+        _ => true,
+    }
+}
+
 /// Why the file system cannot be watched.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot watch {path}: {source}")]
@@ -429,7 +442,7 @@ impl Wakeups {
     pub(crate) fn new(root: &Path, poll: Option<Duration>) -> Result<Wakeups, WatchError> {
         let (sender, events) = mpsc::channel();
         let handler = move |event: notify::Result<notify::Event>| {
-            if event.is_ok() {
+            if event.is_ok_and(|e| is_change(&e.kind)) {
                 // The receiver is gone only when the watch has ended.
                 let _ = sender.send(());
             }

@@ -369,3 +369,31 @@ fn watch_from_start_tells_the_same_events_as_scan_for_the_files_it_follows() {
     assert_eq!(code, 0, "{said:?}");
     assert_eq!(rest, expected);
 }
+
+/// CPU time (user + system, in clock ticks) the process `pid` has used.
+#[cfg(target_os = "linux")]
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn watch_stays_idle_while_nothing_is_written() {
+    // Its own reads raise open and close events: waking on them kept it looking every 20 ms.
+    let (dir, _logs) = bundle();
+    let watching = Watching::start(&[dir.path().to_str().unwrap()], "watching");
+    let pid = watching.child.id();
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(4));
+    let used = cpu_ticks(pid) - before;
+    let (code, _, _) = watching.interrupt();
+    assert_eq!(code, 0);
+    // One look a second costs a few milliseconds; a look after every event of its own, tens
+    // of ticks (10 ms each) in these 4 s.
+    assert!(used < 10, "{used} ticks of CPU in 4 s of an idle watch");
+}
