@@ -45,8 +45,7 @@ pub(super) struct WatchArgs {
     format: WatchFormat,
     /// Look for changes at this interval instead of the system's change notifications (for
     /// network shares), e.g. 500ms, 2s
-    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, default_missing_value = "1s",
-          value_parser = parse_interval)]
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
     poll: Option<Duration>,
     #[command(flatten)]
     rules: RuleArgs,
@@ -88,6 +87,12 @@ pub(super) fn watch(args: WatchArgs, out: &mut dyn Write) -> anyhow::Result<Stat
         policy.max_new = None;
     }
     let checking = policy.rule_count() > 0;
+    if args.exit_on_break && !checking {
+        anyhow::bail!(
+            "--exit-on-break needs a rule: give --max, --max-rate or --fail-on-deprecated, or a \
+             policy file (--policy, or ./emscan.toml)"
+        );
+    }
     if checking {
         policy.validate(false)?;
         if let Some(source) = &source {
@@ -132,10 +137,14 @@ pub(super) fn watch(args: WatchArgs, out: &mut dyn Write) -> anyhow::Result<Stat
                     } else {
                         "notified of changes"
                     };
+                    let found = match files {
+                        0 => "no SDK log file yet (easemob.log, easemob_<time>.log)".to_string(),
+                        1 => "1 log file".to_string(),
+                        n => format!("{n} log files"),
+                    };
                     say(format!(
-                        "watching {}: {files} log file{}, {how}; Ctrl-C stops",
-                        path_text(root),
-                        if files == 1 { "" } else { "s" }
+                        "watching {}: {found}, {how}; Ctrl-C stops",
+                        path_text(root)
                     ));
                 }
             }
@@ -183,8 +192,29 @@ pub(super) fn watch(args: WatchArgs, out: &mut dyn Write) -> anyhow::Result<Stat
         }
         Err(e) => return Err(e.into()),
     };
+    let summary = live.summary();
+    if checking {
+        // The rules on the whole watched span, as `gate` would judge it.
+        let verdict = gate::evaluate(&policy, &summary, None)?;
+        for outcome in verdict.broken_rules() {
+            if broken.insert(rule_key(outcome)) {
+                say(format!(
+                    "rule broken: {}",
+                    render::gate::describe(&verdict, outcome)
+                ));
+            }
+        }
+        if broken.is_empty() {
+            say(render::gate::verdict_line(&verdict));
+        } else {
+            say(format!(
+                "gate failed: {} of {} rules broke while watching",
+                broken.len(),
+                verdict.rules
+            ));
+        }
+    }
     if !args.quiet {
-        let summary = live.summary();
         let written = match args.format {
             // The events are the output: the summary goes with the notices.
             WatchFormat::Ndjson => {

@@ -268,6 +268,8 @@ impl LiveScan {
                 bytes,
             } => {
                 let segment = segment_of(&mut self.segments, segment, file);
+                // Its size on disk as of this look.
+                segment.file.size = file.size;
                 let findings = chunks::scan_chunk(&self.rules, bytes);
                 let start = ChunkStart {
                     line_base: segment.joined.line_base,

@@ -632,14 +632,23 @@ pub(crate) fn write_footer(
         (true, Lang::Zh) => format!("，解压后 {}", HumanBytes(stats.bytes_scanned)),
     };
     let line = match lang {
-        Lang::En => format!(
-            "{} errors in {} files ({} on disk{decoded}), {} lines, {:.3} s, {rate}",
-            HumanCount(summary.error_count()),
-            stats.files,
-            HumanBytes(stats.bytes),
-            HumanCount(stats.lines),
-            seconds
-        ),
+        Lang::En => {
+            let plural = |n: u64, one: &'static str, many: &'static str| {
+                if n == 1 { one } else { many }
+            };
+            let errors = summary.error_count();
+            format!(
+                "{} {} in {} {} ({} on disk{decoded}), {} {}, {:.3} s, {rate}",
+                HumanCount(errors),
+                plural(errors, "error", "errors"),
+                stats.files,
+                plural(stats.files, "file", "files"),
+                HumanBytes(stats.bytes),
+                HumanCount(stats.lines),
+                plural(stats.lines, "line", "lines"),
+                seconds
+            )
+        }
         Lang::Zh => format!(
             "共 {} 个错误，{} 个文件（磁盘 {}{decoded}），{} 行，{:.3} 秒，{rate}",
             HumanCount(summary.error_count()),

@@ -330,6 +330,37 @@ fn watch_waits_for_a_folder_that_appears_later() {
 }
 
 #[test]
+fn watch_exit_on_break_without_a_rule_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_emscan"))
+        .args(["watch", dir.path().to_str().unwrap(), "--exit-on-break"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--exit-on-break needs a rule"), "{stderr}");
+}
+
+#[test]
+fn watch_of_a_folder_without_logs_says_none_is_there_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    let watching = Watching::start(&[root], "watching");
+    assert!(
+        watching
+            .said
+            .last()
+            .unwrap()
+            .contains("no SDK log file yet"),
+        "{:?}",
+        watching.said
+    );
+    let (code, _, said) = watching.interrupt();
+    assert_eq!(code, 0, "{said:?}");
+}
+
+#[test]
 fn watch_refuses_a_bad_rule_with_status_2() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_emscan"))
