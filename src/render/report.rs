@@ -111,6 +111,24 @@ pub(crate) fn caused_disconnects(summary: &Summary) -> Vec<(&str, &StoryEntry, D
         .collect()
 }
 
+/// What "What to check first" says when no error code occurred: nothing, or the disconnects
+/// whose cause the log states (a kick by another device writes no code line).
+pub(crate) fn nothing_to_check(summary: &Summary, lang: Lang) -> String {
+    let caused = caused_disconnects(summary).len();
+    match (caused, lang) {
+        (0, Lang::En) => "No error code occurred: nothing to check.".into(),
+        (0, Lang::Zh) => "没有出现错误码：无需检查。".into(),
+        (n, Lang::En) => format!(
+            "No error code occurred, but {n} disconnect{} had a cause the log states (logged in \
+             on another device): see Devices.",
+            if n == 1 { "" } else { "s" }
+        ),
+        (n, Lang::Zh) => format!(
+            "没有出现错误码，但日志写明了 {n} 次断线的原因（账号在其他设备登录）：见“设备”一节。"
+        ),
+    }
+}
+
 /// The causes among `caused`, each once, in order.
 pub(crate) fn distinct_causes(
     caused: &[(&str, &StoryEntry, DisconnectCause)],
@@ -292,8 +310,14 @@ pub(crate) fn verdict(summary: &Summary, lang: Lang) -> [String; 2] {
     if errors == 0 {
         let first = match lang {
             Lang::En => format!(
-                "No SDK errors in {} files from {devices} devices.",
-                summary.stats.files
+                "No SDK errors in {} {} from {devices} {}.",
+                summary.stats.files,
+                if summary.stats.files == 1 {
+                    "file"
+                } else {
+                    "files"
+                },
+                if devices == 1 { "device" } else { "devices" }
             ),
             Lang::Zh => format!(
                 "{} 个文件（{devices} 台设备）中没有 SDK 错误。",

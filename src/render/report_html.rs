@@ -288,6 +288,15 @@ pub fn render(summary: &Summary, catalog: &Catalog, lang: Lang) -> String {
 fn check_first(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
     let l = report::labels(lang);
     let total = summary.error_count().max(1);
+    if summary.error_count() == 0 {
+        let _ = writeln!(
+            h,
+            "<h2>{}</h2><p>{}</p>",
+            html(l.check_first),
+            html(&report::nothing_to_check(summary, lang))
+        );
+        return;
+    }
     let _ = writeln!(h, "<h2>{}</h2><ol>", html(l.check_first));
     for step in report::steps(summary, catalog, lang)
         .iter()
@@ -309,6 +318,9 @@ fn check_first(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang)
 
 fn top_codes(h: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
     let l = report::labels(lang);
+    if summary.error_count() == 0 {
+        return;
+    }
     let _ = writeln!(h, "<h2>{}</h2>", html(l.top_codes));
     let rows: Vec<Vec<(String, bool)>> = summary
         .codes

@@ -117,6 +117,10 @@ fn check_first(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang
     let l = report::labels(lang);
     let total = summary.error_count().max(1);
     let _ = writeln!(md, "## {}\n", l.check_first);
+    if summary.error_count() == 0 {
+        let _ = writeln!(md, "{}\n", prose(&report::nothing_to_check(summary, lang)));
+        return;
+    }
     for (i, step) in report::steps(summary, catalog, lang)
         .iter()
         .take(report::TOP_STEPS)
@@ -139,6 +143,9 @@ fn check_first(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang
 
 fn top_codes(md: &mut String, summary: &Summary, catalog: &Catalog, lang: Lang) {
     let l = report::labels(lang);
+    if summary.error_count() == 0 {
+        return;
+    }
     let _ = writeln!(md, "## {}\n", l.top_codes);
     md.push_str(&header(&l.code_header));
     for c in summary

@@ -414,3 +414,40 @@ fn html_report_fits_a_phone_and_a_desktop_without_sideways_scroll() {
         );
     }
 }
+
+#[test]
+fn a_report_of_logs_without_error_codes_has_no_empty_sections() {
+    let decoys = report_config(vec![crate::common::fixture("decoys-only")]);
+    let md = report_md::render(&scan(&decoys), catalog(), Lang::En);
+    assert!(
+        md.contains("No SDK errors in 1 file from 1 device."),
+        "{md}"
+    );
+    assert!(
+        md.contains("No error code occurred: nothing to check."),
+        "{md}"
+    );
+    assert!(!md.contains("## Top codes"), "{md}");
+
+    // A kick by another device writes no code line: the report points at it.
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("PC/sdkdata/easemobLog");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("easemob.log"),
+        "[2019/10/24 13:40:43:826]: login return: 0\n\
+         [2019/10/24 14:0:27:243]: log: level: 2, area: 1, handleDisconnect:13\n\
+         [2019/10/24 14:0:27:243]: ConnUserLoginAnotherDevice\n",
+    )
+    .unwrap();
+    let summary = scan(&report_config(vec![dir.path().to_path_buf()]));
+    for text in [
+        report_md::render(&summary, catalog(), Lang::En),
+        report_html::render(&summary, catalog(), Lang::En),
+    ] {
+        assert!(
+            text.contains("1 disconnect had a cause the log states (logged in on another device)"),
+            "{text}"
+        );
+    }
+}
