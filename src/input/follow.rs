@@ -107,7 +107,11 @@ impl Followed {
 
 /// The files of one folder (or one file), followed look by look.
 pub(crate) struct Follower {
-    root: PathBuf,
+    /// The folder looked at: the root, or the folder of a root that is one file.
+    folder: PathBuf,
+    /// A root that is one file: its name. Only that file is followed, and what it becomes when
+    /// rotated (found again in its folder under another name).
+    only: Option<std::ffi::OsString>,
     followed: Vec<Followed>,
     next_segment: SegmentId,
     /// Whether the first look is done (files there at the first look began before the watch).
@@ -131,8 +135,27 @@ impl Follower {
     /// Follows the SDK's log files under `root` (a folder or one file). Files there at the
     /// first look count from their end, unless `from_start`.
     pub(crate) fn new(root: PathBuf, from_start: bool) -> Follower {
+        // A log file (or a `.log` name not there yet) is followed from its folder, so that its
+        // rotation (a rename in that folder) keeps its place.
+        let is_file = root.is_file()
+            || (!root.exists()
+                && root
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("log")));
+        let (folder, only) = match (is_file, root.file_name(), root.parent()) {
+            (true, Some(name), Some(parent)) => {
+                let parent = if parent.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    parent.to_path_buf()
+                };
+                (parent, Some(name.to_os_string()))
+            }
+            _ => (root, None),
+        };
         Follower {
-            root,
+            folder,
+            only,
             followed: Vec::new(),
             next_segment: 0,
             looked: false,
@@ -140,12 +163,17 @@ impl Follower {
         }
     }
 
+    /// The folder the file system is watched in.
+    pub(crate) fn folder(&self) -> &Path {
+        &self.folder
+    }
+
     /// Looks at the folder once: what appeared, was renamed, grew, shrank or went, in report
     /// order (a device's rotated files before its `easemob.log`).
     pub(crate) fn look<E>(&mut self, on_change: OnChange<'_, E>) -> Result<Look, E> {
-        let root_exists = self.root.exists();
+        let root_exists = self.folder.is_dir();
         let found = if root_exists {
-            discover::discover(std::slice::from_ref(&self.root), false).files
+            discover::discover(std::slice::from_ref(&self.folder), false).files
         } else {
             Vec::new()
         };
@@ -175,6 +203,14 @@ impl Follower {
                         followed.file.size = file.size;
                     }
                     index
+                }
+                // One file followed: another file in its folder is not its concern.
+                None if self
+                    .only
+                    .as_ref()
+                    .is_some_and(|name| file.path.file_name() != Some(name.as_os_str())) =>
+                {
+                    continue;
                 }
                 None => {
                     let segment = self.new_segment();
@@ -603,6 +639,32 @@ mod tests {
             [
                 "renamed 0 easemob.log -> easemob_2024-03-01_08-41-45.log",
                 r#"lines 0 easemob_2024-03-01_08-41-45.log "new\n""#,
+            ]
+        );
+    }
+
+    #[test]
+    fn one_file_followed_is_followed_through_its_rotation_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("easemob.log");
+        append(&live, b"old\n");
+        append(
+            &dir.path().join("easemob_2024-03-01_07-00-00.log"),
+            b"other\n",
+        );
+        let mut follower = Follower::new(live.clone(), false);
+        assert_eq!(look(&mut follower), [r#"before 0 easemob.log "old\n""#]);
+        append(&live, b"last\n");
+        let rotated = dir.path().join("easemob_2024-03-01_08-41-45.log");
+        fs::rename(&live, &rotated).unwrap();
+        append(&live, b"first\n");
+        assert_eq!(
+            look(&mut follower),
+            [
+                "renamed 0 easemob.log -> easemob_2024-03-01_08-41-45.log",
+                r#"lines 0 easemob_2024-03-01_08-41-45.log "last\n""#,
+                "appeared easemob.log",
+                r#"lines 1 easemob.log "first\n""#,
             ]
         );
     }

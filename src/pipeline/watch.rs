@@ -192,9 +192,10 @@ pub(crate) fn watch(
             continue;
         }
         if wakeups.is_none() {
-            let started = Wakeups::new(&config.root, config.poll).map_err(|e| Error::Watch {
-                reason: e.to_string(),
-            })?;
+            let started =
+                Wakeups::new(follower.folder(), config.poll).map_err(|e| Error::Watch {
+                    reason: e.to_string(),
+                })?;
             let flow = on_live(Live::Started {
                 root: &config.root,
                 files: look.files,
