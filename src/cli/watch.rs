@@ -167,14 +167,7 @@ pub(super) fn watch(args: WatchArgs, out: &mut dyn Write) -> anyhow::Result<Stat
             Live::Looked(scan) if checking => {
                 let summary = scan.summary();
                 let verdict = gate::evaluate(&policy, &summary, None).map_err(io::Error::other)?;
-                for outcome in verdict.broken_rules() {
-                    if broken.insert(rule_key(outcome)) {
-                        say(format!(
-                            "rule broken: {}",
-                            render::gate::describe(&verdict, outcome)
-                        ));
-                    }
-                }
+                say_newly_broken(&verdict, &mut broken);
                 if args.exit_on_break && !broken.is_empty() {
                     return Ok(Flow::Stop);
                 }
@@ -196,14 +189,7 @@ pub(super) fn watch(args: WatchArgs, out: &mut dyn Write) -> anyhow::Result<Stat
     if checking {
         // The rules on the whole watched span, as `gate` would judge it.
         let verdict = gate::evaluate(&policy, &summary, None)?;
-        for outcome in verdict.broken_rules() {
-            if broken.insert(rule_key(outcome)) {
-                say(format!(
-                    "rule broken: {}",
-                    render::gate::describe(&verdict, outcome)
-                ));
-            }
-        }
+        say_newly_broken(&verdict, &mut broken);
         if broken.is_empty() {
             say(render::gate::verdict_line(&verdict));
         } else {
@@ -234,6 +220,18 @@ pub(super) fn watch(args: WatchArgs, out: &mut dyn Write) -> anyhow::Result<Stat
         unless_closed(written).context("writing the summary")?;
     }
     Ok(status_of(&broken))
+}
+
+/// Says each rule of `verdict` that broke and is not in `broken` yet, and adds it there.
+fn say_newly_broken(verdict: &gate::Verdict, broken: &mut BTreeSet<String>) {
+    for outcome in verdict.broken_rules() {
+        if broken.insert(rule_key(outcome)) {
+            say(format!(
+                "rule broken: {}",
+                render::gate::describe(verdict, outcome)
+            ));
+        }
+    }
 }
 
 /// A rule, once: its kind and target.
