@@ -199,6 +199,38 @@ pub(crate) fn default_root(dir: &Path) -> PathBuf {
 /// explicitly is always scanned. When more than one path is given, relative paths are
 /// prefixed by the root as given, so that keys stay unique.
 pub(crate) fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
+    let (found, discovery) = discover_with(paths, all_files, Fingerprint::Take);
+    Discovery {
+        files: found.into_iter().map(|(file, _)| file).collect(),
+        ..discovery
+    }
+}
+
+/// The SDK's log files under `folder`, in report order, each with its identity, and without
+/// fingerprints: what a watch looks at again at every change.
+pub(crate) fn discover_to_follow(folder: &Path) -> Vec<(LogFile, Option<FileIdentity>)> {
+    discover_with(
+        std::slice::from_ref(&folder.to_path_buf()),
+        false,
+        Fingerprint::Skip,
+    )
+    .0
+}
+
+/// Whether discovery reads the ends of each file for its fingerprint.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fingerprint {
+    Take,
+    Skip,
+}
+
+/// [`discover`], with each file's identity beside it, the files left out of the
+/// [`Discovery`].
+fn discover_with(
+    paths: &[PathBuf],
+    all_files: bool,
+    fingerprint: Fingerprint,
+) -> (Vec<(LogFile, Option<FileIdentity>)>, Discovery) {
     let files = Mutex::new(Vec::new());
     let unreadable = Mutex::new(Vec::new());
     // One `stat` each, on the walk's threads: most of the time discovery takes on a bundle of
@@ -206,7 +238,7 @@ pub(crate) fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
     let not_scanned = Mutex::new(Vec::new());
     let mut skipped = walk(paths, all_files, &not_scanned, &|batch| {
         for file in batch {
-            match sized(file) {
+            match sized(file, fingerprint) {
                 Ok(file) => lock(&files).push(file),
                 Err(skip) => lock(&unreadable).push(skip),
             }
@@ -220,11 +252,12 @@ pub(crate) fn discover(paths: &[PathBuf], all_files: bool) -> Discovery {
     sort_skipped(&mut skipped);
     let mut not_scanned = into_inner(not_scanned);
     not_scanned.sort();
-    Discovery {
-        files,
+    let discovery = Discovery {
+        files: Vec::new(),
         skipped,
         not_scanned,
-    }
+    };
+    (files, discovery)
 }
 
 /// The data behind `mutex`, even if a thread panicked while holding it (what they pushed is
@@ -247,13 +280,6 @@ pub(crate) struct FileIdentity {
 }
 
 impl FileIdentity {
-    /// The identity of the file at `path` (symbolic links followed); `None` where it cannot be
-    /// looked up or the platform does not say.
-    pub(crate) fn of_path(path: &Path) -> Option<FileIdentity> {
-        let meta = std::fs::metadata(path).ok()?;
-        FileIdentity::of(path, &meta)
-    }
-
     /// The identity of the file at `path`, whose metadata (symbolic links followed) is `meta`;
     /// `None` where the platform does not say.
     #[cfg(unix)]
@@ -304,32 +330,36 @@ pub(crate) fn merged_path(merged: &LogFile, kept: &LogFile) -> Skipped {
 /// others come back as [`merged_path`] entries.
 fn keep_one_path_per_file(
     files: Vec<(LogFile, Option<FileIdentity>)>,
-) -> (Vec<LogFile>, Vec<Skipped>) {
-    let mut kept_at = std::collections::HashMap::new();
-    let mut kept: Vec<LogFile> = Vec::with_capacity(files.len());
+) -> (Vec<(LogFile, Option<FileIdentity>)>, Vec<Skipped>) {
+    let mut kept_at: std::collections::HashMap<FileIdentity, usize> =
+        std::collections::HashMap::new();
+    let mut kept: Vec<(LogFile, Option<FileIdentity>)> = Vec::with_capacity(files.len());
     let mut merged = Vec::new();
     for (file, identity) in files {
         match identity.and_then(|id| kept_at.get(&id)) {
-            Some(&at) => merged.push(merged_path(&file, &kept[at])),
+            Some(&at) => merged.push(merged_path(&file, &kept[at].0)),
             None => {
                 if let Some(id) = identity {
                     kept_at.insert(id, kept.len());
                 }
-                kept.push(file);
+                kept.push((file, identity));
             }
         }
     }
     (kept, merged)
 }
 
-/// `file` with its size looked up (symbolic links followed, as in the walk) and its identity,
-/// or why it cannot be read.
-pub(crate) fn sized(mut file: LogFile) -> Result<(LogFile, Option<FileIdentity>), Skipped> {
+/// `file` with its size looked up (symbolic links followed, as in the walk), its identity and
+/// its fingerprint when asked, or why it cannot be read.
+pub(crate) fn sized(
+    mut file: LogFile,
+    fingerprint_it: Fingerprint,
+) -> Result<(LogFile, Option<FileIdentity>), Skipped> {
     match std::fs::metadata(&file.path) {
         Ok(meta) => {
             file.size = meta.len();
             let identity = FileIdentity::of(&file.path, &meta);
-            if meta.is_file() {
+            if meta.is_file() && fingerprint_it == Fingerprint::Take {
                 file.fingerprint = fingerprint(&file.path, file.size);
             }
             Ok((file, identity))

@@ -173,7 +173,7 @@ impl Follower {
     pub(crate) fn look<E>(&mut self, on_change: OnChange<'_, E>) -> Result<Look, E> {
         let root_exists = self.folder.is_dir();
         let found = if root_exists {
-            discover::discover(std::slice::from_ref(&self.folder), false).files
+            discover::discover_to_follow(&self.folder)
         } else {
             Vec::new()
         };
@@ -182,8 +182,7 @@ impl Follower {
         for f in &mut self.followed {
             f.missed += 1;
         }
-        for file in found.into_iter().filter(|f| !f.gzip) {
-            let identity = FileIdentity::of_path(&file.path);
+        for (file, identity) in found.into_iter().filter(|(f, _)| !f.gzip) {
             let index = match self
                 .followed
                 .iter()

@@ -699,7 +699,7 @@ pub(crate) fn discover_and_scan<T: Send>(
             unsized_batches.fetch_add(1, Ordering::AcqRel);
             scope.spawn(move |scope| {
                 for file in batch {
-                    match discover::sized(file) {
+                    match discover::sized(file, discover::Fingerprint::Take) {
                         Ok((file, Some(id))) if !discover::lock(seen).insert(id) => {
                             discover::lock(again).push((file, id));
                         }
