@@ -307,6 +307,30 @@ impl FileIdentity {
     fn of(_path: &Path, _meta: &std::fs::Metadata) -> Option<FileIdentity> {
         None
     }
+
+    /// The identity of the file `handle` has open (whatever name it has now).
+    #[cfg(unix)]
+    pub(crate) fn of_open(handle: &std::fs::File) -> Option<FileIdentity> {
+        let meta = handle.metadata().ok()?;
+        FileIdentity::of(Path::new(""), &meta)
+    }
+
+    /// See the Unix version.
+    #[cfg(windows)]
+    pub(crate) fn of_open(handle: &std::fs::File) -> Option<FileIdentity> {
+        let info =
+            winapi_util::file::information(winapi_util::HandleRef::from_file(handle)).ok()?;
+        Some(FileIdentity {
+            volume: info.volume_serial_number(),
+            index: info.file_index(),
+        })
+    }
+
+    /// See the Unix version.
+    #[cfg(not(any(unix, windows)))]
+    pub(crate) fn of_open(_handle: &std::fs::File) -> Option<FileIdentity> {
+        None
+    }
 }
 
 /// A file reached by more than one path, under each path but the one kept.

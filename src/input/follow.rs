@@ -126,6 +126,18 @@ pub(crate) struct Look {
     pub(crate) root_exists: bool,
     /// Files followed.
     pub(crate) files: usize,
+    /// A followed file was not found, or a new file waits for one: look again soon rather
+    /// than at the next notification.
+    pub(crate) unsettled: bool,
+}
+
+/// What reading a followed file came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reading {
+    /// Read up to its end (or found unreadable, and said so).
+    Done,
+    /// Its name now holds another file: it was renamed or deleted since the listing.
+    Moved,
 }
 
 /// Where a look's changes go; an error stops the look and is returned.
@@ -170,6 +182,10 @@ impl Follower {
 
     /// Looks at the folder once: what appeared, was renamed, grew, shrank or went, in report
     /// order (a device's rotated files before its `easemob.log`).
+    ///
+    /// A file found under the name of a followed file that this look did not find (renamed
+    /// out of the listing's sight, or deleted) waits until that file is found under its new
+    /// name or has gone: the old file's last lines come before the new file's first.
     pub(crate) fn look<E>(&mut self, on_change: OnChange<'_, E>) -> Result<Look, E> {
         let root_exists = self.folder.is_dir();
         let found = if root_exists {
@@ -182,15 +198,27 @@ impl Follower {
         for f in &mut self.followed {
             f.missed += 1;
         }
-        for (file, identity) in found.into_iter().filter(|(f, _)| !f.gzip) {
-            let index = match self
-                .followed
-                .iter()
-                .position(|f| f.is(identity, &file.path))
-            {
+        // Which followed file each found file is, before any is read: a followed file found
+        // under a new name is not missed, whatever the order of the names.
+        let found: Vec<_> = found
+            .into_iter()
+            .filter(|(f, _)| !f.gzip)
+            .map(|(file, identity)| {
+                let index = self
+                    .followed
+                    .iter()
+                    .position(|f| f.is(identity, &file.path));
+                if let Some(index) = index {
+                    self.followed[index].missed = 0;
+                }
+                (file, identity, index)
+            })
+            .collect();
+        let mut unsettled = false;
+        for (file, identity, known) in found {
+            let index = match known {
                 Some(index) => {
                     let followed = &mut self.followed[index];
-                    followed.missed = 0;
                     if followed.file.path != file.path {
                         let from = std::mem::replace(&mut followed.file, file);
                         on_change(Change::Renamed {
@@ -209,6 +237,15 @@ impl Follower {
                     .as_ref()
                     .is_some_and(|name| file.path.file_name() != Some(name.as_os_str())) =>
                 {
+                    continue;
+                }
+                // Its name still belongs to a followed file not found at this look.
+                None if self
+                    .followed
+                    .iter()
+                    .any(|f| f.missed > 0 && f.file.path == file.path) =>
+                {
+                    unsettled = true;
                     continue;
                 }
                 None => {
@@ -233,12 +270,17 @@ impl Follower {
                 }
             };
             let before = first_look && !self.from_start;
-            self.read_new(index, before, on_change)?;
+            if self.read_new(index, before, on_change)? == Reading::Moved {
+                // Its name now holds another file: found again at a later look.
+                self.followed[index].missed = 1;
+            }
         }
         // Files that went: their last unterminated line, then the news.
         let mut index = 0;
         while index < self.followed.len() {
-            if self.followed[index].missed < GONE_AFTER {
+            let missed = self.followed[index].missed;
+            unsettled |= missed > 0;
+            if missed < GONE_AFTER {
                 index += 1;
                 continue;
             }
@@ -251,6 +293,7 @@ impl Follower {
         Ok(Look {
             root_exists,
             files: self.followed.len(),
+            unsettled,
         })
     }
 
@@ -274,13 +317,19 @@ impl Follower {
         index: usize,
         before: bool,
         on_change: OnChange<'_, E>,
-    ) -> Result<(), E> {
+    ) -> Result<Reading, E> {
         let next_segment = self.next_segment;
         let followed = &mut self.followed[index];
         let mut handle = match File::open(&followed.file.path) {
             Ok(handle) => handle,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Reading::Moved),
             Err(e) => return unreadable(&followed.file, &e, on_change),
         };
+        if let (Some(listed), Some(opened)) = (followed.identity, FileIdentity::of_open(&handle))
+            && listed != opened
+        {
+            return Ok(Reading::Moved);
+        }
         let size = match handle.metadata() {
             Ok(meta) => meta.len(),
             Err(e) => return unreadable(&followed.file, &e, on_change),
@@ -301,7 +350,7 @@ impl Follower {
             })?;
         }
         if size == followed.offset {
-            return Ok(());
+            return Ok(Reading::Done);
         }
         if let Err(e) = handle.seek(SeekFrom::Start(followed.offset)) {
             return unreadable(&followed.file, &e, on_change);
@@ -330,7 +379,7 @@ impl Follower {
         if !followed.file.live {
             hand_over(followed, before, on_change)?;
         }
-        Ok(())
+        Ok(Reading::Done)
     }
 }
 
@@ -350,11 +399,12 @@ fn unreadable<E>(
     file: &LogFile,
     err: &std::io::Error,
     on_change: OnChange<'_, E>,
-) -> Result<(), E> {
+) -> Result<Reading, E> {
     on_change(Change::Unreadable {
         path: file.path.to_string_lossy().into_owned(),
         reason: err.to_string(),
-    })
+    })?;
+    Ok(Reading::Done)
 }
 
 /// The decoder for a file that starts with `head`, and the length of its BOM.
@@ -640,6 +690,68 @@ mod tests {
                 r#"lines 0 easemob_2024-03-01_08-41-45.log "new\n""#,
             ]
         );
+    }
+
+    /// The rotation that made `watch_follows_appends_rotation_truncation_and_recreation_once_in_order`
+    /// fail in CI: a listing that finds the new `easemob.log` but not the renamed file.
+    #[test]
+    fn a_new_file_under_a_followed_name_waits_until_the_old_file_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("easemob.log");
+        append(&live, b"old\n");
+        let mut follower = Follower::new(dir.path().to_path_buf(), false);
+        look(&mut follower);
+        append(&live, b"last\n");
+        // Out of the listing's sight (not a log name), then under its rotated name.
+        let aside = dir.path().join("rotating.tmp");
+        fs::rename(&live, &aside).unwrap();
+        append(&live, b"first\n");
+        let mut seen = Vec::new();
+        let looked = follower
+            .look::<()>(&mut |change| {
+                seen.push(describe(&change));
+                Ok(())
+            })
+            .unwrap();
+        assert!(seen.is_empty(), "{seen:?}");
+        assert!(looked.unsettled);
+        fs::rename(&aside, dir.path().join("easemob_2024-03-01_08-41-45.log")).unwrap();
+        assert_eq!(
+            look(&mut follower),
+            [
+                "renamed 0 easemob.log -> easemob_2024-03-01_08-41-45.log",
+                r#"lines 0 easemob_2024-03-01_08-41-45.log "last\n""#,
+                "appeared easemob.log",
+                r#"lines 1 easemob.log "first\n""#,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_deleted_and_created_again_is_read_after_the_old_one_went() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("easemob.log");
+        append(&live, b"old\n");
+        let mut follower = Follower::new(dir.path().to_path_buf(), false);
+        look(&mut follower);
+        append(&live, b"tail");
+        assert!(look(&mut follower).is_empty());
+        // A second name out of the listing's sight keeps the old file's identity from reuse.
+        fs::hard_link(&live, dir.path().join("kept.tmp")).unwrap();
+        fs::remove_file(&live).unwrap();
+        append(&live, b"new\n");
+        assert!(look(&mut follower).is_empty());
+        assert!(look(&mut follower).is_empty());
+        assert_eq!(
+            look(&mut follower),
+            [r#"lines 0 easemob.log "tail""#, "gone easemob.log"]
+        );
+        assert_eq!(
+            look(&mut follower),
+            ["appeared easemob.log", r#"lines 1 easemob.log "new\n""#]
+        );
+        let mut none = |_: Change<'_>| Ok::<(), ()>(());
+        assert!(!follower.look(&mut none).unwrap().unsettled);
     }
 
     #[test]

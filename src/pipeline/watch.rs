@@ -139,6 +139,10 @@ const STOP_CHECK: Duration = Duration::from_millis(100);
 /// The least time between two looks: writes that come in a burst are read as one batch.
 const LOOK_GAP: Duration = Duration::from_millis(20);
 
+/// The time between looks while a followed file is missing from its name (a rotation seen
+/// half done, or a deletion): long beside a rename, short beside a user's wait.
+const SETTLE_GAP: Duration = Duration::from_millis(100);
+
 /// Follows `config.root` until `stop` is set or `on_live` says stop, telling each new hit as
 /// it is written; returns the watched span for its summary. Fails on a bad rule or when the
 /// folder cannot be watched.
@@ -161,8 +165,13 @@ pub(crate) fn watch(
     let mut wakeups: Option<Wakeups> = None;
     let mut told_waiting = false;
     let mut last_look: Option<Instant> = None;
+    // A rotation seen half done: looked at again soon, not at the next notification.
+    let mut unsettled = false;
     while !stop.load(Ordering::Relaxed) {
-        let every = config.poll.unwrap_or(LOOK_EVERY);
+        let mut every = config.poll.unwrap_or(LOOK_EVERY);
+        if unsettled {
+            every = every.min(SETTLE_GAP);
+        }
         let due = last_look.is_none_or(|at| at.elapsed() >= every);
         let woken = match &wakeups {
             Some(wakeups) => wakeups.wait(STOP_CHECK.min(every)),
@@ -181,6 +190,7 @@ pub(crate) fn watch(
         }
         last_look = Some(Instant::now());
         let (look, hits) = live.look(&mut follower, on_live)?;
+        unsettled = look.unsettled;
         if hits && on_live(Live::Looked(&live)).map_err(Error::from)? == Flow::Stop {
             return Ok(live);
         }
