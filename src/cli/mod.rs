@@ -478,6 +478,10 @@ fn message(err: &anyhow::Error) -> String {
                 ""
             }
         )),
+        Some(Error::ThreadPool { reason }) => Some(format!(
+            "could not start the worker threads: {reason}\n  (a limit on processes or threads? \
+             --threads 1 needs the fewest)"
+        )),
         Some(Error::RelativeWindowInStream) => Some(
             "relative --since/--until (like -2h) count back from the last log time, which a \
              streamed scan (--format ndjson) does not know in advance: give absolute times"

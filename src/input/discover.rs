@@ -1,7 +1,8 @@
 //! Discovery: turns the paths a user gives into an ordered list of log files.
 //!
-//! Folders are walked recursively and in parallel (the `ignore` crate's walker with its
-//! filters off; symlinks followed, loops detected and reported). By default
+//! Folders are walked recursively (the `ignore` crate's walker with its filters off; symlinks
+//! followed, loops detected and reported) on the calling thread; sizes are looked up on the
+//! pool. By default
 //! only the SDK's own files are picked: `easemob.log`, `easemob_YYYY-MM-DD_HH-MM-SS.log` and the
 //! same with `.gz`. The *device* of a file is the folder above `sdkdata/easemobLog` (else its
 //! first folder below the scanned root). Within a device, rotated segments come in the order of
@@ -12,7 +13,7 @@ use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 
 use chrono::NaiveDateTime;
-use ignore::{WalkBuilder, WalkState};
+use ignore::WalkBuilder;
 use rayon::prelude::*;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -231,21 +232,21 @@ fn discover_with(
     all_files: bool,
     fingerprint: Fingerprint,
 ) -> (Vec<(LogFile, Option<FileIdentity>)>, Discovery) {
-    let files = Mutex::new(Vec::new());
-    let unreadable = Mutex::new(Vec::new());
-    // One `stat` each, on the walk's threads: most of the time discovery takes on a bundle of
-    // small files.
+    let found = Mutex::new(Vec::new());
     let not_scanned = Mutex::new(Vec::new());
     let mut skipped = walk(paths, all_files, &not_scanned, &|batch| {
-        for file in batch {
-            match sized(file, fingerprint) {
-                Ok(file) => lock(&files).push(file),
-                Err(skip) => lock(&unreadable).push(skip),
-            }
-        }
+        lock(&found).extend(batch);
     });
-    skipped.extend(into_inner(unreadable));
-    let mut files = into_inner(files);
+    // One `stat` each, on the pool: most of the time discovery takes on a bundle of small
+    // files.
+    let (mut files, unreadable): (Vec<_>, Vec<_>) = into_inner(found)
+        .into_par_iter()
+        .map(|file| sized(file, fingerprint))
+        .partition_map(|sized| match sized {
+            Ok(file) => rayon::iter::Either::Left(file),
+            Err(skip) => rayon::iter::Either::Right(skip),
+        });
+    skipped.extend(unreadable);
     sort_in_report_order(&mut files, |(file, _)| file);
     let (files, merged) = keep_one_path_per_file(files);
     skipped.extend(merged);
@@ -419,10 +420,11 @@ pub(crate) fn fingerprint(path: &Path, size: u64) -> Option<String> {
     Some(format!("{size}:{head:08x}:{tail:08x}"))
 }
 
-/// Walks `paths` (see [`discover`]) and hands each log file to `on_file` as soon as it is
-/// found, with its size not yet looked up (0: see [`sized`]), so that a caller can start on it
-/// while the walk goes on. Folders are walked in parallel, on as many threads as rayon's pool
-/// has, so files come in no set order. Returns the paths it could not use, by path.
+/// Walks `paths` (see [`discover`]) and hands the log files to `on_files` in batches as they
+/// are found, with their size not yet looked up (0: see [`sized`]), so that a caller can start
+/// on them (on rayon's pool) while the walk goes on. The walk runs on the calling thread: it
+/// starts no threads of its own, so it cannot fail where threads are scarce. Returns the paths
+/// it could not use, by path.
 pub(crate) fn walk(
     paths: &[PathBuf],
     all_files: bool,
@@ -478,17 +480,20 @@ pub(crate) fn walk(
                 all_files,
                 not_scanned,
             };
-            WalkBuilder::new(root)
-                // Every file counts: no ignore files, hidden files included.
+            let mut found = FolderFiles {
+                folder: &folder,
+                on_files,
+                skipped: &skipped,
+                batch: Vec::with_capacity(FILES_PER_BATCH),
+            };
+            // Every file counts: no ignore files, hidden files included.
+            for entry in WalkBuilder::new(root)
                 .standard_filters(false)
                 .follow_links(true)
-                .threads(rayon::current_num_threads())
-                .build_parallel()
-                .visit(&mut FolderVisitors {
-                    folder: &folder,
-                    on_files,
-                    skipped: &skipped,
-                });
+                .build()
+            {
+                found.take(entry);
+            }
         } else {
             lock(&skipped).push(Skipped {
                 path: root.to_string_lossy().into_owned(),
@@ -498,7 +503,6 @@ pub(crate) fn walk(
         }
     }
     let mut skipped = into_inner(skipped);
-    // The walk's threads find things in no set order.
     sort_skipped(&mut skipped);
     skipped
 }
@@ -580,39 +584,21 @@ impl Folder<'_> {
     }
 }
 
-/// How many files a walking thread gathers before it hands them on: one hand-over per file
-/// would wake a worker of the pool per file.
+/// How many files the walk gathers before it hands them on: one hand-over per file would
+/// wake a worker of the pool per file.
 const FILES_PER_BATCH: usize = 32;
 
-/// Makes the visitor of each walking thread.
-struct FolderVisitors<'a> {
-    folder: &'a Folder<'a>,
-    on_files: &'a (dyn Fn(Vec<LogFile>) + Sync),
-    skipped: &'a Mutex<Vec<Skipped>>,
-}
-
-impl<'s> ignore::ParallelVisitorBuilder<'s> for FolderVisitors<'s> {
-    fn build(&mut self) -> Box<dyn ignore::ParallelVisitor + 's> {
-        Box::new(FolderVisitor {
-            folder: self.folder,
-            on_files: self.on_files,
-            skipped: self.skipped,
-            batch: Vec::with_capacity(FILES_PER_BATCH),
-        })
-    }
-}
-
-/// The visitor of one walking thread: gathers log files and hands them on in batches, the
-/// last when the thread is done (on drop).
-struct FolderVisitor<'a> {
+/// What the walk of a folder found: log files go on in batches, the last when the walk is
+/// done (on drop).
+struct FolderFiles<'a> {
     folder: &'a Folder<'a>,
     on_files: &'a (dyn Fn(Vec<LogFile>) + Sync),
     skipped: &'a Mutex<Vec<Skipped>>,
     batch: Vec<LogFile>,
 }
 
-impl ignore::ParallelVisitor for FolderVisitor<'_> {
-    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> WalkState {
+impl FolderFiles<'_> {
+    fn take(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) {
         match entry.map(|entry| self.folder.log_file(&entry)) {
             Ok(Some(Ok(file))) => {
                 self.batch.push(file);
@@ -624,11 +610,10 @@ impl ignore::ParallelVisitor for FolderVisitor<'_> {
             Ok(None) => {}
             Err(e) => lock(self.skipped).push(walk_error(e, self.folder.root)),
         }
-        WalkState::Continue
     }
 }
 
-impl Drop for FolderVisitor<'_> {
+impl Drop for FolderFiles<'_> {
     fn drop(&mut self) {
         if !self.batch.is_empty() {
             (self.on_files)(std::mem::take(&mut self.batch));
@@ -652,6 +637,14 @@ fn walk_error(error: ignore::Error, root: &Path) -> Skipped {
             ignore::Error::Loop { child, .. } => {
                 path.get_or_insert(child);
                 break "symlink loop: not followed".to_string();
+            }
+            // The walk's own error wraps the system's and names the path again: the path is
+            // said already.
+            ignore::Error::Io(io) => {
+                break io
+                    .get_ref()
+                    .and_then(|walk| walk.source())
+                    .map_or_else(|| io.to_string(), ToString::to_string);
             }
             other => break other.to_string(),
         }
@@ -784,8 +777,8 @@ mod tests {
     }
 
     #[cfg(unix)]
-    /// The walk's threads find files in no set order; what discovery returns is the same
-    /// on any number of them, batches and all.
+    /// The pool sizes the files in no set order; what discovery returns is the same on any
+    /// number of threads, batches and all.
     #[test]
     fn discovery_is_the_same_on_any_number_of_threads() {
         let dir = tempfile::tempdir().unwrap();

@@ -659,8 +659,8 @@ fn scan_whole<P>(data: &mut [u8], rules: &RuleSet, fold: &ChunkFold<'_, P>) -> P
     fold(body, scan_chunk(rules, body))
 }
 
-/// Discovers and scans at once, as ripgrep does: the walk's threads go on while the pool's
-/// workers scan what they have found, instead of every worker waiting for the whole walk
+/// Discovers and scans at once, as ripgrep does: the walk goes on while the pool's workers
+/// scan what it has found, instead of every worker waiting for the whole walk
 /// (most of the wall time before any byte is read on a bundle of small files). Each batch the
 /// walk hands on becomes one task of the pool, which looks up the sizes and spawns a scan per
 /// file. `on_found` is told the size of each file as it is found, and `on_walked` once, after
@@ -690,8 +690,8 @@ pub(crate) fn discover_and_scan<T: Send>(
             on_walked();
         }
     };
-    // In place: the walk's own threads do the walking, and this one waits for them, so that
-    // every worker of the pool is free to scan.
+    // In place: this thread walks, so that every worker of the pool is free to size and scan
+    // what the walk finds.
     rayon::in_place_scope(|scope| {
         skipped = discover::walk(paths, all_files, &not_scanned, &|batch| {
             let (done, unreadable, seen, again, batch_sized) =

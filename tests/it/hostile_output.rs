@@ -208,22 +208,20 @@ fn threads_beyond_four_per_core_are_capped_with_a_message() {
         .stderr("");
 }
 
+/// `emscan` under a limit of `nproc` threads for its user, reading the files under `dir`.
+/// Root is exempt from the limit: a copy of the binary then runs as `nobody`.
 #[cfg(target_os = "linux")]
-#[test]
-fn a_worker_pool_that_cannot_start_is_an_error_not_a_panic() {
+fn with_thread_limit(dir: &std::path::Path, nproc: u32) -> Process {
     use std::os::unix::fs::PermissionsExt;
-    let (dir, folder) = bundle("PC-1", &error_lines(200, 3));
-    // Root is exempt from the process limit: run a copy of the binary as `nobody` then.
     let as_root = Process::new("id")
         .arg("-u")
         .output()
         .map(|o| o.stdout.starts_with(b"0\n"))
         .expect("this test needs id (coreutils)");
     let mut cmd = Process::new("prlimit");
-    // One thread (the main one) and one more: a pool of four cannot start.
-    cmd.arg("--nproc=2");
+    cmd.arg(format!("--nproc={nproc}")).env("LANG", "C");
     if as_root {
-        for entry in walkdir::WalkDir::new(dir.path()) {
+        for entry in walkdir::WalkDir::new(dir) {
             let entry = entry.unwrap();
             let mode = if entry.file_type().is_dir() {
                 0o755
@@ -232,7 +230,7 @@ fn a_worker_pool_that_cannot_start_is_an_error_not_a_panic() {
             };
             fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode)).unwrap();
         }
-        let binary = dir.path().join("emscan");
+        let binary = dir.join("emscan");
         fs::copy(env!("CARGO_BIN_EXE_emscan"), &binary).unwrap();
         fs::set_permissions(&binary, fs::Permissions::from_mode(0o755)).unwrap();
         cmd.args([
@@ -245,10 +243,17 @@ fn a_worker_pool_that_cannot_start_is_an_error_not_a_panic() {
     } else {
         cmd.arg(env!("CARGO_BIN_EXE_emscan"));
     }
-    let out = cmd
+    cmd
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_worker_pool_that_cannot_start_is_an_error_not_a_panic() {
+    let (dir, folder) = bundle("PC-1", &error_lines(200, 3));
+    // One thread (the main one) and one more: a pool of four cannot start.
+    let out = with_thread_limit(dir.path(), 2)
         .args(["scan", "--threads", "4"])
         .arg(&folder)
-        .env("LANG", "C")
         .output()
         .expect("this test needs prlimit and, as root, setpriv (util-linux)");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -257,6 +262,35 @@ fn a_worker_pool_that_cannot_start_is_an_error_not_a_panic() {
         stderr.contains("could not start the worker threads"),
         "{stderr}"
     );
+    assert!(stderr.contains("--threads 1"), "{stderr}");
+}
+
+/// The folder walk once started threads of its own beside the pool's: where the limit left
+/// room for the pool and no more, the scan panicked (or hung).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_scan_whose_pool_takes_every_thread_allowed_still_walks_the_folders() {
+    let (dir, folder) = bundle("PC-1", &error_lines(200, 3));
+    let mut expected = emscan();
+    let expected = expected
+        .args(["scan", "--format", "json", "--threads", "2"])
+        .arg(&folder)
+        .output()
+        .expect("runs");
+    assert_eq!(expected.status.code(), Some(0));
+    // The main thread and the pool's two workers.
+    let out = with_thread_limit(dir.path(), 3)
+        .args(["scan", "--format", "json", "--threads", "2"])
+        .arg(&folder)
+        .output()
+        .expect("this test needs prlimit and, as root, setpriv (util-linux)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let codes = |json: &[u8]| -> serde_json::Value {
+        serde_json::from_slice::<serde_json::Value>(json).expect("JSON")["codes"].clone()
+    };
+    assert_eq!(codes(&out.stdout), codes(&expected.stdout));
+    assert_ne!(codes(&out.stdout), serde_json::json!([]));
 }
 
 /// Whether `text` holds a character that must not reach a terminal raw.
