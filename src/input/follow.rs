@@ -612,6 +612,15 @@ mod tests {
         }
     }
 
+    /// What a look tells of a rotation: the renamed file's last line under its new name,
+    /// then the new `easemob.log` from its start.
+    const LAST_THEN_FIRST: [&str; 4] = [
+        "renamed 0 easemob.log -> easemob_2024-03-01_08-41-45.log",
+        r#"lines 0 easemob_2024-03-01_08-41-45.log "last\n""#,
+        "appeared easemob.log",
+        r#"lines 1 easemob.log "first\n""#,
+    ];
+
     fn append(path: &Path, text: &[u8]) {
         let mut file = fs::OpenOptions::new()
             .create(true)
@@ -716,15 +725,7 @@ mod tests {
         assert!(seen.is_empty(), "{seen:?}");
         assert!(looked.unsettled);
         fs::rename(&aside, dir.path().join("easemob_2024-03-01_08-41-45.log")).unwrap();
-        assert_eq!(
-            look(&mut follower),
-            [
-                "renamed 0 easemob.log -> easemob_2024-03-01_08-41-45.log",
-                r#"lines 0 easemob_2024-03-01_08-41-45.log "last\n""#,
-                "appeared easemob.log",
-                r#"lines 1 easemob.log "first\n""#,
-            ]
-        );
+        assert_eq!(look(&mut follower), LAST_THEN_FIRST);
     }
 
     #[test]
@@ -769,15 +770,7 @@ mod tests {
         let rotated = dir.path().join("easemob_2024-03-01_08-41-45.log");
         fs::rename(&live, &rotated).unwrap();
         append(&live, b"first\n");
-        assert_eq!(
-            look(&mut follower),
-            [
-                "renamed 0 easemob.log -> easemob_2024-03-01_08-41-45.log",
-                r#"lines 0 easemob_2024-03-01_08-41-45.log "last\n""#,
-                "appeared easemob.log",
-                r#"lines 1 easemob.log "first\n""#,
-            ]
-        );
+        assert_eq!(look(&mut follower), LAST_THEN_FIRST);
     }
 
     #[test]
