@@ -161,7 +161,7 @@ impl ReadBuffer {
 
 /// Reads up to `want` bytes at `offset`, appending them to `buf`; fewer at the end of the file
 /// (or when the file shrank meanwhile). Positional reads cannot fault like a mapping can.
-/// With `cr` (lines end in a lone `\r`), each `\r` read is handed on as `\n`.
+/// With `cr` (lines end in a lone `\r`), each lone `\r` read is handed on as `\n`.
 fn read_at(
     file: &File,
     offset: u64,
@@ -197,7 +197,10 @@ fn read_at(
         }
     }
     if cr {
-        cr_to_lf(&mut buf.storage[buf.head + buf.len..buf.head + buf.len + filled]);
+        cr_to_lf(
+            &mut buf.storage[buf.head..buf.head + buf.len + filled],
+            buf.len,
+        );
     }
     buf.len += filled;
     Ok(filled)
@@ -250,7 +253,8 @@ fn read_chunk(
         if let Some(i) = memchr(b'\n', buf.filled().get(search_from..).unwrap_or_default()) {
             return Ok(start..search_from + i + 1);
         }
-        search_from = buf.len.max(start);
+        // The last byte again: a lone `\r` there becomes a line end once the next is read.
+        search_from = buf.len.saturating_sub(1).max(start);
         let offset = read_from + buf.len as u64;
         if read_at(file, offset, overhang, cr, buf)? == 0 {
             return Ok(start..buf.len.max(start));
@@ -311,7 +315,7 @@ pub(crate) fn scan_bytes<P: Send>(
     let data = if cr_line_ends(data) {
         translated = {
             let mut copy = data.to_vec();
-            cr_to_lf(&mut copy);
+            cr_to_lf(&mut copy, 0);
             copy
         };
         &translated[..]
@@ -653,7 +657,7 @@ fn scan_small<P: Send>(
 /// a lone `\r` are rewritten to end in `\n` first.
 fn scan_whole<P>(data: &mut [u8], rules: &RuleSet, fold: &ChunkFold<'_, P>) -> P {
     if cr_line_ends(data) {
-        cr_to_lf(data);
+        cr_to_lf(data, 0);
     }
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     fold(body, scan_chunk(rules, body))
@@ -1000,6 +1004,48 @@ mod tests {
         }
     }
 
+    /// Lone-CR line ends for longer than the head that decides them, then CRLF: each line
+    /// counted once, whatever the chunk size and the way it is read.
+    #[test]
+    fn a_file_of_lone_cr_lines_that_turns_to_crlf_gains_no_empty_lines() {
+        let rules = RuleSet::builtin();
+        let filler = "[2024/03/01 08:00:00:001]: nothing to see here\r".repeat(200);
+        assert!(filler.len() > HEAD_LEN);
+        let tail = "[2024/03/01 08:00:00:002]: a failed, code: 300; desc: x\r\n".repeat(5);
+        let bytes = format!("{filler}{tail}").into_bytes();
+        assert!(cr_line_ends(&bytes));
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &bytes).unwrap();
+        for chunk in [1, 7, 64, 4096, usize::MAX] {
+            let whole = hits_of(&bytes, &rules, chunk, false);
+            let lines: Vec<u64> = whole.hits.iter().map(|h| h.line).collect();
+            assert_eq!(lines, [201, 202, 203, 204, 205], "chunk {chunk}");
+            assert_eq!(whole.lines, 205, "chunk {chunk}");
+            let size = chunk.min(1 << 20);
+            let read = scan_positional(
+                &file,
+                bytes.len() as u64,
+                0,
+                true,
+                &rules,
+                size,
+                &|_| {},
+                &|b, f| TextedChunk::new(b, f, false),
+            )
+            .unwrap();
+            assert_eq!(
+                place_hits(read.parts, read.bytes_scanned),
+                whole,
+                "chunk {chunk}"
+            );
+            let (parts, streamed) =
+                scan_streamed(Plain(&bytes[..]), None, &rules, size, &|b, f| {
+                    TextedChunk::new(b, f, false)
+                });
+            assert_eq!(place_hits(parts, streamed.decoded), whole, "chunk {chunk}");
+        }
+    }
+
     /// A small log with every shape, continuation lines and decoys, from random pieces.
     fn log_line() -> impl Strategy<Value = String> {
         prop_oneof![
@@ -1018,11 +1064,16 @@ mod tests {
         fn chunk_size_never_changes_the_result(
             lines in proptest::collection::vec(log_line(), 0..40),
             eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
+            // Lone-CR lines past the head that decides line ends, before the lines.
+            cr_head in any::<bool>(),
             final_newline in any::<bool>(),
             chunk in 1usize..200,
         ) {
             let mut text = lines.join(eol);
             if final_newline && !text.is_empty() { text.push_str(eol); }
+            if cr_head {
+                text.insert_str(0, &"[2024/03/01 08:00:00:001]: code: 2\r".repeat(300));
+            }
             let rules = RuleSet::builtin();
             let whole = hits_of(text.as_bytes(), &rules, usize::MAX, true);
             let split = hits_of(text.as_bytes(), &rules, chunk, true);
@@ -1065,6 +1116,8 @@ mod tests {
             lines in proptest::collection::vec(log_line(), 0..40),
             bom in any::<bool>(),
             eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
+            // Lone-CR lines past the head that decides line ends, before the lines.
+            cr_head in any::<bool>(),
             final_newline in any::<bool>(),
             chunk in 1usize..300,
             // A line longer than the first read past a piece (so that reads double).
@@ -1078,6 +1131,9 @@ mod tests {
             let mut text = lines.join(eol);
             if final_newline && !text.is_empty() { text.push_str(eol); }
             let mut bytes = if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
+            if cr_head {
+                bytes.extend_from_slice("[2024/03/01 08:00:00:001]: code: 2\r".repeat(300).as_bytes());
+            }
             bytes.extend_from_slice(text.as_bytes());
             let mut file = tempfile::tempfile().unwrap();
             std::io::Write::write_all(&mut file, &bytes).unwrap();

@@ -23,12 +23,15 @@ pub(crate) fn cr_line_ends(head: &[u8]) -> bool {
     memchr(b'\n', head).is_none() && memchr(b'\r', head).is_some()
 }
 
-/// Turns every `\r` into `\n`: the lines of a text with [`cr_line_ends`], in the form the
-/// search reads.
-pub(crate) fn cr_to_lf(bytes: &mut [u8]) {
-    for b in bytes {
-        if *b == b'\r' {
-            *b = b'\n';
+/// Turns each lone `\r` (one not followed by `\n`) into `\n`: the lines of a text with
+/// [`cr_line_ends`], in the form the search reads; a `\r\n` further on stays one line end.
+/// `text[from..]` is new; the byte before it is decided now if the last call left it: a `\r`
+/// at the very end waits for the byte after it (at the end of the text it ends the last line
+/// as it is, as a `\r` before the end of a line is trimmed).
+pub(crate) fn cr_to_lf(text: &mut [u8], from: usize) {
+    for at in from.saturating_sub(1)..text.len().saturating_sub(1) {
+        if text[at] == b'\r' && text[at + 1] != b'\n' {
+            text[at] = b'\n';
         }
     }
 }
@@ -262,7 +265,7 @@ impl<S: TextSource> LineChunks<S> {
             Ok(0) => self.ended = true,
             Ok(_) => {
                 if self.cr() {
-                    cr_to_lf(&mut buf[old..]);
+                    cr_to_lf(buf, old);
                 }
             }
             Err(e) => {
@@ -290,7 +293,7 @@ impl<S: TextSource> LineChunks<S> {
             let cr = cr_line_ends(&buf);
             self.cr = Some(cr);
             if cr {
-                cr_to_lf(&mut buf);
+                cr_to_lf(&mut buf, 0);
             }
             if buf.starts_with(b"\xEF\xBB\xBF") {
                 buf.drain(..3);
