@@ -232,14 +232,11 @@ fn discover_with(
     all_files: bool,
     fingerprint: Fingerprint,
 ) -> (Vec<(LogFile, Option<FileIdentity>)>, Discovery) {
-    let found = Mutex::new(Vec::new());
-    let not_scanned = Mutex::new(Vec::new());
-    let mut skipped = walk(paths, all_files, &not_scanned, &|batch| {
-        lock(&found).extend(batch);
-    });
+    let mut found = Vec::new();
+    let (mut skipped, not_scanned) = walk(paths, all_files, &mut |batch| found.extend(batch));
     // One `stat` each, on the pool: most of the time discovery takes on a bundle of small
     // files.
-    let (mut files, unreadable): (Vec<_>, Vec<_>) = into_inner(found)
+    let (mut files, unreadable): (Vec<_>, Vec<_>) = found
         .into_par_iter()
         .map(|file| sized(file, fingerprint))
         .partition_map(|sized| match sized {
@@ -251,8 +248,6 @@ fn discover_with(
     let (files, merged) = keep_one_path_per_file(files);
     skipped.extend(merged);
     sort_skipped(&mut skipped);
-    let mut not_scanned = into_inner(not_scanned);
-    not_scanned.sort();
     let discovery = Discovery {
         files: Vec::new(),
         skipped,
@@ -424,20 +419,20 @@ pub(crate) fn fingerprint(path: &Path, size: u64) -> Option<String> {
 /// are found, with their size not yet looked up (0: see [`sized`]), so that a caller can start
 /// on them (on rayon's pool) while the walk goes on. The walk runs on the calling thread: it
 /// starts no threads of its own, so it cannot fail where threads are scarce. Returns the paths
-/// it could not use, by path.
+/// it could not use, by path, and the other `*.log` files it left out (worth naming), sorted.
 pub(crate) fn walk(
     paths: &[PathBuf],
     all_files: bool,
-    not_scanned: &Mutex<Vec<String>>,
-    on_files: &(dyn Fn(Vec<LogFile>) + Sync),
-) -> Vec<Skipped> {
-    let skipped = Mutex::new(Vec::new());
+    on_files: &mut dyn FnMut(Vec<LogFile>),
+) -> (Vec<Skipped>, Vec<String>) {
+    let mut skipped = Vec::new();
+    let mut not_scanned = Vec::new();
     let several = paths.len() > 1;
     for root in paths {
         let meta = match std::fs::metadata(root) {
             Ok(meta) => meta,
             Err(e) => {
-                lock(&skipped).push(Skipped {
+                skipped.push(Skipped {
                     path: root.to_string_lossy().into_owned(),
                     reason: e.to_string(),
                     counted_elsewhere: false,
@@ -478,12 +473,12 @@ pub(crate) fn walk(
                 several,
                 device: root_device_name(root),
                 all_files,
-                not_scanned,
             };
             let mut found = FolderFiles {
                 folder: &folder,
-                on_files,
-                skipped: &skipped,
+                on_files: &mut *on_files,
+                skipped: &mut skipped,
+                not_scanned: &mut not_scanned,
                 batch: Vec::with_capacity(FILES_PER_BATCH),
             };
             // Every file counts: no ignore files, hidden files included.
@@ -495,16 +490,16 @@ pub(crate) fn walk(
                 found.take(entry);
             }
         } else {
-            lock(&skipped).push(Skipped {
+            skipped.push(Skipped {
                 path: root.to_string_lossy().into_owned(),
                 reason: "not a regular file or folder".into(),
                 counted_elsewhere: false,
             });
         }
     }
-    let mut skipped = into_inner(skipped);
     sort_skipped(&mut skipped);
-    skipped
+    not_scanned.sort();
+    (skipped, not_scanned)
 }
 
 /// A folder being walked, and what makes a file in it a log file.
@@ -519,21 +514,28 @@ struct Folder<'a> {
     device: String,
     /// Every regular file counts, not only SDK log names.
     all_files: bool,
-    /// Where other `*.log` files go: left out, but worth naming.
-    not_scanned: &'a Mutex<Vec<String>>,
+}
+
+/// What a folder's entry is to the scan.
+enum Entry {
+    /// A log file to read.
+    Log(LogFile),
+    /// A file under a log name that cannot be read, and why.
+    Skipped(Skipped),
+    /// Another `*.log` file, by its label: left out, but worth naming.
+    NotScanned(String),
 }
 
 impl Folder<'_> {
-    /// The log file `entry` is, a reason to report it as skipped, or `None` (a folder, or
-    /// a file that is not a log).
-    fn log_file(&self, entry: &ignore::DirEntry) -> Option<Result<LogFile, Skipped>> {
+    /// What `entry` is to the scan, or `None` (a folder, or a file that is not a log).
+    fn log_file(&self, entry: &ignore::DirEntry) -> Option<Entry> {
         let file_type = entry.file_type()?;
         let name = entry.file_name().to_string_lossy();
         let parsed = sdk_log_name(&name);
         if !file_type.is_file() {
             // A FIFO or device under an SDK log name is worth a word; folders are not.
             return (parsed.is_some() && !file_type.is_dir()).then(|| {
-                Err(Skipped {
+                Entry::Skipped(Skipped {
                     path: entry.path().to_string_lossy().into_owned(),
                     reason: "not a regular file (a FIFO, socket or device): not read".into(),
                     counted_elsewhere: false,
@@ -551,10 +553,8 @@ impl Folder<'_> {
         let rel = entry.path().strip_prefix(self.root).unwrap_or(entry.path());
         if parsed.is_none() && !self.all_files {
             let lower = name.to_ascii_lowercase();
-            if lower.ends_with(".log") || lower.ends_with(".log.gz") {
-                lock(self.not_scanned).push(label(rel));
-            }
-            return None;
+            return (lower.ends_with(".log") || lower.ends_with(".log.gz"))
+                .then(|| Entry::NotScanned(label(rel)));
         }
         let mut components = rel.components();
         // The folder above the SDK's own layout names the device, whether the scan started at
@@ -574,7 +574,7 @@ impl Folder<'_> {
         } else {
             device
         };
-        Some(Ok(LogFile::named(
+        Some(Entry::Log(LogFile::named(
             entry.path().to_path_buf(),
             label(rel),
             device,
@@ -592,23 +592,25 @@ const FILES_PER_BATCH: usize = 32;
 /// done (on drop).
 struct FolderFiles<'a> {
     folder: &'a Folder<'a>,
-    on_files: &'a (dyn Fn(Vec<LogFile>) + Sync),
-    skipped: &'a Mutex<Vec<Skipped>>,
+    on_files: &'a mut dyn FnMut(Vec<LogFile>),
+    skipped: &'a mut Vec<Skipped>,
+    not_scanned: &'a mut Vec<String>,
     batch: Vec<LogFile>,
 }
 
 impl FolderFiles<'_> {
     fn take(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) {
         match entry.map(|entry| self.folder.log_file(&entry)) {
-            Ok(Some(Ok(file))) => {
+            Ok(Some(Entry::Log(file))) => {
                 self.batch.push(file);
                 if self.batch.len() == FILES_PER_BATCH {
                     (self.on_files)(std::mem::take(&mut self.batch));
                 }
             }
-            Ok(Some(Err(skip))) => lock(self.skipped).push(skip),
+            Ok(Some(Entry::Skipped(skip))) => self.skipped.push(skip),
+            Ok(Some(Entry::NotScanned(label))) => self.not_scanned.push(label),
             Ok(None) => {}
-            Err(e) => lock(self.skipped).push(walk_error(e, self.folder.root)),
+            Err(e) => self.skipped.push(walk_error(e, self.folder.root)),
         }
     }
 }

@@ -684,8 +684,8 @@ pub(crate) fn discover_and_scan<T: Send>(
     // as soon as it is found, the others wait here.
     let seen = Mutex::new(HashSet::new());
     let again = Mutex::new(Vec::new());
-    let not_scanned = Mutex::new(Vec::new());
     let mut skipped = Vec::new();
+    let mut not_scanned = Vec::new();
     // Batches not yet sized, plus one for the walk itself: whichever ends last has seen every
     // file found.
     let unsized_batches = AtomicUsize::new(1);
@@ -697,7 +697,7 @@ pub(crate) fn discover_and_scan<T: Send>(
     // In place: this thread walks, so that every worker of the pool is free to size and scan
     // what the walk finds.
     rayon::in_place_scope(|scope| {
-        skipped = discover::walk(paths, all_files, &not_scanned, &|batch| {
+        (skipped, not_scanned) = discover::walk(paths, all_files, &mut |batch| {
             let (done, unreadable, seen, again, batch_sized) =
                 (&done, &unreadable, &seen, &again, &batch_sized);
             unsized_batches.fetch_add(1, Ordering::AcqRel);
@@ -752,8 +752,6 @@ pub(crate) fn discover_and_scan<T: Send>(
         .into_iter()
         .map(|(file, _, output)| (file, output))
         .unzip();
-    let mut not_scanned = discover::into_inner(not_scanned);
-    not_scanned.sort();
     (
         Discovery {
             files,

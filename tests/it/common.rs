@@ -4,7 +4,25 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use assert_cmd::Command;
 use serde_json::Value;
+
+/// The binary with English messages and no `$COLUMNS` (piped output has no width limit).
+pub fn emscan_english() -> Command {
+    let mut cmd = Command::cargo_bin("emscan").expect("binary builds");
+    cmd.env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("COLUMNS");
+    cmd
+}
+
+/// The binary in the C locale.
+pub fn emscan_c() -> Command {
+    let mut cmd = Command::cargo_bin("emscan").expect("binary builds");
+    cmd.env("LANG", "C");
+    cmd
+}
 
 /// The repository's own fixtures (written by `fixtures/gen_sample.py`).
 pub fn own_fixtures() -> PathBuf {

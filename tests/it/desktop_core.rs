@@ -6,21 +6,13 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use emscan::search::extract::extract_chunk;
 use emscan::search::rules::RuleSet;
 use emscan::{ScanConfig, Summary, scan_paths};
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn emscan() -> Command {
-    let mut cmd = Command::cargo_bin("emscan").expect("binary builds");
-    cmd.env("LANG", "en_US.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("COLUMNS");
-    cmd
-}
+use common::emscan_english as emscan;
 
 /// A bundle of one device whose live `easemob.log` holds `lines` (CRLF, as the core writes).
 fn bundle(lines: &[&str]) -> (tempfile::TempDir, PathBuf) {

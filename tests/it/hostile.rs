@@ -12,11 +12,7 @@ use predicates::prelude::*;
 const GOOD: &str = "[2024/03/01 08:00:00:001]: Client_Login failed, code: 202; desc: auth failed\n\
 [2024/03/01 08:00:01:001]: [global listener] onDisconnect2\n";
 
-fn emscan() -> Command {
-    let mut cmd = Command::cargo_bin("emscan").expect("binary builds");
-    cmd.env("LANG", "C");
-    cmd
-}
+use crate::common::emscan_c as emscan;
 
 fn scan(path: &Path) -> Summary {
     scan_paths(&ScanConfig::new(vec![path.to_path_buf()]), &|_| {}, &|_| {}).expect("scan runs")

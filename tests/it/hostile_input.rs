@@ -6,17 +6,12 @@ use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
 
-use assert_cmd::Command;
 use emscan::{ScanConfig, Summary, scan_paths};
 
 /// A line with one error (code 300) and an entry time.
 const ERROR_LINE: &str = "[2024/03/01 08:00:00:001]: Client_Login failed, code: 300; desc: x";
 
-fn emscan() -> Command {
-    let mut cmd = Command::cargo_bin("emscan").expect("binary builds");
-    cmd.env("LANG", "C");
-    cmd
-}
+use crate::common::emscan_c as emscan;
 
 fn scan_with(paths: &[PathBuf], chunk_size: usize) -> Summary {
     let mut config = ScanConfig::new(paths.to_vec());

@@ -7,8 +7,6 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command as Process, Stdio};
 
-use assert_cmd::Command;
-
 /// One error line per code `first..first + n`, a second apart.
 fn error_lines(first: u32, n: u32) -> String {
     (0..n)
@@ -23,11 +21,7 @@ fn error_lines(first: u32, n: u32) -> String {
         .collect()
 }
 
-fn emscan() -> Command {
-    let mut cmd = Command::cargo_bin("emscan").expect("binary builds");
-    cmd.env("LANG", "C");
-    cmd
-}
+use crate::common::emscan_c as emscan;
 
 /// The binary as a plain process (for pipes and files `assert_cmd` does not offer).
 fn process() -> Process {

@@ -9,15 +9,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::common;
 
-/// The binary with a known language and no `$COLUMNS` (piped output has no width limit).
-fn emscan() -> Command {
-    let mut cmd = Command::cargo_bin("emscan").expect("binary builds");
-    cmd.env("LANG", "en_US.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("COLUMNS");
-    cmd
-}
+use common::emscan_english as emscan;
 
 /// Runs `args` (with `COLUMNS` when given) and returns stdout; the command must succeed.
 fn stdout_of(args: &[&str], columns: Option<usize>) -> String {
